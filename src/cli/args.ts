@@ -1,0 +1,137 @@
+// The command line: yargs spec → RunPlan. Flags follow mitmdump where mitmdump has one (-r, -w, -s, -q).
+
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import yargs from 'yargs';
+import { UsageError } from '../errors.js';
+import type { ScriptErrorPolicy } from '../engine/pipeline.js';
+import { codecNames } from '../codecs/registry.js';
+
+export interface RunPlan {
+  inputs: string[];
+  /** null: list flows on stdout instead of writing them. */
+  output: string | null;
+  to: string | undefined;
+  scripts: string[];
+  options: Record<string, string>;
+  onScriptError: ScriptErrorPolicy;
+  allowScriptErrors: boolean;
+  inPlace: boolean;
+  quiet: boolean;
+  debug: boolean;
+  jsonSummary: boolean;
+  progress: boolean | undefined;
+}
+
+const EPILOG = `Exit codes: 0 success; 1 runtime failure (script error, corrupt or unreadable input, write failure);
+2 usage error. Docs: docs/cli.md, docs/scripting.md, docs/formats.md.`;
+
+function parser(argv: string[]) {
+  return yargs(argv)
+    .scriptName('flowtx')
+    .usage('Usage: $0 [options] INPUT... [OUTPUT]\n\nStream saved HTTP flows through scripts and write them out, in the same or another format.\nWith no OUTPUT, prints one line per flow.')
+    .option('read', { alias: 'r', type: 'string', array: true, nargs: 1, description: 'Input file (repeatable; "-" = stdin), as mitmdump -r', requiresArg: true })
+    .option('write', { alias: 'w', type: 'string', description: 'Output file ("-" = stdout), as mitmdump -w', requiresArg: true })
+    .option('script', { alias: 's', type: 'string', array: true, nargs: 1, description: 'Script path plus arguments in one string, e.g. -s "scrub.ts --keep-cookies" (repeatable: scripts run in order)', requiresArg: true })
+    .option('to', { type: 'string', description: `Output format (${codecNames().join(', ')}); default: from the output's extension, else the input's format`, requiresArg: true })
+    .option('set', { type: 'string', array: true, nargs: 1, description: 'key=value option scripts read as ctx.options (repeatable)', requiresArg: true })
+    .option('in-place', { type: 'boolean', default: false, description: 'Allow writing onto an input (rewritten safely through a temporary file)' })
+    .option('on-script-error', { type: 'string', choices: ['fail', 'skip', 'keep'], default: 'fail', description: 'When a hook throws: fail the run, skip (drop) the flow, or keep the flow unchanged' })
+    .option('allow-script-errors', { type: 'boolean', default: false, description: 'With skip/keep: exit 0 even if hooks failed' })
+    .option('json-summary', { type: 'boolean', default: false, description: 'Print a JSON summary (counts, errors, time) at the end: on stdout, or stderr when stdout carries flows' })
+    .option('progress', { type: 'boolean', description: 'Show a progress bar on stderr (default: when stderr is a terminal)' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, description: 'Only warnings and errors on stderr' })
+    .option('debug', { type: 'boolean', default: false, description: 'Show stack traces and script debug logs' })
+    .example('$0 -s examples/add_header.ts fixtures/sample.ftx out.ftx', 'Run a script over every flow')
+    .example('$0 fixtures/sample.ftx', 'List the flows, one line each')
+    .example('$0 fixtures/sample.ftx out.ndjson', 'Convert to NDJSON (format from the extension)')
+    .example('$0 -s "examples/drop_host.ts tracker.test" in.ftx out.ftx', 'Pass arguments to a script')
+    .example('cat in.ftx | $0 -s x.ts - - --to ndjson | jq .', 'Read stdin, write stdout')
+    .example('$0 -s fix.ts --in-place capture.ftx', 'Rewrite a file in place, safely')
+    .epilog(EPILOG)
+    .strictOptions()
+    .parserConfiguration({ 'halt-at-non-option': false, 'unknown-options-as-args': false })
+    .version()
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(110, process.stdout.columns ?? 100));
+}
+
+function same(a: string, b: string): boolean {
+  if (a === '-' || b === '-') return false;
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
+
+function parseSet(values: string[]): Record<string, string> {
+  const options: Record<string, string> = {};
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set expects key=value, got ${JSON.stringify(value)}`);
+    options[value.slice(0, eq)] = value.slice(eq + 1);
+  }
+  return options;
+}
+
+/** Parses argv into a plan; throws UsageError for anything contradictory. Help and version exit here. */
+export async function parseArgs(argv: string[]): Promise<RunPlan> {
+  let failure: string | undefined;
+  const args = await parser(argv)
+    .fail((message, err) => {
+      failure = message ?? err?.message ?? 'invalid arguments';
+    })
+    .parseAsync();
+  if (failure !== undefined) throw new UsageError(failure);
+
+  const positionals = args._.map(String);
+  const read = args.read ?? [];
+  let inputs: string[];
+  let output: string | null;
+  if (args.write !== undefined) {
+    inputs = [...read, ...positionals];
+    output = args.write;
+  } else if (read.length > 0) {
+    if (positionals.length > 1) throw new UsageError(`with -r, give at most one OUTPUT; got ${positionals.join(' ')}`);
+    inputs = read;
+    output = positionals[0] ?? null;
+  } else if (positionals.length >= 2) {
+    inputs = positionals.slice(0, -1);
+    output = positionals.at(-1)!;
+  } else {
+    inputs = positionals;
+    output = null;
+  }
+  if (inputs.length === 0) throw new UsageError('no input given; see flowtx --help');
+  if (inputs.filter((i) => i === '-').length > 1) throw new UsageError('stdin ("-") can be read only once');
+  if (args.inPlace && output === null) {
+    if (inputs.length !== 1) throw new UsageError('--in-place without OUTPUT rewrites one input; give exactly one');
+    output = inputs[0]!;
+  }
+  if (output !== null && !args.inPlace) {
+    const clash = inputs.find((input) => same(input, output!));
+    if (clash !== undefined) {
+      throw new UsageError(`output ${output} is also an input; add --in-place to rewrite it safely`);
+    }
+  }
+  if (output === null && args.inPlace) throw new UsageError('--in-place needs an input to rewrite');
+  return {
+    inputs,
+    output,
+    to: args.to,
+    scripts: args.script ?? [],
+    options: parseSet(args.set ?? []),
+    onScriptError: args.onScriptError as ScriptErrorPolicy,
+    allowScriptErrors: args.allowScriptErrors,
+    inPlace: args.inPlace,
+    quiet: args.quiet,
+    debug: args.debug,
+    jsonSummary: args.jsonSummary,
+    progress: args.progress,
+  };
+}

@@ -1,0 +1,191 @@
+// Wires one run: sources → codec decode → engine → codec encode → sink (or the listing). Knows the order
+// of things and the output rules (keep every complete flow before an input fault; no output on a script
+// failure); the work itself is in the layers.
+
+import { stat } from 'node:fs/promises';
+import { CodecError, IoError, SchemaError, UsageError } from '../errors.js';
+import type { Codec } from '../codecs/codec.js';
+import { codecByExtension, codecByName, codecNames, formatExtension, sniffCodec } from '../codecs/registry.js';
+import { Engine } from '../engine/pipeline.js';
+import { loadScript, type LoadedScript } from '../engine/script.js';
+import { fileSink, stdoutSink, type Sink } from '../io/sinks.js';
+import { fileSource, stdinSource, type Source } from '../io/sources.js';
+import type { FlowRecord } from '../model/record.js';
+import type { RunPlan } from './args.js';
+import { flowLine } from './listing.js';
+import type { Terminal } from './progress.js';
+
+export interface InputSummary {
+  path: string;
+  format: string | null;
+  flows: number;
+  bytes: number;
+}
+
+export interface Summary {
+  ok: boolean;
+  exitCode: number;
+  inputs: InputSummary[];
+  output: { path: string; format: string } | null;
+  flows: { read: number; written: number; dropped: number; emitted: number };
+  scriptErrors: number;
+  errors: string[];
+  durationMs: number;
+}
+
+function detect(source: Source): Codec {
+  const codec = sniffCodec(source.head) ?? codecByExtension(source.name);
+  if (codec !== undefined) return codec;
+  const shown = Buffer.from(source.head.subarray(0, 16)).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+  throw new CodecError(
+    { origin: source.name, index: 0, offset: 0 },
+    `unrecognised format (starts with "${shown}"); known formats: ${codecNames().join(', ')}`,
+  );
+}
+
+function outputCodec(plan: RunPlan, firstInput: Codec): Codec {
+  if (plan.to !== undefined) return codecByName(plan.to);
+  if (plan.output === '-' || plan.output === null) return firstInput;
+  const ext = formatExtension(plan.output);
+  if (ext === undefined) return firstInput;
+  const codec = codecByExtension(plan.output);
+  if (codec === undefined) {
+    throw new UsageError(
+      `unknown output format ".${ext}" for ${plan.output}; known formats: ${codecNames().join(', ')} (or use --to)`,
+    );
+  }
+  return codec;
+}
+
+async function openInput(path: string, terminal: Terminal, summary: InputSummary): Promise<Source> {
+  const count = (bytes: number): void => {
+    summary.bytes += bytes;
+    terminal.bytes += bytes;
+  };
+  return path === '-' ? stdinSource(count) : fileSource(path, count);
+}
+
+/** Is the error a fault in the input (after which complete flows are still written)? */
+function isInputFault(err: unknown): boolean {
+  return err instanceof CodecError || err instanceof SchemaError || (err instanceof IoError && err.message.startsWith('cannot read'));
+}
+
+export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
+  const started = performance.now();
+  const summary: Summary = {
+    ok: true,
+    exitCode: 0,
+    inputs: plan.inputs.map((path) => ({ path, format: null, flows: 0, bytes: 0 })),
+    output: null,
+    flows: { read: 0, written: 0, dropped: 0, emitted: 0 },
+    scriptErrors: 0,
+    errors: [],
+    durationMs: 0,
+  };
+
+  // Every input must exist before anything is written.
+  await Promise.all(
+    plan.inputs
+      .filter((p) => p !== '-')
+      .map((p) =>
+        stat(p).catch((cause) => {
+          throw new IoError(`cannot read ${p}: ${(cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (cause as Error).message}`, { cause });
+        }),
+      ),
+  );
+  const scripts: LoadedScript[] = [];
+  for (const spec of plan.scripts) scripts.push(await loadScript(spec, (m) => terminal.warn(m)));
+
+  const totals = await Promise.all(plan.inputs.map((p) => (p === '-' ? 0 : stat(p).then((s) => s.size))));
+  terminal.startProgress(plan.inputs.includes('-') ? undefined : totals.reduce((a, b) => a + b, 0));
+
+  const first = await openInput(plan.inputs[0]!, terminal, summary.inputs[0]!);
+  const firstCodec = detect(first);
+
+  async function* records(): AsyncIterable<FlowRecord> {
+    for (const [i, path] of plan.inputs.entries()) {
+      const source = i === 0 ? first : await openInput(path, terminal, summary.inputs[i]!);
+      const codec = i === 0 ? firstCodec : detect(source);
+      summary.inputs[i]!.format = codec.name;
+      for await (const record of codec.decode(source.chunks, source.name)) {
+        summary.inputs[i]!.flows++;
+        terminal.flows++;
+        yield record;
+      }
+    }
+  }
+
+  const engine = new Engine({
+    scripts,
+    options: plan.options,
+    onScriptError: plan.onScriptError,
+    log: (level, source, message) => terminal.log(level, source, message),
+  });
+
+  let failure: unknown;
+  try {
+    if (plan.output === null) {
+      const out = stdoutSink();
+      try {
+        for await (const record of engine.run(records())) {
+          await out.write([Buffer.from(`${flowLine(record.flow)}\n`)]);
+          summary.flows.written++;
+        }
+      } finally {
+        await out.commit();
+      }
+    } else {
+      const codec = outputCodec(plan, firstCodec);
+      summary.output = { path: plan.output, format: codec.name };
+      const sink: Sink = plan.output === '-' ? stdoutSink() : await fileSink(plan.output);
+      const encoder = codec.encoder({ warn: (m) => terminal.warn(m) });
+      try {
+        await sink.write(encoder.begin());
+        try {
+          for await (const record of engine.run(records())) {
+            await sink.write(encoder.encode(record));
+            summary.flows.written++;
+          }
+        } catch (err) {
+          if (!isInputFault(err)) throw err;
+          failure = err; // keep every complete flow before the fault
+        }
+        await sink.write(encoder.end());
+        await sink.commit();
+      } catch (err) {
+        await sink.abort();
+        throw err;
+      }
+    }
+  } catch (err) {
+    failure = err;
+  } finally {
+    terminal.stopProgress();
+  }
+
+  Object.assign(summary.flows, { read: engine.counts.read, dropped: engine.counts.dropped, emitted: engine.counts.emitted });
+  summary.scriptErrors = engine.counts.scriptErrors;
+  summary.durationMs = Math.round(performance.now() - started);
+  if (summary.scriptErrors > 0 && !plan.allowScriptErrors) {
+    summary.errors.push(`${summary.scriptErrors} flow(s) failed in a script hook`);
+    summary.exitCode = 1;
+  }
+  if (failure !== undefined) {
+    summary.errors.push(failure instanceof Error ? failure.message : String(failure));
+    summary.exitCode = failure instanceof UsageError ? 2 : 1;
+    summary.ok = false;
+    throw Object.assign(new RunFailure(summary), { cause: failure });
+  }
+  summary.ok = summary.exitCode === 0;
+  return summary;
+}
+
+/** Carries the summary of a run that failed, with the cause for the report. */
+export class RunFailure extends Error {
+  readonly summary: Summary;
+
+  constructor(summary: Summary) {
+    super('run failed');
+    this.summary = summary;
+  }
+}

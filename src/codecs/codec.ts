@@ -1,0 +1,31 @@
+// The Codec interface every format implements, and nothing else: a codec turns bytes into FlowRecords and
+// FlowRecords into bytes. Codecs are pure: no files, no process, no knowledge of the engine.
+
+import type { FlowRecord } from '../model/record.js';
+
+export interface Encoder {
+  /** Bytes that open the output (a file header or envelope); may be empty. */
+  begin(): Uint8Array[];
+  /** One record's bytes; a pristine record of the same format is returned as its original bytes. */
+  encode(record: FlowRecord): Uint8Array[];
+  /** Bytes that close the output; may be empty. */
+  end(): Uint8Array[];
+}
+
+export interface EncoderOptions {
+  /** Reports what the format cannot carry (never silently lost). */
+  warn?: (message: string) => void;
+}
+
+export interface Codec {
+  /** Short name used by --to and in messages: "ndjson", "msgpack", … */
+  readonly name: string;
+  readonly description: string;
+  /** File extensions without the dot, the first being the one flowtx writes. */
+  readonly extensions: readonly string[];
+  /** True when `head` (the first bytes of an input, at most 64) looks like this format. */
+  sniff(head: Uint8Array): boolean;
+  /** Streams records out of `chunks` as bytes arrive; throws CodecError at the first fault. */
+  decode(chunks: AsyncIterable<Uint8Array>, origin: string): AsyncIterable<FlowRecord>;
+  encoder(options?: EncoderOptions): Encoder;
+}

@@ -1,0 +1,71 @@
+// State values ⇄ JSON values. JSON has no bytes, big integers or NaN, so those become one-key tag objects:
+//   bytes  → {"$text": "…"} when valid UTF-8, else {"$base64": "…"}
+//   bigint → {"$bigint": "123…"}     NaN / ±Infinity → {"$number": "NaN"}
+// Keys that already start with "$" get one more "$" on the way out and lose it on the way in, so a tag
+// can never be confused with data.
+
+import type { StateValue } from '../../model/state.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function bytesToJson(bytes: Uint8Array): { $text: string } | { $base64: string } {
+  try {
+    return { $text: utf8.decode(bytes) };
+  } catch {
+    return { $base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
+  }
+}
+
+export function toJson(value: unknown): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : { $number: String(value) };
+  if (typeof value === 'bigint') return { $bigint: value.toString() };
+  if (value instanceof Uint8Array) return bytesToJson(value);
+  if (Array.isArray(value)) return value.map(toJson);
+  if (typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) {
+      if (v === undefined) continue;
+      out[key.startsWith('$') ? `$${key}` : key] = toJson(v);
+    }
+    return out;
+  }
+  throw new TypeError(`cannot serialise a ${typeof value}`);
+}
+
+export class TagError extends Error {}
+
+function fromTag(key: string, tag: unknown): StateValue {
+  if (typeof tag !== 'string') throw new TagError(`tag "${key}" must hold a string`);
+  switch (key) {
+    case '$text':
+      return Buffer.from(tag, 'utf8');
+    case '$base64':
+      return Buffer.from(tag, 'base64');
+    case '$bigint':
+      if (!/^-?\d+$/.test(tag)) throw new TagError(`"$bigint" value ${JSON.stringify(tag)} is not an integer`);
+      return BigInt(tag);
+    case '$number':
+      if (tag !== 'NaN' && tag !== 'Infinity' && tag !== '-Infinity') {
+        throw new TagError(`"$number" value ${JSON.stringify(tag)} is not NaN or ±Infinity`);
+      }
+      return Number(tag);
+    default:
+      throw new TagError(`unknown tag "${key}"`);
+  }
+}
+
+export function fromJson(value: unknown): StateValue {
+  if (value === null || typeof value !== 'object') return value as StateValue;
+  if (Array.isArray(value)) return value.map(fromJson);
+  const keys = Object.keys(value);
+  if (keys.length === 1 && keys[0]!.startsWith('$') && !keys[0]!.startsWith('$$')) {
+    return fromTag(keys[0]!, (value as Record<string, unknown>)[keys[0]!]);
+  }
+  const out: Record<string, StateValue> = {};
+  for (const key of keys) {
+    if (key.startsWith('$') && !key.startsWith('$$')) throw new TagError(`unexpected tag "${key}" beside other keys`);
+    out[key.startsWith('$') ? key.slice(1) : key] = fromJson((value as Record<string, unknown>)[key]);
+  }
+  return out;
+}

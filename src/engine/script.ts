@@ -1,0 +1,185 @@
+// Loads user scripts: `.ts`/`.mts`/`.cts` compiled by esbuild in loader-hooks.ts (no build step),
+// `.js`/`.mjs`/`.cjs` natively; checks their exports against the hook table and warns about near-misses ("respone" → "response").
+
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import Module, { register } from 'node:module';
+import { extname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ScriptError } from '../errors.js';
+import { HOOK_NAMES, type HookName, type Script } from './hooks.js';
+
+const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
+const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
+
+export interface LoadedScript {
+  /** The path as given to -s (used in messages). */
+  readonly name: string;
+  /** Absolute path. */
+  readonly file: string;
+  /** [path, ...args]. */
+  readonly argv: string[];
+  readonly hooks: Script;
+  /** `this` for hooks exported as members of a default object. */
+  readonly target: object | undefined;
+}
+
+/** Splits `-s "scrub.ts --keep 'a b'"` like a shell: quotes group, backslash escapes. */
+export function splitScriptSpec(spec: string): string[] {
+  const words: string[] = [];
+  let word: string | null = null;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < spec.length; i++) {
+    const c = spec[i]!;
+    if (quote !== null) {
+      if (c === quote) quote = null;
+      else if (c === '\\' && quote === '"' && i + 1 < spec.length) word += spec[++i]!;
+      else word += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      word ??= '';
+    } else if (c === '\\' && i + 1 < spec.length) {
+      word = (word ?? '') + spec[++i]!;
+    } else if (/\s/.test(c)) {
+      if (word !== null) words.push(word);
+      word = null;
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  if (quote !== null) throw new ScriptError(spec, undefined, `unterminated ${quote} quote in -s ${JSON.stringify(spec)}`);
+  if (word !== null) words.push(word);
+  return words;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The hook an exported name probably meant, if it is close to one. */
+export function suggestHook(name: string): HookName | undefined {
+  const lower = name.toLowerCase();
+  let best: HookName | undefined;
+  let bestDistance = Infinity;
+  for (const hook of HOOK_NAMES) {
+    const d = lower === hook ? 0 : distance(lower, hook);
+    if (d < bestDistance) {
+      best = hook;
+      bestDistance = d;
+    }
+  }
+  const close = bestDistance <= (best !== undefined && best.length > 6 ? 3 : 2);
+  const looksLike = lower.startsWith('on') && HOOK_NAMES.includes(lower.slice(2) as HookName);
+  if (looksLike) return lower.slice(2) as HookName;
+  return close ? best : undefined;
+}
+
+let loaderRegistered = false;
+
+/**
+ * Installs, once, what scripts need: the loader hooks (TypeScript, `import … from 'flowtx'`), source maps in
+ * stack traces (so errors name script lines), and `require('flowtx')` for CommonJS scripts.
+ */
+async function registerLoader(): Promise<void> {
+  if (loaderRegistered) return;
+  loaderRegistered = true;
+  const index = new URL('../index.js', import.meta.url);
+  register(new URL('./loader-hooks.js', import.meta.url), { data: { target: index.href } });
+  process.setSourceMapsEnabled(true);
+  (globalThis as Record<symbol, unknown>)[Symbol.for('flowtx.api')] = await import(index.href);
+  const cjsApi = fileURLToPath(new URL('../api.cjs', import.meta.url));
+  const moduleClass = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+  const resolveFilename = moduleClass._resolveFilename;
+  moduleClass._resolveFilename = function (request: string, ...rest: unknown[]): string {
+    return request === 'flowtx' ? cjsApi : resolveFilename.call(this, request, ...rest);
+  };
+}
+
+/** "line:column" of the first syntax error esbuild finds in a JavaScript file (V8 does not say where). */
+async function locateJsSyntaxError(file: string): Promise<string | undefined> {
+  const { transform } = await import('esbuild');
+  try {
+    await transform(await readFile(file, 'utf8'), { loader: 'js', format: 'esm', sourcefile: file });
+  } catch (err) {
+    const location = (err as { errors?: { location?: { line: number; column: number } | null }[] }).errors?.[0]?.location;
+    if (location) return `${location.line}:${location.column + 1}`;
+  }
+  return undefined;
+}
+
+async function syntaxMessage(name: string, file: string, cause: unknown): Promise<string | undefined> {
+  if (!(cause instanceof Error) || cause.name !== 'SyntaxError') return undefined;
+  const compiled = /^flowtx-syntax (\d+):(\d+) (.*)$/s.exec(cause.message);
+  if (compiled !== null) return `${name}:${compiled[1]}:${compiled[2]}: syntax error: ${compiled[3]}`;
+  const at = JS_EXTENSIONS.has(extname(file)) ? await locateJsSyntaxError(file) : undefined;
+  return `${name}${at ? `:${at}` : ''}: syntax error: ${cause.message}`;
+}
+
+async function importScript(file: string): Promise<Record<string, unknown>> {
+  await registerLoader();
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+}
+
+function hookTable(name: string, members: Record<string, unknown>, warn: (message: string) => void): Script {
+  const hooks: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(members)) {
+    if (HOOK_NAMES.includes(key as HookName)) {
+      if (typeof value !== 'function') {
+        throw new ScriptError(name, key, `${name}: export "${key}" is a ${typeof value}, not a function`);
+      }
+      hooks[key] = value;
+    } else if (key !== 'default' && !key.startsWith('_') && typeof value === 'function') {
+      const meant = suggestHook(key);
+      if (meant !== undefined) warn(`${name} exports \`${key}\`, which is not a hook; did you mean \`${meant}\`?`);
+    }
+  }
+  return hooks as Script;
+}
+
+export async function loadScript(spec: string, warn: (message: string) => void, cwd = process.cwd()): Promise<LoadedScript> {
+  const argv = splitScriptSpec(spec);
+  const name = argv[0];
+  if (name === undefined) throw new ScriptError(spec, undefined, 'empty -s value: expected a script path');
+  const file = resolve(cwd, name);
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    throw new ScriptError(name, undefined, `script not found: ${name}`);
+  }
+  const ext = extname(file);
+  if (!TS_EXTENSIONS.has(ext) && !JS_EXTENSIONS.has(ext)) {
+    throw new ScriptError(name, undefined, `${name}: scripts must be .ts, .mts, .cts, .js, .mjs or .cjs files`);
+  }
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = await importScript(file);
+  } catch (cause) {
+    const syntax = await syntaxMessage(name, file, cause);
+    if (syntax !== undefined) throw new ScriptError(name, undefined, syntax, { cause });
+    const thrown = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    throw new ScriptError(name, undefined, `${name}: failed to load: ${thrown}`, { cause });
+  }
+  // Named exports win; a default-exported object (or a CommonJS module.exports) adds its members.
+  const members: Record<string, unknown> = {};
+  const fallback = namespace.default;
+  if (typeof fallback === 'object' && fallback !== null) {
+    for (let o: object | null = fallback; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+      for (const key of Object.getOwnPropertyNames(o)) {
+        if (key !== 'constructor' && !(key in members)) members[key] = (fallback as Record<string, unknown>)[key];
+      }
+    }
+  }
+  for (const [key, value] of Object.entries(namespace)) if (key !== 'default') members[key] = value;
+  const hooks = hookTable(name, members, warn);
+  if (Object.keys(hooks).length === 0) warn(`${name} exports no hooks (${HOOK_NAMES.join(', ')}); it will do nothing`);
+  const target = typeof fallback === 'object' && fallback !== null ? fallback : undefined;
+  return { name, file, argv, hooks, target };
+}

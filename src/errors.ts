@@ -1,0 +1,96 @@
+// The error types flowtx raises. A leaf module: every layer may import it, it imports nothing.
+// Each class exists because a caller tells it apart (the CLI maps them to exit codes and policies).
+
+export type FlowtxErrorCode =
+  | 'FLOWTX_CODEC'
+  | 'FLOWTX_SCHEMA'
+  | 'FLOWTX_SCRIPT'
+  | 'FLOWTX_USAGE'
+  | 'FLOWTX_BODY'
+  | 'FLOWTX_IO';
+
+export class FlowtxError extends Error {
+  readonly code: FlowtxErrorCode;
+
+  constructor(code: FlowtxErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Where in an input a fault was found: file, 0-based flow index, 0-based byte offset of that flow. */
+export interface InputPosition {
+  origin: string;
+  index: number;
+  offset: number;
+}
+
+export function describePosition(at: InputPosition): string {
+  return `${at.origin}: flow #${at.index} at byte ${at.offset}`;
+}
+
+/** Bytes that do not form a valid record of the format being read (truncated, garbage, bad version). */
+export class CodecError extends FlowtxError {
+  readonly position: InputPosition;
+  readonly reason: string;
+
+  constructor(position: InputPosition, reason: string, options?: { cause?: unknown }) {
+    super('FLOWTX_CODEC', `${describePosition(position)}: ${reason}`, options);
+    this.position = position;
+    this.reason = reason;
+  }
+}
+
+/** A well-formed record whose content is not a flow the model can hold. */
+export class SchemaError extends FlowtxError {
+  readonly position: InputPosition;
+  readonly reason: string;
+
+  constructor(position: InputPosition, reason: string, options?: { cause?: unknown }) {
+    super('FLOWTX_SCHEMA', `${describePosition(position)}: ${reason}`, options);
+    this.position = position;
+    this.reason = reason;
+  }
+}
+
+/** A user script failed to load or a hook threw. */
+export class ScriptError extends FlowtxError {
+  readonly script: string;
+  readonly hook: string | undefined;
+
+  constructor(script: string, hook: string | undefined, message: string, options?: { cause?: unknown }) {
+    super('FLOWTX_SCRIPT', message, options);
+    this.script = script;
+    this.hook = hook;
+  }
+}
+
+/** The command line asks for something impossible; exit code 2. */
+export class UsageError extends FlowtxError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FLOWTX_USAGE', message, options);
+  }
+}
+
+/** A message body could not be decoded (content-encoding or charset) or re-encoded. */
+export class BodyError extends FlowtxError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FLOWTX_BODY', message, options);
+  }
+}
+
+/** A file could not be read or written. */
+export class IoError extends FlowtxError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FLOWTX_IO', message, options);
+  }
+}
+
+/** Type guard that also works across module copies (scripts load flowtx through a loader). */
+export function isFlowtxError(value: unknown): value is FlowtxError {
+  return (
+    value instanceof FlowtxError ||
+    (value instanceof Error && String((value as Error & { code?: unknown }).code).startsWith('FLOWTX_'))
+  );
+}

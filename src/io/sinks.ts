@@ -1,0 +1,146 @@
+// Where bytes go: a file written to a temporary name beside the target and renamed only when complete (an
+// existing file is never half-overwritten), or stdout. Small pieces are gathered into large writes.
+// Moves bytes only; never sees a flow.
+
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { IoError } from '../errors.js';
+
+const BATCH = 1024 * 1024;
+
+export interface Sink {
+  readonly name: string;
+  write(pieces: readonly Uint8Array[]): Promise<void>;
+  /** Flushes and makes the output visible (renames the temporary file into place). */
+  commit(): Promise<void>;
+  /** Discards the output; an existing file at the target stays as it was. */
+  abort(): Promise<void>;
+}
+
+/** Gathers pieces and hands them on in batches of about 1 MiB. */
+class Batcher {
+  #pending: Uint8Array[] = [];
+  #size = 0;
+  readonly #flush: (pieces: Uint8Array[]) => Promise<void>;
+
+  constructor(flush: (pieces: Uint8Array[]) => Promise<void>) {
+    this.#flush = flush;
+  }
+
+  async add(pieces: readonly Uint8Array[]): Promise<void> {
+    for (const piece of pieces) {
+      this.#pending.push(piece);
+      this.#size += piece.byteLength;
+    }
+    if (this.#size >= BATCH) await this.drain();
+  }
+
+  async drain(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const pieces = this.#pending;
+    this.#pending = [];
+    this.#size = 0;
+    await this.#flush(pieces);
+  }
+}
+
+function writeTo(stream: Writable, pieces: Uint8Array[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    stream.once('error', onError);
+    const ok = stream.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+    const done = (): void => {
+      stream.off('error', onError);
+      resolve();
+    };
+    if (ok) done();
+    else stream.once('drain', done);
+  });
+}
+
+function endStream(stream: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.once('error', reject);
+    stream.end(() => resolve());
+  });
+}
+
+export function temporaryPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Writes `target` atomically; `.gz` targets are gzip-compressed. */
+export async function fileSink(target: string): Promise<Sink> {
+  const temporary = temporaryPathFor(target);
+  const fail = (what: string, cause: unknown): IoError =>
+    new IoError(`cannot ${what} ${target}: ${(cause as Error).message}`, { cause });
+  let handle: FileHandle;
+  try {
+    handle = await open(temporary, 'wx');
+  } catch (cause) {
+    throw fail('write', cause);
+  }
+  let gzip: Writable | null = null;
+  let file: WriteStream | null = null;
+  if (target.toLowerCase().endsWith('.gz')) {
+    file = createWriteStream(temporary, { fd: handle, autoClose: false });
+    gzip = createGzip();
+    gzip.pipe(file);
+  }
+  const batcher = new Batcher(async (pieces) => {
+    if (gzip !== null) await writeTo(gzip, pieces);
+    else await handle.writev(pieces);
+  });
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    if (gzip !== null && file !== null) {
+      const finished = new Promise<void>((resolve, reject) => {
+        file!.once('finish', resolve);
+        file!.once('error', reject);
+      });
+      await endStream(gzip);
+      await finished;
+    }
+    await handle.close();
+  };
+  return {
+    name: target,
+    async write(pieces) {
+      try {
+        await batcher.add(pieces);
+      } catch (cause) {
+        throw fail('write', cause);
+      }
+    },
+    async commit() {
+      try {
+        await batcher.drain();
+        await close();
+        await rename(temporary, target);
+      } catch (cause) {
+        await unlink(temporary).catch(() => {});
+        throw fail('write', cause);
+      }
+    },
+    async abort() {
+      await close().catch(() => {});
+      await unlink(temporary).catch(() => {});
+    },
+  };
+}
+
+export function stdoutSink(): Sink {
+  const batcher = new Batcher((pieces) => writeTo(process.stdout, pieces));
+  return {
+    name: '-',
+    write: (pieces) => batcher.add(pieces),
+    commit: () => batcher.drain(),
+    abort: () => batcher.drain(),
+  };
+}

@@ -1,0 +1,115 @@
+// Where bytes come from: files and stdin, gunzipped transparently when they start with gzip's magic. Moves
+// bytes only; never sees a flow.
+
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { IoError } from '../errors.js';
+
+const CHUNK = 1024 * 1024;
+const HEAD = 64;
+
+export interface Source {
+  /** The name used in messages: the path as given, or "-" for stdin. */
+  readonly name: string;
+  /** Size in bytes when known (files), for progress. */
+  readonly size: number | undefined;
+  /** The first bytes of the (decompressed) content, for format detection. */
+  readonly head: Uint8Array;
+  readonly gzipped: boolean;
+  readonly chunks: AsyncIterable<Uint8Array>;
+}
+
+export type ByteCounter = (bytes: number) => void;
+
+function describeIoError(name: string, cause: unknown): IoError {
+  const err = cause as NodeJS.ErrnoException;
+  const why =
+    err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
+  return new IoError(`cannot read ${name}: ${why}`, { cause });
+}
+
+async function* counted(stream: AsyncIterable<Uint8Array>, name: string, count: ByteCounter): AsyncIterable<Uint8Array> {
+  try {
+    for await (const chunk of stream) {
+      count(chunk.byteLength);
+      yield chunk;
+    }
+  } catch (cause) {
+    throw describeIoError(name, cause);
+  }
+}
+
+async function* gunzip(chunks: AsyncIterable<Uint8Array>, name: string): AsyncIterable<Uint8Array> {
+  const inflater = createGunzip({ chunkSize: CHUNK });
+  const feed = (async () => {
+    try {
+      for await (const chunk of chunks) {
+        if (!inflater.write(chunk)) await new Promise((resolve) => inflater.once('drain', resolve));
+      }
+      inflater.end();
+    } catch (err) {
+      inflater.destroy(err as Error);
+    }
+  })();
+  try {
+    yield* inflater;
+  } catch (cause) {
+    if (cause instanceof IoError) throw cause;
+    throw new IoError(`cannot read ${name}: bad gzip data: ${(cause as Error).message}`, { cause });
+  }
+  await feed;
+}
+
+/** Splits the first `n` bytes off a chunk stream, returning them and a stream that still yields them. */
+async function peek(chunks: AsyncIterable<Uint8Array>, n: number): Promise<{ head: Uint8Array; chunks: AsyncIterable<Uint8Array> }> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  const seen: Uint8Array[] = [];
+  let length = 0;
+  let done = false;
+  while (length < n) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    seen.push(next.value);
+    length += next.value.byteLength;
+  }
+  const head = Buffer.concat(seen).subarray(0, n);
+  async function* replay(): AsyncIterable<Uint8Array> {
+    yield* seen;
+    if (done) return;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  return { head, chunks: replay() };
+}
+
+async function open(name: string, raw: AsyncIterable<Uint8Array>, size: number | undefined): Promise<Source> {
+  const first = await peek(raw, HEAD);
+  if (first.head[0] !== 0x1f || first.head[1] !== 0x8b) {
+    return { name, size, head: first.head, gzipped: false, chunks: first.chunks };
+  }
+  const inner = await peek(gunzip(first.chunks, name), HEAD);
+  return { name, size, head: inner.head, gzipped: true, chunks: inner.chunks };
+}
+
+export async function fileSource(path: string, count: ByteCounter = () => {}): Promise<Source> {
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    size = info.size;
+  } catch (cause) {
+    throw describeIoError(path, cause);
+  }
+  return open(path, counted(createReadStream(path, { highWaterMark: CHUNK }), path, count), size);
+}
+
+export async function stdinSource(count: ByteCounter = () => {}): Promise<Source> {
+  return open('-', counted(process.stdin, '-', count), undefined);
+}

@@ -1,0 +1,305 @@
+// The Flow: one HTTP exchange (or a TCP/UDP/DNS flow passed through untouched), as mitmproxy models it.
+//
+// Terminology used across flowtx:
+//   origin — where a flow came from (a file path, "-" for stdin);
+//   index  — 0-based position of a flow within its origin;
+//   offset — 0-based byte position of a flow's record within its origin.
+
+import { randomUUID } from 'node:crypto';
+import { ChangeMark } from './change.js';
+import { newClientConn, newServerConn } from './connection.js';
+import { Headers, type HeadersInit } from './headers.js';
+import { Request, Response } from './message.js';
+import type {
+  ClientConnState,
+  Extra,
+  FlowErrorState,
+  FlowState,
+  FlowType,
+  HttpFlowState,
+  RequestState,
+  ResponseState,
+  ServerConnState,
+  StateValue,
+  StreamMessageState,
+  WebSocketState,
+} from './state.js';
+import { parseUrl } from './url.js';
+
+export type FlowError = FlowErrorState;
+
+export class Flow {
+  readonly #state: FlowState;
+  readonly #mark: ChangeMark;
+  #request: Request | null = null;
+  #response: Response | null = null;
+
+  /** @internal Codecs build flows from state; scripts use createFlow() or flow.copy(). */
+  constructor(state: FlowState, mark: ChangeMark = new ChangeMark()) {
+    this.#state = state;
+    this.#mark = mark;
+    if (state.type === 'http') {
+      const http = state as HttpFlowState;
+      this.#request = new Request(http.request, mark);
+      this.#response = http.response === null ? null : new Response(http.response, mark);
+    }
+  }
+
+  /** UUID of the flow. */
+  get id(): string {
+    return this.#state.id;
+  }
+
+  /** "http", or "tcp", "udp", "dns" for flows that pass through scripts untouched. */
+  get type(): FlowType {
+    return this.#state.type;
+  }
+
+  /** The request. Always present on HTTP flows (the only flows scripts see). */
+  get request(): Request {
+    if (this.#request === null) throw new TypeError(`a ${this.#state.type} flow has no HTTP request`);
+    return this.#request;
+  }
+
+  /** The response, or null when the flow has none. Setting one makes the `response` event run. */
+  get response(): Response | null {
+    return this.#response;
+  }
+  set response(value: Response | null) {
+    this.#response = value;
+    (this.#state as HttpFlowState).response = value === null ? null : Response.state(value);
+    if (value !== null) Response.adopt(value, this.#mark);
+    this.#mark.touch();
+  }
+
+  /** A connection or protocol error (not an HTTP error status), or null. */
+  get error(): FlowError | null {
+    if (this.#state.error !== null) this.#mark.touch(); // the object is mutable in place
+    return this.#state.error;
+  }
+  set error(value: FlowError | null) {
+    this.#state.error = value === null ? null : { msg: value.msg, timestamp: value.timestamp };
+    this.#mark.touch();
+  }
+
+  /** The client↔proxy connection (mutable plain data; reading it marks the flow changed). */
+  get clientConn(): ClientConnState {
+    this.#mark.touch();
+    return this.#state.clientConn;
+  }
+
+  /** The proxy↔server connection (mutable plain data; reading it marks the flow changed). */
+  get serverConn(): ServerConnState {
+    this.#mark.touch();
+    return this.#state.serverConn;
+  }
+
+  /** WebSocket messages and close details, or null. */
+  get websocket(): WebSocketState | null {
+    const ws = this.#state.websocket ?? null;
+    if (ws !== null) this.#mark.touch();
+    return ws;
+  }
+  set websocket(value: WebSocketState | null) {
+    this.#state.websocket = value;
+    this.#mark.touch();
+  }
+
+  /** TCP and UDP flows: their messages. */
+  get messages(): StreamMessageState[] | undefined {
+    this.#mark.touch();
+    return this.#state.messages;
+  }
+
+  /** "" when not marked; otherwise the marker (":default:", an emoji name or one character). */
+  get marked(): string {
+    return this.#state.marked;
+  }
+  set marked(value: string | boolean) {
+    const marker = value === true ? ':default:' : value === false ? '' : value;
+    if (marker === this.#state.marked) return;
+    this.#state.marked = marker;
+    this.#mark.touch();
+  }
+
+  get comment(): string {
+    return this.#state.comment;
+  }
+  set comment(value: string) {
+    if (value === this.#state.comment) return;
+    this.#state.comment = value;
+    this.#mark.touch();
+  }
+
+  /** Free-form data kept with the flow (mitmproxy's flow.metadata). Reading it marks the flow changed. */
+  get metadata(): Record<string, StateValue> {
+    this.#mark.touch();
+    return this.#state.metadata;
+  }
+
+  get timestampCreated(): number {
+    return this.#state.timestampCreated;
+  }
+  set timestampCreated(value: number) {
+    if (value === this.#state.timestampCreated) return;
+    this.#state.timestampCreated = value;
+    this.#mark.touch();
+  }
+
+  /** "request" or "response" when the flow was replayed, else null. */
+  get isReplay(): 'request' | 'response' | null {
+    return this.#state.isReplay;
+  }
+  set isReplay(value: 'request' | 'response' | null) {
+    if (value === this.#state.isReplay) return;
+    this.#state.isReplay = value;
+    this.#mark.touch();
+  }
+
+  get intercepted(): boolean {
+    return this.#state.intercepted;
+  }
+  set intercepted(value: boolean) {
+    if (value === this.#state.intercepted) return;
+    this.#state.intercepted = value;
+    this.#mark.touch();
+  }
+
+  /** Fields the source format carried that the model has no name for. Reading it marks the flow changed. */
+  get extra(): Extra {
+    this.#mark.touch();
+    this.#state.extra ??= {};
+    return this.#state.extra;
+  }
+
+  /** True once anything in the flow was changed (or handed out for change) since it was read. */
+  get changed(): boolean {
+    return this.#mark.changed;
+  }
+
+  /** A deep copy with a new id (and new connection ids left as they are), ready for ctx.emit(). */
+  copy(): Flow {
+    const state = structuredClone(this.#state);
+    state.id = randomUUID();
+    const copy = new Flow(state);
+    copy.#mark.touch();
+    return copy;
+  }
+
+  /** @internal The backing state, for codecs. Not for scripts: it bypasses change tracking. */
+  static state(flow: Flow): FlowState {
+    return flow.#state;
+  }
+
+  toJSON(): object {
+    return {
+      id: this.id,
+      type: this.type,
+      request: this.#request === null ? undefined : this.#request.line,
+      status: this.#response?.statusCode,
+      error: this.#state.error?.msg,
+    };
+  }
+}
+
+export interface MessageInit {
+  headers?: HeadersInit;
+  /** The body: a string is encoded as UTF-8. */
+  content?: Uint8Array | string | null;
+  httpVersion?: string;
+  timestampStart?: number;
+  timestampEnd?: number | null;
+}
+
+export interface RequestInit extends MessageInit {
+  method?: string;
+  url: string;
+}
+
+export interface ResponseInit extends MessageInit {
+  statusCode?: number;
+  reason?: string;
+}
+
+export interface FlowInit {
+  request: RequestInit;
+  response?: ResponseInit | null;
+  error?: FlowError | null;
+  timestamp?: number;
+}
+
+function bodyBytes(content: Uint8Array | string | null | undefined): Uint8Array | null {
+  if (content === null) return null;
+  if (content === undefined) return new Uint8Array(0);
+  return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+}
+
+const REASONS: Record<number, string> = {
+  200: 'OK', 201: 'Created', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found', 304: 'Not Modified',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error',
+  502: 'Bad Gateway', 503: 'Service Unavailable',
+};
+
+/** A response in the state form, e.g. `flow.response = makeResponse({ statusCode: 404, content: 'gone' })`. */
+export function makeResponse(init: ResponseInit = {}, now = Date.now() / 1000): Response {
+  const statusCode = init.statusCode ?? 200;
+  const content = bodyBytes(init.content);
+  const headers = Headers.storage(new Headers(init.headers));
+  if (content !== null && !headers.some(([n]) => n.toLowerCase() === 'content-length')) {
+    headers.push(['content-length', String(content.byteLength)]);
+  }
+  const state: ResponseState = {
+    httpVersion: init.httpVersion ?? 'HTTP/1.1',
+    statusCode,
+    reason: init.reason ?? REASONS[statusCode] ?? '',
+    headers,
+    content,
+    trailers: null,
+    timestampStart: init.timestampStart ?? now,
+    timestampEnd: init.timestampEnd === undefined ? now : init.timestampEnd,
+  };
+  return new Response(state);
+}
+
+/** A new HTTP flow, e.g. for ctx.emit(). Connection data gets sensible defaults. */
+export function createFlow(init: FlowInit): Flow {
+  const now = init.timestamp ?? Date.now() / 1000;
+  const { scheme, host, port, path } = parseUrl(init.request.url);
+  const headers = Headers.storage(new Headers(init.request.headers));
+  if (!headers.some(([n]) => n.toLowerCase() === 'host')) {
+    headers.unshift(['Host', new URL(init.request.url).host]);
+  }
+  const request: RequestState = {
+    httpVersion: init.request.httpVersion ?? 'HTTP/1.1',
+    method: init.request.method ?? 'GET',
+    scheme,
+    host,
+    port,
+    path,
+    authority: '',
+    headers,
+    content: bodyBytes(init.request.content),
+    trailers: null,
+    timestampStart: init.request.timestampStart ?? now,
+    timestampEnd: init.request.timestampEnd === undefined ? now : init.request.timestampEnd,
+  };
+  const response = init.response ? Response.state(makeResponse(init.response, now)) : null;
+  const state: HttpFlowState = {
+    id: randomUUID(),
+    type: 'http',
+    error: init.error ?? null,
+    clientConn: newClientConn(now),
+    serverConn: newServerConn([host, port]),
+    intercepted: false,
+    isReplay: null,
+    marked: '',
+    metadata: {},
+    comment: '',
+    timestampCreated: now,
+    backup: null,
+    request,
+    response,
+    websocket: null,
+  };
+  return new Flow(state);
+}

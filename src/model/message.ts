@@ -1,0 +1,306 @@
+// Request and Response: views over a flow's message state that scripts read and change. Every change marks
+// the owning flow as changed, so unchanged flows can be written back byte-identically.
+
+import { ChangeMark } from './change.js';
+import { parseCookieHeader, formatCookieHeader, parseSetCookie, type SetCookie } from './cookies.js';
+import {
+  canEncode,
+  charsetOf,
+  decodeContent,
+  decodeText,
+  encodeContent,
+  encodeText,
+  parseCodings,
+} from './encoding.js';
+import { Headers, type HeaderField } from './headers.js';
+import { MultiDictView, type Pair } from './multidict.js';
+import type { Extra, MessageState, RequestState, ResponseState } from './state.js';
+import { buildUrl, hostPort, parseUrl, queryOf, withQuery } from './url.js';
+
+abstract class Message<S extends MessageState> {
+  protected readonly state: S;
+  protected mark: ChangeMark;
+  #headers: Headers;
+  #trailers: Headers | null;
+
+  protected constructor(state: S, mark: ChangeMark) {
+    this.state = state;
+    this.mark = mark;
+    this.#headers = Headers.wrap(state.headers, mark);
+    this.#trailers = state.trailers === null ? null : Headers.wrap(state.trailers, mark);
+  }
+
+  /** @internal The backing state, for codecs and for moving a message into a flow. */
+  static state<T extends MessageState>(message: Message<T>): T {
+    return message.state;
+  }
+
+  /** @internal Rebinds a message assigned into a flow to that flow's change mark. */
+  static adopt(message: Message<MessageState>, mark: ChangeMark): void {
+    message.mark = mark;
+    Headers.adopt(message.#headers, mark);
+    if (message.#trailers !== null) Headers.adopt(message.#trailers, mark);
+  }
+
+  protected change<K extends keyof S>(key: K, value: S[K]): void {
+    if (this.state[key] === value) return;
+    this.state[key] = value;
+    this.mark.touch();
+  }
+
+  /** "HTTP/1.1", "HTTP/2.0", … */
+  get httpVersion(): string {
+    return this.state.httpVersion;
+  }
+  set httpVersion(value: string) {
+    this.change('httpVersion', value);
+  }
+
+  get headers(): Headers {
+    return this.#headers;
+  }
+  set headers(value: Headers) {
+    Headers.adopt(value, this.mark);
+    this.#headers = value;
+    this.state.headers = Headers.storage(value);
+    this.mark.touch();
+  }
+
+  /** HTTP trailers, or null when the message had none. */
+  get trailers(): Headers | null {
+    return this.#trailers;
+  }
+  set trailers(value: Headers | null) {
+    if (value !== null) Headers.adopt(value, this.mark);
+    this.#trailers = value;
+    this.state.trailers = value === null ? null : Headers.storage(value);
+    this.mark.touch();
+  }
+
+  get timestampStart(): number {
+    return this.state.timestampStart;
+  }
+  set timestampStart(value: number) {
+    this.change('timestampStart', value);
+  }
+
+  get timestampEnd(): number | null {
+    return this.state.timestampEnd;
+  }
+  set timestampEnd(value: number | null) {
+    this.change('timestampEnd', value);
+  }
+
+  /**
+   * The body as stored: content-encoding (gzip, br, …) still applied, no transfer framing. null means the
+   * body was not captured. Setting it updates Content-Length when that header is present.
+   */
+  get content(): Uint8Array | null {
+    return this.state.content;
+  }
+  set content(value: Uint8Array | null) {
+    this.state.content = value;
+    this.mark.touch();
+    if (value !== null && this.#headers.has('content-length')) {
+      this.#headers.set('Content-Length', String(value.byteLength));
+    }
+  }
+
+  /** The body with its content-encoding undone. Setting it re-applies the message's content-encoding. */
+  get decodedContent(): Uint8Array | null {
+    const content = this.state.content;
+    if (content === null) return null;
+    return decodeContent(content, parseCodings(this.#headers.get('content-encoding')));
+  }
+  set decodedContent(value: Uint8Array | null) {
+    if (value === null) {
+      this.content = null;
+      return;
+    }
+    const codings = parseCodings(this.#headers.get('content-encoding'));
+    if (canEncode(codings)) {
+      this.content = encodeContent(value, codings);
+    } else {
+      // zstd (or an unknown coding) cannot be re-applied here: store the body plainly and say so in the headers.
+      this.#headers.delete('content-encoding');
+      this.content = value;
+    }
+  }
+
+  /**
+   * The body as text: content-encoding undone, then decoded with the Content-Type charset (UTF-8 when none
+   * is given and the bytes are UTF-8, else latin1). undefined when the body was not captured.
+   */
+  get text(): string | undefined {
+    const decoded = this.decodedContent;
+    if (decoded === null) return undefined;
+    return decodeText(decoded, charsetOf(this.#headers.get('content-type')));
+  }
+  set text(value: string | undefined) {
+    if (value === undefined) {
+      this.decodedContent = null;
+      return;
+    }
+    const declared = charsetOf(this.#headers.get('content-type'));
+    const { bytes, charset } = encodeText(value, declared);
+    if (charset !== declared && charset !== undefined) {
+      const type = this.#headers.get('content-type')!;
+      this.#headers.set('Content-Type', type.replace(/charset\s*=\s*"?[^";\s]+"?/i, `charset=${charset}`));
+    }
+    this.decodedContent = bytes;
+  }
+
+  /** The body parsed as JSON (throws SyntaxError when it is not JSON). */
+  json(): unknown {
+    const text = this.text;
+    if (text === undefined) throw new SyntaxError('no body captured');
+    return JSON.parse(text);
+  }
+
+  /** Fields the source format carried that the model has no name for. Reading it marks the flow changed. */
+  get extra(): Extra {
+    this.mark.touch();
+    this.state.extra ??= {};
+    return this.state.extra;
+  }
+}
+
+export class Request extends Message<RequestState> {
+  /** @internal Use Flow / createFlow to make flows. */
+  constructor(state: RequestState, mark: ChangeMark = new ChangeMark()) {
+    super(state, mark);
+  }
+
+  /** As received; mitmproxy upper-cases on access, we keep what the capture holds. */
+  get method(): string {
+    return this.state.method;
+  }
+  set method(value: string) {
+    this.change('method', value);
+  }
+
+  get scheme(): string {
+    return this.state.scheme;
+  }
+  set scheme(value: string) {
+    this.change('scheme', value);
+  }
+
+  /** The target host (not necessarily the Host header). Setting it also updates Host and authority. */
+  get host(): string {
+    return this.state.host;
+  }
+  set host(value: string) {
+    this.change('host', value);
+    this.#syncHostFields();
+  }
+
+  get port(): number {
+    return this.state.port;
+  }
+  set port(value: number) {
+    this.change('port', value);
+    this.#syncHostFields();
+  }
+
+  /** Path including the query string. */
+  get path(): string {
+    return this.state.path;
+  }
+  set path(value: string) {
+    this.change('path', value);
+  }
+
+  /** HTTP/2 `:authority` or the HTTP/1 absolute-form authority; "" for origin-form requests. */
+  get authority(): string {
+    return this.state.authority;
+  }
+  set authority(value: string) {
+    this.change('authority', value);
+  }
+
+  /** scheme://host[:port]/path — the port is left out when it is the scheme's default. */
+  get url(): string {
+    if (this.state.method.toUpperCase() === 'CONNECT') return `${this.state.host}:${this.state.port}`;
+    return buildUrl(this.state.scheme, this.state.host, this.state.port, this.state.path);
+  }
+  set url(value: string) {
+    const parts = parseUrl(value);
+    this.change('scheme', parts.scheme);
+    this.change('host', parts.host);
+    this.change('port', parts.port);
+    this.change('path', parts.path);
+    this.#syncHostFields();
+  }
+
+  /** The host the client asked for: the Host header (HTTP/1) or authority (HTTP/2+), else `host`. */
+  get prettyHost(): string {
+    const hostHeader = this.state.httpVersion.startsWith('HTTP/1')
+      ? this.headers.get('host')
+      : this.state.authority || this.headers.get('host');
+    if (!hostHeader) return this.state.host;
+    const bracket = hostHeader.match(/^\[([^\]]+)\]/);
+    return bracket ? bracket[1]! : hostHeader.replace(/:\d+$/, '');
+  }
+
+  /** The query string as a live multi-value view; changes rewrite `path`. */
+  get query(): MultiDictView {
+    return new MultiDictView(
+      () => [...new URLSearchParams(queryOf(this.state.path))] as Pair[],
+      (pairs) => {
+        this.path = withQuery(this.state.path, new URLSearchParams(pairs).toString());
+      },
+    );
+  }
+
+  /** Cookies from the Cookie header(s) as a live view; changes rewrite a single Cookie header. */
+  get cookies(): MultiDictView {
+    return new MultiDictView(
+      () => this.headers.getAll('cookie').flatMap(parseCookieHeader),
+      (pairs) => {
+        if (pairs.length === 0) this.headers.delete('cookie');
+        else this.headers.set('Cookie', formatCookieHeader(pairs));
+      },
+    );
+  }
+
+  /** "GET https://example.com/path HTTP/1.1", for messages and listings. */
+  get line(): string {
+    return `${this.state.method} ${this.url} ${this.state.httpVersion}`;
+  }
+
+  #syncHostFields(): void {
+    const hp = hostPort(this.state.scheme, this.state.host, this.state.port);
+    if (this.headers.has('host')) this.headers.set('Host', hp);
+    if (this.state.authority !== '') this.change('authority', hp);
+  }
+}
+
+export class Response extends Message<ResponseState> {
+  /** @internal Use Flow / createFlow to make flows. */
+  constructor(state: ResponseState, mark: ChangeMark = new ChangeMark()) {
+    super(state, mark);
+  }
+
+  get statusCode(): number {
+    return this.state.statusCode;
+  }
+  set statusCode(value: number) {
+    this.change('statusCode', value);
+  }
+
+  /** Reason phrase; "" for HTTP/2 and HTTP/3. */
+  get reason(): string {
+    return this.state.reason;
+  }
+  set reason(value: string) {
+    this.change('reason', value);
+  }
+
+  /** The Set-Cookie headers, parsed. Read-only: change cookies through `headers`. */
+  get cookies(): SetCookie[] {
+    return this.headers.getAll('set-cookie').map(parseSetCookie);
+  }
+}
+
+export type { HeaderField };
