@@ -23,7 +23,23 @@ export interface RunPlan {
   progress: boolean | undefined;
 }
 
-const EPILOG = `Exit codes: 0 success; 1 runtime failure (script error, corrupt or unreadable input, write failure);
+const EPILOG = `Examples:
+  flowtx -s examples/add_header.ts fixtures/sample.ftx out.ftx
+      run a script over every flow
+  flowtx fixtures/sample.ftx
+      list the flows, one line each
+  flowtx -r a.ftx -r b.ndjson
+      list several inputs (with -r, a lone positional is the OUTPUT)
+  flowtx fixtures/sample.ftx out.ndjson
+      convert (output format from the extension, or --to)
+  flowtx -s "examples/drop_host.ts tracker.test" -s examples/add_header.ts in.ftx out.ftx.gz
+      chain scripts, pass them arguments, write gzip-compressed
+  cat in.ftx | flowtx -s x.ts - - --to ndjson | jq .request.path
+      read stdin, write stdout
+  flowtx -s fix.ts --in-place capture.ftx
+      rewrite a file in place, safely
+
+Exit codes: 0 success; 1 runtime failure (script error, corrupt or unreadable input, write failure);
 2 usage error. Docs: docs/cli.md, docs/scripting.md, docs/formats.md.`;
 
 function parser(argv: string[]) {
@@ -42,12 +58,6 @@ function parser(argv: string[]) {
     .option('progress', { type: 'boolean', description: 'Show a progress bar on stderr (default: when stderr is a terminal)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, description: 'Only warnings and errors on stderr' })
     .option('debug', { type: 'boolean', default: false, description: 'Show stack traces and script debug logs' })
-    .example('$0 -s examples/add_header.ts fixtures/sample.ftx out.ftx', 'Run a script over every flow')
-    .example('$0 fixtures/sample.ftx', 'List the flows, one line each')
-    .example('$0 fixtures/sample.ftx out.ndjson', 'Convert to NDJSON (format from the extension)')
-    .example('$0 -s "examples/drop_host.ts tracker.test" in.ftx out.ftx', 'Pass arguments to a script')
-    .example('cat in.ftx | $0 -s x.ts - - --to ndjson | jq .', 'Read stdin, write stdout')
-    .example('$0 -s fix.ts --in-place capture.ftx', 'Rewrite a file in place, safely')
     .epilog(EPILOG)
     .strictOptions()
     .parserConfiguration({ 'halt-at-non-option': false, 'unknown-options-as-args': false })

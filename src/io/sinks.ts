@@ -3,11 +3,12 @@
 // Moves bytes only; never sees a flow.
 
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { createGzip } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, type Gzip } from 'node:zlib';
 import { IoError } from '../errors.js';
 
 const BATCH = 1024 * 1024;
@@ -62,13 +63,6 @@ function writeTo(stream: Writable, pieces: Uint8Array[]): Promise<void> {
   });
 }
 
-function endStream(stream: Writable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.once('error', reject);
-    stream.end(() => resolve());
-  });
-}
-
 export function temporaryPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 }
@@ -76,20 +70,20 @@ export function temporaryPathFor(target: string): string {
 /** Writes `target` atomically; `.gz` targets are gzip-compressed. */
 export async function fileSink(target: string): Promise<Sink> {
   const temporary = temporaryPathFor(target);
-  const fail = (what: string, cause: unknown): IoError =>
-    new IoError(`cannot ${what} ${target}: ${(cause as Error).message}`, { cause });
+  const fail = (cause: unknown): IoError => new IoError(`cannot write ${target}: ${(cause as Error).message}`, { cause });
   let handle: FileHandle;
   try {
     handle = await open(temporary, 'wx');
   } catch (cause) {
-    throw fail('write', cause);
+    throw fail(cause);
   }
-  let gzip: Writable | null = null;
-  let file: WriteStream | null = null;
+  let gzip: Gzip | null = null;
+  let piped: Promise<void> = Promise.resolve();
   if (target.toLowerCase().endsWith('.gz')) {
-    file = createWriteStream(temporary, { fd: handle, autoClose: false });
     gzip = createGzip();
-    gzip.pipe(file);
+    // The write stream owns the handle from here on and closes it when the pipeline ends.
+    piped = pipeline(gzip, createWriteStream(temporary, { fd: handle }));
+    piped.catch(() => {}); // observed in close()
   }
   const batcher = new Batcher(async (pieces) => {
     if (gzip !== null) await writeTo(gzip, pieces);
@@ -99,15 +93,12 @@ export async function fileSink(target: string): Promise<Sink> {
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    if (gzip !== null && file !== null) {
-      const finished = new Promise<void>((resolve, reject) => {
-        file!.once('finish', resolve);
-        file!.once('error', reject);
-      });
-      await endStream(gzip);
-      await finished;
+    if (gzip === null) {
+      await handle.close();
+    } else {
+      gzip.end();
+      await piped;
     }
-    await handle.close();
   };
   return {
     name: target,
@@ -115,7 +106,7 @@ export async function fileSink(target: string): Promise<Sink> {
       try {
         await batcher.add(pieces);
       } catch (cause) {
-        throw fail('write', cause);
+        throw fail(cause);
       }
     },
     async commit() {
@@ -125,10 +116,11 @@ export async function fileSink(target: string): Promise<Sink> {
         await rename(temporary, target);
       } catch (cause) {
         await unlink(temporary).catch(() => {});
-        throw fail('write', cause);
+        throw fail(cause);
       }
     },
     async abort() {
+      gzip?.destroy();
       await close().catch(() => {});
       await unlink(temporary).catch(() => {});
     },

@@ -96,11 +96,29 @@ export function isUtf8(data: Uint8Array): boolean {
   }
 }
 
+// Node 20's TextDecoder decodes windows-1252 as ISO-8859-1; these are the code points cp1252 puts at 0x80-0x9f
+// (0 = undefined in cp1252, kept as the C1 control, as Python's "surrogateescape"-free decoders would fail there).
+const CP1252_HIGH = [
+  0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
+  0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
+];
+const CP1252 = new Set(['windows-1252', 'cp1252', 'x-cp1252']);
+
+function decodeCp1252(data: Uint8Array): string {
+  let out = '';
+  for (const byte of data) {
+    const mapped = byte >= 0x80 && byte <= 0x9f ? CP1252_HIGH[byte - 0x80]! : 0;
+    out += String.fromCharCode(mapped === 0 ? byte : mapped);
+  }
+  return out;
+}
+
 /**
  * Bytes → text with the declared charset. Without one, UTF-8 when the bytes are valid UTF-8, else latin1
  * (every byte maps to one character, so nothing is lost).
  */
 export function decodeText(data: Uint8Array, charset: string | undefined): string {
+  if (charset !== undefined && CP1252.has(charset)) return decodeCp1252(data);
   if (charset !== undefined && !LATIN1.has(charset)) {
     let label = charset;
     try {

@@ -1,0 +1,342 @@
+// End to end: spawns the real command (bin/flowtx.js over the build) on the shipped fixtures and checks
+// stdout, stderr, exit codes and the files written.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, test } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/flowtx.js');
+const SAMPLE = 'fixtures/sample.ftx';
+const SAMPLE_NDJSON = 'fixtures/sample.ndjson';
+const SAMPLE_FLOWS = 10;
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function flowtx(args: string[], options: { input?: Buffer | string; cwd?: string } = {}): Result {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    input: options.input,
+    encoding: 'buffer',
+    env: { ...process.env, FORCE_COLOR: '0' },
+    timeout: 60_000,
+  });
+  return { code: result.status, stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8') };
+}
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'flowtx-cli-'));
+
+function script(dir: string, name: string, source: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, source);
+  return path;
+}
+
+function ndjsonLines(path: string): Record<string, any>[] {
+  return readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+}
+
+function headerOf(fields: [string, string][], name: string): string | undefined {
+  return fields.find(([n]) => n.toLowerCase() === name)?.[1];
+}
+
+describe('the README commands', () => {
+  test('add_header example over the sample: every response gets the header, nothing else changes', () => {
+    const dir = tmp();
+    const out = join(dir, 'out.ndjson');
+    const r = flowtx(['-s', 'examples/add_header.ts', SAMPLE, out]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const before = ndjsonLines(join(ROOT, SAMPLE_NDJSON));
+    const after = ndjsonLines(out);
+    expect(after).toHaveLength(SAMPLE_FLOWS);
+    for (const [i, flow] of after.entries()) {
+      if (flow.response) {
+        expect(headerOf(flow.response.headers, 'newheader')).toBe('foo');
+        flow.response.headers = flow.response.headers.filter(([n]: [string]) => n !== 'newheader');
+      }
+      expect(flow).toEqual(before[i]);
+    }
+  });
+});
+
+describe('listing', () => {
+  test('one line per flow with method, URL, status, size and duration', () => {
+    const r = flowtx([SAMPLE]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(SAMPLE_FLOWS);
+    expect(lines[0]).toBe('GET https://api.example.com/v1/users?page=1&api_key=sk_live_123 << 200 OK 65b 95ms');
+    expect(lines[5]).toBe('GET https://api.example.com/v1/slow << error: Connection killed.');
+    expect(lines[7]).toBe('GET https://api.example.com/v1/pending << no response');
+    expect(lines[9]).toBe('tcp db.internal:5432 (2 messages)');
+  });
+
+  test('several inputs concatenate in the given order', () => {
+    const r = flowtx(['-r', SAMPLE, '-r', SAMPLE_NDJSON]);
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(2 * SAMPLE_FLOWS);
+  });
+});
+
+describe('conversion and pass-through', () => {
+  test.each([
+    ['ftx → ftx without scripts is byte-identical', SAMPLE, 'out.ftx', SAMPLE],
+    ['ndjson → ndjson without scripts is byte-identical', SAMPLE_NDJSON, 'out.ndjson', SAMPLE_NDJSON],
+    ['ftx → ndjson equals the shipped NDJSON sample', SAMPLE, 'out.ndjson', SAMPLE_NDJSON],
+    ['ndjson → ftx equals the shipped msgpack sample', SAMPLE_NDJSON, 'out.ftx', SAMPLE],
+  ])('%s', (_name, input, output, expected) => {
+    const dir = tmp();
+    const r = flowtx([input, join(dir, output)]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(readFileSync(join(dir, output)).equals(readFileSync(join(ROOT, expected)))).toBe(true);
+  });
+
+  test('--to overrides the extension; -r/-w work as in mitmdump', () => {
+    const dir = tmp();
+    const out = join(dir, 'out.data');
+    expect(flowtx(['-r', SAMPLE, '-w', out, '--to', 'ndjson']).code).toBe(0);
+    expect(readFileSync(out).equals(readFileSync(join(ROOT, SAMPLE_NDJSON)))).toBe(true);
+  });
+
+  test('stdin to stdout', () => {
+    const r = flowtx(['-', '-', '--to', 'ndjson'], { input: readFileSync(join(ROOT, SAMPLE)) });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(readFileSync(join(ROOT, SAMPLE_NDJSON), 'utf8'));
+  });
+
+  test('gzip in and out', () => {
+    const dir = tmp();
+    const gz = join(dir, 'sample.ndjson.gz');
+    expect(flowtx([SAMPLE, gz]).code).toBe(0);
+    expect(gunzipSync(readFileSync(gz)).equals(readFileSync(join(ROOT, SAMPLE_NDJSON)))).toBe(true);
+    const back = join(dir, 'back.ftx');
+    expect(flowtx([gz, back]).code).toBe(0);
+    expect(readFileSync(back).equals(readFileSync(join(ROOT, SAMPLE)))).toBe(true);
+  });
+
+  test('--json-summary reports counts', () => {
+    const dir = tmp();
+    const r = flowtx(['-s', 'examples/duplicate.ts', '-s', 'examples/drop_host.ts tracker.test', SAMPLE, join(dir, 'o.ftx'), '--json-summary', '-q']);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({
+      ok: true,
+      exitCode: 0,
+      inputs: [{ path: SAMPLE, format: 'msgpack', flows: SAMPLE_FLOWS }],
+      output: { format: 'msgpack' },
+      flows: { read: 10, written: 11, dropped: 1, emitted: 2 },
+      scriptErrors: 0,
+      errors: [],
+    });
+    expect(summary.durationMs).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('examples', () => {
+  test('rewrite_url points requests elsewhere and fixes Host', () => {
+    const dir = tmp();
+    const out = join(dir, 'o.ndjson');
+    expect(flowtx(['-s', 'examples/rewrite_url.ts http://127.0.0.1:9000', SAMPLE, out]).code).toBe(0);
+    const flows = ndjsonLines(out).filter((f) => f.type === 'http');
+    expect(flows.every((f) => f.request.host === '127.0.0.1' && f.request.port === 9000)).toBe(true);
+    expect(headerOf(flows[0]!.request.headers, 'host')).toBe('127.0.0.1:9000');
+  });
+
+  test('scrub_secrets (plain JavaScript) removes credentials', () => {
+    const dir = tmp();
+    const out = join(dir, 'o.ndjson');
+    expect(flowtx(['-s', 'examples/scrub_secrets.mjs', SAMPLE, out]).code).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    for (const secret of ['sk_live_123', 'eyJhbGciOi.secret', 'session=abc123']) expect(text).not.toContain(secret);
+  });
+
+  test('duplicate emits a copy right after each POST', () => {
+    const r = flowtx(['-s', 'examples/duplicate.ts', SAMPLE]);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(12);
+    expect(lines[2]).toBe(lines[1]);
+  });
+});
+
+describe('scripts', () => {
+  test('import from "flowtx" resolves wherever the script lives; -s passes arguments', () => {
+    const dir = tmp();
+    const s = script(dir, 'emit.ts', `
+import { createFlow, Flow, type ScriptContext } from 'flowtx';
+export function start(ctx: ScriptContext, argv: string[]) { ctx.state.url = argv[1]; }
+export function done(ctx: ScriptContext) {
+  const flow = createFlow({ request: { url: String(ctx.state.url) }, response: { statusCode: 204 } });
+  if (!(flow instanceof Flow)) throw new Error('two Flow classes');
+  ctx.emit(flow);
+}
+`);
+    const r = flowtx(['-s', `${s} http://127.0.0.1:1/emitted`, SAMPLE]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^GET http:\/\/127\.0\.0\.1:1\/emitted << 204 No Content 0b \d+ms$/);
+  });
+
+  test('CommonJS scripts can require("flowtx")', () => {
+    const dir = tmp();
+    const s = script(dir, 'x.cjs', `const { createFlow } = require('flowtx');
+module.exports = { done(ctx) { ctx.emit(createFlow({ request: { url: 'http://127.0.0.1/cjs' } })); } };`);
+    const r = flowtx(['-s', s, SAMPLE]);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('GET http://127.0.0.1/cjs << no response');
+  });
+
+  test('a TypeScript script may import a local .ts helper', () => {
+    const dir = tmp();
+    script(dir, 'helper.ts', `export const NAME: string = 'x-helper';`);
+    const s = script(dir, 'main.ts', `import { NAME } from './helper.js';
+export function response(ctx: unknown, flow: any) { flow.response.headers.set(NAME, '1'); }`);
+    const out = join(dir, 'o.ndjson');
+    expect(flowtx(['-s', s, SAMPLE, out])).toMatchObject({ code: 0, stderr: '' });
+    expect(readFileSync(out, 'utf8')).toContain('x-helper');
+  });
+
+  test('a default-exported object works', () => {
+    const dir = tmp();
+    const s = script(dir, 'obj.mjs', `export default { count: 0, request() { this.count++; }, done(ctx) { ctx.log.info('saw %d', this.count); } };`);
+    expect(flowtx(['-s', s, SAMPLE, join(dir, 'o.ftx')]).stderr).toBe(`[${s}] saw 9\n`);
+  });
+
+  test('a near-miss export name warns with a suggestion', () => {
+    const dir = tmp();
+    const s = script(dir, 'typo.ts', `export function respone() {}\nexport function helper() {}\nexport function request() {}`);
+    const r = flowtx(['-s', s, SAMPLE, join(dir, 'o.ftx')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`flowtx: warn: ${s} exports \`respone\`, which is not a hook; did you mean \`response\`?\n`);
+  });
+
+  test.each([
+    ['thrown Error', 'bad.ts', `import type { Flow } from 'flowtx';\n\nexport function response(ctx: unknown, flow: Flow) {\n  if (flow.response!.statusCode === 201) {\n    throw new TypeError('boom');\n  }\n}\n`,
+      'bad.ts:5: hook "response" failed on flow #1 of fixtures/sample.ftx (POST https://api.example.com/v1/login): TypeError: boom'],
+    ['thrown string', 'str.js', `export function request() {\n  throw 'bad thing';\n}\n`,
+      'str.js: hook "request" failed on flow #0 of fixtures/sample.ftx (GET https://api.example.com/v1/users?page=1&api_key=sk_live_123): non-Error value thrown: "bad thing"'],
+    ['TypeScript syntax error', 'syn.ts', `export function request() {\n  const x = ;\n}\n`, 'syn.ts:2:13: syntax error: Unexpected ";"'],
+    ['JavaScript syntax error', 'syn.mjs', `export function request() {\n  const x = ;\n}\n`, "syn.mjs:2:13: syntax error: Unexpected token ';'"],
+    ['error at load time', 'load.mjs', `throw new RangeError('no config');\n`, 'load.mjs: failed to load: RangeError: no config'],
+    ['a hook that is not a function', 'notfn.mjs', `export const request = 5;\n`, 'notfn.mjs: export "request" is a number, not a function'],
+  ])('%s: exact message, exit 1, no output, no stack', (_name, file, source, message) => {
+    const dir = tmp();
+    script(dir, file, source);
+    const out = join(dir, 'out.ftx');
+    const r = flowtx(['-s', file, join(ROOT, SAMPLE), out], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`flowtx: error: ${message.replace('fixtures/sample.ftx', join(ROOT, SAMPLE))}\n`);
+    expect(readdirSync(dir).filter((f) => !f.endsWith('s') && !f.endsWith('.mjs'))).toEqual([]);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  test('a missing script file', () => {
+    const r = flowtx(['-s', 'nope.ts', SAMPLE, join(tmp(), 'o.ftx')]);
+    expect(r).toMatchObject({ code: 1, stderr: 'flowtx: error: script not found: nope.ts\n' });
+  });
+
+  test('--debug shows the stack', () => {
+    const dir = tmp();
+    const s = script(dir, 'bad.mjs', `export function request() { throw new Error('boom'); }`);
+    const r = flowtx(['-s', s, SAMPLE, join(dir, 'o.ftx'), '--debug']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('caused by: Error: boom\n    at request (file://');
+  });
+
+  test.each([
+    ['skip', [], 1, 9],
+    ['keep', [], 1, 10],
+    ['skip', ['--allow-script-errors'], 0, 9],
+  ])('--on-script-error %s %j → exit %d, %d flows written', (policy, extra, code, written) => {
+    const dir = tmp();
+    const s = script(dir, 'bad.mjs', `export function request(ctx, flow) { flow.request.method = 'X'; if (ctx.index === 3) throw new Error('boom'); }`);
+    const out = join(dir, 'o.ndjson');
+    const r = flowtx(['-s', s, SAMPLE, out, '--on-script-error', policy, ...(extra as string[])]);
+    expect(r.code).toBe(code);
+    expect(r.stderr).toContain(`flowtx: warn: ${s}:1: hook "request" failed on flow #3 of fixtures/sample.ftx`);
+    const flows = ndjsonLines(out);
+    expect(flows).toHaveLength(written);
+    if (policy === 'keep') expect(flows[3]!.request.method).toBe('GET');
+  });
+});
+
+describe('bad input and safe output', () => {
+  test('a truncated input: complete flows are written, then exit 1 naming file, flow and offset', () => {
+    const dir = tmp();
+    const whole = readFileSync(join(ROOT, SAMPLE));
+    const cut = join(dir, 'cut.ftx');
+    writeFileSync(cut, whole.subarray(0, whole.byteLength - 10));
+    const out = join(dir, 'out.ndjson');
+    const r = flowtx([cut, out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^flowtx: error: ${cut.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: flow #9 at byte \\d+: truncated record: \\d+ of \\d+ bytes\\n$`));
+    expect(ndjsonLines(out)).toHaveLength(9);
+    expect(readFileSync(cut).equals(whole.subarray(0, whole.byteLength - 10))).toBe(true);
+  });
+
+  test('garbage input names the format problem', () => {
+    const dir = tmp();
+    const junk = join(dir, 'junk.bin');
+    writeFileSync(junk, 'this is not a capture');
+    const r = flowtx([junk, join(dir, 'o.ftx')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`flowtx: error: ${junk}: flow #0 at byte 0: unrecognised format (starts with "this is not a ca"); known formats: msgpack, ndjson\n`);
+  });
+
+  test('an existing output is replaced only when the run succeeds', () => {
+    const dir = tmp();
+    const out = join(dir, 'o.ftx');
+    writeFileSync(out, 'precious');
+    const s = script(dir, 'bad.mjs', `export function response(ctx) { if (ctx.index === 4) throw new Error('x'); }`);
+    expect(flowtx(['-s', s, SAMPLE, out]).code).toBe(1);
+    expect(readFileSync(out, 'utf8')).toBe('precious');
+    expect(readdirSync(dir).sort()).toEqual(['bad.mjs', 'o.ftx']);
+    expect(flowtx([SAMPLE, out]).code).toBe(0);
+    expect(readFileSync(out).equals(readFileSync(join(ROOT, SAMPLE)))).toBe(true);
+  });
+
+  test('writing onto an input needs --in-place', () => {
+    const dir = tmp();
+    const file = join(dir, 'cap.ftx');
+    copyFileSync(join(ROOT, SAMPLE), file);
+    const refused = flowtx(['-s', 'examples/add_header.ts', file, file]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(`flowtx: error: output ${file} is also an input; add --in-place to rewrite it safely\nRun flowtx --help for usage.\n`);
+    expect(readFileSync(file).equals(readFileSync(join(ROOT, SAMPLE)))).toBe(true);
+    expect(flowtx(['-s', 'examples/add_header.ts', '--in-place', file]).code).toBe(0);
+    expect(flowtx([file]).stdout.trimEnd().split('\n')).toHaveLength(SAMPLE_FLOWS);
+    expect(readFileSync(file).byteLength).toBeGreaterThan(readFileSync(join(ROOT, SAMPLE)).byteLength);
+  });
+
+  test.each([
+    [['--bogus', SAMPLE], 'Unknown argument: bogus'],
+    [[], 'no input given; see flowtx --help'],
+    [['--on-script-error', 'maybe', SAMPLE], 'Invalid values:'],
+    [[SAMPLE, 'out.hra'], 'unknown output format ".hra" for out.hra; known formats: msgpack, ndjson (or use --to)'],
+    [[SAMPLE, '-', '--to', 'xml'], 'unknown format "xml"; known formats: msgpack, ndjson'],
+    [['--set', 'novalue', SAMPLE], '--set expects key=value, got "novalue"'],
+  ])('usage error %j exits 2', (args, message) => {
+    const r = flowtx(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  test('a missing input exits 1 and names it', () => {
+    const r = flowtx(['nope.ftx', join(tmp(), 'o.ftx')]);
+    expect(r).toMatchObject({ code: 1, stderr: 'flowtx: error: cannot read nope.ftx: no such file\n' });
+  });
+});
+
+describe('help', () => {
+  test('--help shows usage, examples and exit codes', () => {
+    const r = flowtx(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: flowtx [options] INPUT... [OUTPUT]');
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toContain('flowtx -s examples/add_header.ts fixtures/sample.ftx out.ftx');
+    expect(r.stdout).toContain('Exit codes: 0 success; 1 runtime failure');
+  });
+});

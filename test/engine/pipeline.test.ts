@@ -1,0 +1,181 @@
+import { describe, expect, test } from 'vitest';
+import { Engine, type EngineOptions } from '../../src/engine/pipeline.js';
+import type { LoadedScript } from '../../src/engine/script.js';
+import type { Script } from '../../src/engine/hooks.js';
+import { Flow, createFlow, makeResponse } from '../../src/model/flow.js';
+import { FlowRecord } from '../../src/model/record.js';
+import { collect, tstate } from '../helpers/tflow.js';
+
+function script(name: string, hooks: Script, target?: object): LoadedScript {
+  return { name, file: `/scripts/${name}`, argv: [name, '--flag'], hooks, target };
+}
+
+function records(...states: ReturnType<typeof tstate>[]): AsyncIterable<FlowRecord> {
+  return (async function* () {
+    for (const [index, state] of states.entries()) {
+      yield FlowRecord.read({ origin: 'in.test', index, offset: index * 100 }, new Uint8Array([index]), 'test/1', () => structuredClone(state));
+    }
+  })();
+}
+
+async function runAll(options: EngineOptions, input = records(tstate())): Promise<{ out: FlowRecord[]; engine: Engine }> {
+  const engine = new Engine(options);
+  return { out: await collect(engine.run(input)), engine };
+}
+
+/** A script that records every event it sees as "name:event". */
+function recorder(name: string, log: string[]): LoadedScript {
+  return script(name, {
+    start: (_ctx, argv) => void log.push(`${name}:start(${argv.join(' ')})`),
+    request: () => void log.push(`${name}:request`),
+    response: () => void log.push(`${name}:response`),
+    error: () => void log.push(`${name}:error`),
+    done: () => void log.push(`${name}:done`),
+  });
+}
+
+describe('event order on saved flows', () => {
+  test.each([
+    [false, false, ['request']],
+    [true, false, ['request', 'response']],
+    [false, true, ['request', 'error']],
+    [true, true, ['request', 'response', 'error']],
+  ])('hasResponse=%s hasError=%s → %j', async (response, error, events) => {
+    const log: string[] = [];
+    await runAll({ scripts: [recorder('a', log)] }, records(tstate({ response, error })));
+    expect(log).toEqual(['a:start(a --flag)', ...events.map((e) => `a:${e}`), 'a:done']);
+  });
+
+  test('chained scripts: each event passes through every script before the next event', async () => {
+    const log: string[] = [];
+    await runAll({ scripts: [recorder('a', log), recorder('b', log)] }, records(tstate({ error: true }), tstate({ response: false })));
+    expect(log).toEqual([
+      'a:start(a --flag)', 'b:start(b --flag)',
+      'a:request', 'b:request', 'a:response', 'b:response', 'a:error', 'b:error',
+      'a:request', 'b:request',
+      'a:done', 'b:done',
+    ]);
+  });
+
+  test('a request hook that sets a response makes response run', async () => {
+    const log: string[] = [];
+    const adds = script('adds', { request: (_ctx, flow) => void (flow.response = makeResponse({ statusCode: 418 })) });
+    const { out } = await runAll({ scripts: [adds, recorder('b', log)] }, records(tstate({ response: false })));
+    expect(log).toContain('b:response');
+    expect(out[0]!.flow.response!.statusCode).toBe(418);
+  });
+
+  test('async hooks are awaited in order', async () => {
+    const log: string[] = [];
+    const slow = script('slow', {
+      request: async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        log.push('slow:request');
+      },
+    });
+    await runAll({ scripts: [slow, recorder('b', log)] });
+    expect(log.indexOf('slow:request')).toBeLessThan(log.indexOf('b:request'));
+  });
+
+  test('hooks of a default-exported object run with it as this', async () => {
+    const target = { seen: 0, request(this: { seen: number }) { this.seen++; } };
+    await runAll({ scripts: [script('obj', { request: target.request }, target)] }, records(tstate(), tstate()));
+    expect(target.seen).toBe(2);
+  });
+
+  test('non-HTTP flows pass through untouched and get no events', async () => {
+    const log: string[] = [];
+    const tcp = { ...tstate(), type: 'tcp' as const, messages: [] };
+    const { out } = await runAll({ scripts: [recorder('a', log)] }, records(tcp as never));
+    expect(log).toEqual(['a:start(a --flag)', 'a:done']);
+    expect(out[0]!.pristine).toBe(true);
+  });
+});
+
+describe('output', () => {
+  test('without flow hooks records are not even decoded', async () => {
+    const { out } = await runAll({ scripts: [script('s', { start: () => {} })] }, records(tstate(), tstate()));
+    expect(out.map((r) => r.decoded)).toEqual([false, false]);
+  });
+
+  test('hook mutations land in the output; untouched flows stay pristine', async () => {
+    const s = script('s', { response: (_ctx, flow) => void (flow.request.path === '/changed' && flow.response!.headers.set('x-new', '1')) });
+    const changed = tstate();
+    changed.request.path = '/changed';
+    const { out } = await runAll({ scripts: [s] }, records(changed, tstate()));
+    expect(Flow.state(out[0]!.flow).response!.headers).toContainEqual(['x-new', '1']);
+    expect(out.map((r) => r.pristine)).toEqual([false, true]);
+  });
+
+  test('drop leaves a flow out and stops its events; emit adds flows after the current one', async () => {
+    const log: string[] = [];
+    const first = script('first', {
+      start: (ctx) => ctx.emit(createFlow({ request: { url: 'http://127.0.0.1/start' } })),
+      request: (ctx, flow) => {
+        if (flow.request.path === '/drop') ctx.drop();
+        else ctx.emit(createFlow({ request: { url: `http://127.0.0.1/after${ctx.index}` } }));
+      },
+      done: (ctx) => ctx.emit(createFlow({ request: { url: 'http://127.0.0.1/done' } })),
+    });
+    const dropped = tstate();
+    dropped.request.path = '/drop';
+    const { out, engine } = await runAll({ scripts: [first, recorder('b', log)] }, records(tstate(), dropped, tstate()));
+    expect(out.map((r) => r.flow.request.path)).toEqual(['/start', '/path?a=1&b=2', '/after0', '/path?a=1&b=2', '/after2', '/done']);
+    expect(log.filter((l) => l === 'b:request')).toHaveLength(2);
+    expect(engine.counts).toEqual({ read: 3, dropped: 1, emitted: 4, scriptErrors: 0 });
+  });
+
+  test('context: options, per-script state, input and index', async () => {
+    const seen: unknown[] = [];
+    const s = script('s', {
+      request: (ctx) => {
+        ctx.state.n = ((ctx.state.n as number) ?? 0) + 1;
+        seen.push([ctx.options.mode, ctx.state.n, ctx.input, ctx.index, ctx.event]);
+      },
+    });
+    await runAll({ scripts: [s], options: { mode: 'strict' } }, records(tstate(), tstate()));
+    expect(seen).toEqual([['strict', 1, 'in.test', 0, 'request'], ['strict', 2, 'in.test', 1, 'request']]);
+  });
+
+  test('ctx.log goes to the log sink with the script name', async () => {
+    const lines: string[] = [];
+    const s = script('s', { start: (ctx) => ctx.log.warn('careful %d', 3) });
+    await runAll({ scripts: [s], log: (level, source, message) => lines.push(`${level} ${source} ${message}`) });
+    expect(lines).toEqual(['warn s careful 3']);
+  });
+});
+
+describe('script errors', () => {
+  const thrower = (value: unknown): LoadedScript => script('bad.ts', { response: () => { throw value; } });
+
+  test.each([
+    [new TypeError('boom'), 'bad.ts: hook "response" failed on flow #0 of in.test (GET http://example.com/path?a=1&b=2): TypeError: boom'],
+    ['boom', 'bad.ts: hook "response" failed on flow #0 of in.test (GET http://example.com/path?a=1&b=2): non-Error value thrown: "boom"'],
+    [{ code: 7 }, 'bad.ts: hook "response" failed on flow #0 of in.test (GET http://example.com/path?a=1&b=2): non-Error value thrown: { code: 7 }'],
+  ])('fail (default) stops the run: %s', async (value, message) => {
+    await expect(runAll({ scripts: [thrower(value)] })).rejects.toThrow(message);
+  });
+
+  test('skip drops the failing flow and counts it', async () => {
+    const warnings: string[] = [];
+    const { out, engine } = await runAll(
+      { scripts: [thrower(new Error('x'))], onScriptError: 'skip', log: (_l, _s, m) => warnings.push(m) },
+      records(tstate(), tstate({ response: false })),
+    );
+    expect(out).toHaveLength(1);
+    expect(engine.counts.scriptErrors).toBe(1);
+    expect(warnings[0]).toMatch(/\(flow dropped: --on-script-error skip\)$/);
+  });
+
+  test('keep writes the failing flow unchanged, undoing earlier hooks', async () => {
+    const changes = script('changes', { request: (_ctx, flow) => void (flow.request.method = 'PUT') });
+    const { out } = await runAll({ scripts: [changes, thrower(new Error('x'))], onScriptError: 'keep' });
+    expect(out[0]!.pristine).toBe(true);
+    expect(out[0]!.flow.request.method).toBe('GET');
+  });
+
+  test('a failing start hook stops the run whatever the policy', async () => {
+    const s = script('s.ts', { start: () => { throw new Error('no config'); } });
+    await expect(runAll({ scripts: [s], onScriptError: 'keep' })).rejects.toThrow('s.ts: hook "start" failed: Error: no config');
+  });
+});

@@ -1,0 +1,52 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, test } from 'vitest';
+import { fileSink } from '../../src/io/sinks.js';
+import { fileSource } from '../../src/io/sources.js';
+import { collect } from '../helpers/tflow.js';
+
+const dir = (): string => mkdtempSync(join(tmpdir(), 'flowtx-sink-'));
+
+describe('fileSink', () => {
+  test('nothing appears at the target before commit; the temporary file is beside it', async () => {
+    const d = dir();
+    const target = join(d, 'out.ftx');
+    const sink = await fileSink(target);
+    await sink.write([Buffer.from('abc')]);
+    expect(readdirSync(d)).toEqual([expect.stringMatching(/^\.out\.ftx\.\d+-[0-9a-f]{8}\.tmp$/)]);
+    await sink.commit();
+    expect(readdirSync(d)).toEqual(['out.ftx']);
+    expect(readFileSync(target, 'utf8')).toBe('abc');
+  });
+
+  test('abort leaves an existing file untouched and removes the temporary file', async () => {
+    const d = dir();
+    const target = join(d, 'out.ftx');
+    writeFileSync(target, 'original');
+    const sink = await fileSink(target);
+    await sink.write([Buffer.alloc(3 * 1024 * 1024, 1)]); // more than one batch: bytes really hit the disk
+    await sink.abort();
+    expect(readdirSync(d)).toEqual(['out.ftx']);
+    expect(readFileSync(target, 'utf8')).toBe('original');
+  });
+
+  test('a .gz target is gzip-compressed, and a gzip source is read transparently', async () => {
+    const d = dir();
+    const target = join(d, 'out.ndjson.gz');
+    const sink = await fileSink(target);
+    const payload = Buffer.from('{"flowtx":1}\n'.repeat(100_000));
+    await sink.write([payload.subarray(0, 1000), payload.subarray(1000)]);
+    await sink.commit();
+    expect(gunzipSync(readFileSync(target)).equals(payload)).toBe(true);
+    const source = await fileSource(target);
+    expect(source.gzipped).toBe(true);
+    expect(Buffer.from(source.head).toString()).toBe(payload.subarray(0, 64).toString());
+    expect(Buffer.concat(await collect(source.chunks)).equals(payload)).toBe(true);
+  });
+
+  test('a missing source is named', async () => {
+    await expect(fileSource(join(dir(), 'nope.ftx'))).rejects.toThrow(/^cannot read .*nope\.ftx: no such file$/);
+  });
+});
