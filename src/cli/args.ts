@@ -2,7 +2,6 @@
 
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import yargs from 'yargs';
 import { UsageError } from '../errors.js';
 import type { ScriptErrorPolicy } from '../engine/pipeline.js';
 import { codecNames } from '../codecs/registry.js';
@@ -42,29 +41,91 @@ const EPILOG = `Examples:
 Exit codes: 0 success; 1 runtime failure (script error, corrupt or unreadable input, write failure);
 2 usage error. Docs: docs/cli.md, docs/scripting.md, docs/formats.md.`;
 
-function parser(argv: string[]) {
-  return yargs(argv)
+const POLICIES = ['fail', 'skip', 'keep'] as const;
+
+/** The options, once: the fast parser and yargs (help, errors) both read this table. */
+const OPTIONS = {
+  read: { alias: 'r', type: 'string', array: true, nargs: 1, requiresArg: true, description: 'Input file (repeatable; "-" = stdin), as mitmdump -r' },
+  write: { alias: 'w', type: 'string', requiresArg: true, description: 'Output file ("-" = stdout), as mitmdump -w' },
+  script: { alias: 's', type: 'string', array: true, nargs: 1, requiresArg: true, description: 'Script path plus arguments in one string, e.g. -s "scrub.ts --keep-cookies" (repeatable: scripts run in order)' },
+  to: { type: 'string', requiresArg: true, description: `Output format (${codecNames().join(', ')}); default: from the output's extension, else the input's format` },
+  set: { type: 'string', array: true, nargs: 1, requiresArg: true, description: 'key=value option scripts read as ctx.options (repeatable)' },
+  'in-place': { type: 'boolean', default: false, description: 'Allow writing onto an input (rewritten safely through a temporary file)' },
+  'on-script-error': { type: 'string', choices: POLICIES, default: 'fail', description: 'When a hook throws: fail the run, skip (drop) the flow, or keep the flow unchanged' },
+  'allow-script-errors': { type: 'boolean', default: false, description: 'With skip/keep: exit 0 even if hooks failed' },
+  'json-summary': { type: 'boolean', default: false, description: 'Print a JSON summary (counts, errors, time) at the end: on stdout, or stderr when stdout carries flows' },
+  progress: { type: 'boolean', description: 'Show a progress bar on stderr (default: when stderr is a terminal)' },
+  quiet: { alias: 'q', type: 'boolean', default: false, description: 'Only warnings and errors on stderr' },
+  debug: { type: 'boolean', default: false, description: 'Show stack traces and script debug logs' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+type OptionSpec = (typeof OPTIONS)[OptionName] & { alias?: string; array?: boolean; nargs?: number; requiresArg?: boolean; choices?: readonly string[]; default?: unknown };
+
+interface ParsedArgs {
+  _: (string | number)[];
+  read?: string[];
+  write?: string;
+  script?: string[];
+  to?: string;
+  set?: string[];
+  inPlace: boolean;
+  onScriptError: string;
+  allowScriptErrors: boolean;
+  jsonSummary: boolean;
+  progress?: boolean;
+  quiet: boolean;
+  debug: boolean;
+}
+
+const camel = (name: string): string => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * yargs costs ~150 ms to load, more than the whole start-up budget, so a plain command line is parsed with
+ * yargs' own parser (yargs-parser) and checked against the table; anything else (help, version, an unknown
+ * or invalid option) goes to yargs, which prints the help or the error.
+ */
+async function parseFast(argv: string[]): Promise<ParsedArgs | undefined> {
+  const { default: parse } = await import('yargs-parser');
+  const specs = Object.entries(OPTIONS) as [OptionName, OptionSpec][];
+  const parsed = parse(argv, {
+    alias: Object.fromEntries(specs.filter(([, o]) => o.alias).map(([n, o]) => [n, [o.alias!]])),
+    array: specs.filter(([, o]) => o.array).map(([n]) => n),
+    narg: Object.fromEntries(specs.filter(([, o]) => o.nargs).map(([n, o]) => [n, o.nargs!])),
+    boolean: specs.filter(([, o]) => o.type === 'boolean').map(([n]) => n),
+    string: specs.filter(([, o]) => o.type === 'string').map(([n]) => n),
+    default: Object.fromEntries(specs.filter(([, o]) => o.default !== undefined).map(([n, o]) => [n, o.default])),
+    configuration: { 'camel-case-expansion': true },
+  });
+  const known = new Set(['_', '$0', ...specs.flatMap(([n, o]) => [n, camel(n), ...(o.alias ? [o.alias] : [])])]);
+  if (Object.keys(parsed).some((key) => !known.has(key))) return undefined;
+  for (const [name, spec] of specs) {
+    const value = parsed[name] as unknown;
+    if (spec.requiresArg && (value === '' || (Array.isArray(value) && value.includes('')))) return undefined;
+    if (spec.choices && !spec.choices.includes(value as string)) return undefined;
+  }
+  return parsed as unknown as ParsedArgs;
+}
+
+async function parseWithYargs(argv: string[]): Promise<ParsedArgs> {
+  const { default: yargs } = await import('yargs');
+  let failure: string | undefined;
+  const args = await yargs(argv)
     .scriptName('flowtx')
     .usage('Usage: $0 [options] INPUT... [OUTPUT]\n\nStream saved HTTP flows through scripts and write them out, in the same or another format.\nWith no OUTPUT, prints one line per flow.')
-    .option('read', { alias: 'r', type: 'string', array: true, nargs: 1, description: 'Input file (repeatable; "-" = stdin), as mitmdump -r', requiresArg: true })
-    .option('write', { alias: 'w', type: 'string', description: 'Output file ("-" = stdout), as mitmdump -w', requiresArg: true })
-    .option('script', { alias: 's', type: 'string', array: true, nargs: 1, description: 'Script path plus arguments in one string, e.g. -s "scrub.ts --keep-cookies" (repeatable: scripts run in order)', requiresArg: true })
-    .option('to', { type: 'string', description: `Output format (${codecNames().join(', ')}); default: from the output's extension, else the input's format`, requiresArg: true })
-    .option('set', { type: 'string', array: true, nargs: 1, description: 'key=value option scripts read as ctx.options (repeatable)', requiresArg: true })
-    .option('in-place', { type: 'boolean', default: false, description: 'Allow writing onto an input (rewritten safely through a temporary file)' })
-    .option('on-script-error', { type: 'string', choices: ['fail', 'skip', 'keep'], default: 'fail', description: 'When a hook throws: fail the run, skip (drop) the flow, or keep the flow unchanged' })
-    .option('allow-script-errors', { type: 'boolean', default: false, description: 'With skip/keep: exit 0 even if hooks failed' })
-    .option('json-summary', { type: 'boolean', default: false, description: 'Print a JSON summary (counts, errors, time) at the end: on stdout, or stderr when stdout carries flows' })
-    .option('progress', { type: 'boolean', description: 'Show a progress bar on stderr (default: when stderr is a terminal)' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, description: 'Only warnings and errors on stderr' })
-    .option('debug', { type: 'boolean', default: false, description: 'Show stack traces and script debug logs' })
+    .options(OPTIONS as unknown as Record<OptionName, import('yargs').Options>)
     .epilog(EPILOG)
     .strictOptions()
-    .parserConfiguration({ 'halt-at-non-option': false, 'unknown-options-as-args': false })
     .version()
     .help()
     .alias('help', 'h')
-    .wrap(Math.min(110, process.stdout.columns ?? 100));
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((message, err) => {
+      failure = message ?? err?.message ?? 'invalid arguments';
+    })
+    .parseAsync();
+  if (failure !== undefined) throw new UsageError(failure);
+  return args as unknown as ParsedArgs;
 }
 
 function same(a: string, b: string): boolean {
@@ -91,13 +152,8 @@ function parseSet(values: string[]): Record<string, string> {
 
 /** Parses argv into a plan; throws UsageError for anything contradictory. Help and version exit here. */
 export async function parseArgs(argv: string[]): Promise<RunPlan> {
-  let failure: string | undefined;
-  const args = await parser(argv)
-    .fail((message, err) => {
-      failure = message ?? err?.message ?? 'invalid arguments';
-    })
-    .parseAsync();
-  if (failure !== undefined) throw new UsageError(failure);
+  const wantsYargs = argv.some((a) => a === '--help' || a === '-h' || a === '--version');
+  const args = (wantsYargs ? undefined : await parseFast(argv)) ?? (await parseWithYargs(argv));
 
   const positionals = args._.map(String);
   const read = args.read ?? [];

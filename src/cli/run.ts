@@ -102,15 +102,15 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
   const first = await openInput(plan.inputs[0]!, terminal, summary.inputs[0]!);
   const firstCodec = detect(first);
 
-  async function* records(): AsyncIterable<FlowRecord> {
+  async function* records(): AsyncIterable<FlowRecord[]> {
     for (const [i, path] of plan.inputs.entries()) {
       const source = i === 0 ? first : await openInput(path, terminal, summary.inputs[i]!);
       const codec = i === 0 ? firstCodec : detect(source);
       summary.inputs[i]!.format = codec.name;
-      for await (const record of codec.decode(source.chunks, source.name)) {
-        summary.inputs[i]!.flows++;
-        terminal.flows++;
-        yield record;
+      for await (const batch of codec.decode(source.chunks, source.name)) {
+        summary.inputs[i]!.flows += batch.length;
+        terminal.flows += batch.length;
+        yield batch;
       }
     }
   }
@@ -127,9 +127,9 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
     if (plan.output === null) {
       const out = stdoutSink();
       try {
-        for await (const record of engine.run(records())) {
-          await out.write([Buffer.from(`${flowLine(record.flow)}\n`)]);
-          summary.flows.written++;
+        for await (const batch of engine.run(records())) {
+          await out.write([Buffer.from(batch.map((record) => `${flowLine(record.flow)}\n`).join(''))]);
+          summary.flows.written += batch.length;
         }
       } finally {
         await out.commit();
@@ -142,9 +142,9 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
       try {
         await sink.write(encoder.begin());
         try {
-          for await (const record of engine.run(records())) {
-            await sink.write(encoder.encode(record));
-            summary.flows.written++;
+          for await (const batch of engine.run(records())) {
+            await sink.write(batch.flatMap((record) => encoder.encode(record)));
+            summary.flows.written += batch.length;
           }
         } catch (err) {
           if (!isInputFault(err)) throw err;

@@ -35,11 +35,6 @@ export class ByteReader {
     return true;
   }
 
-  /** True when every byte was read and the stream has ended. */
-  async atEnd(): Promise<boolean> {
-    return !(await this.fill(1));
-  }
-
   /** The byte `i` positions ahead, or -1 when not buffered. */
   peekByte(i: number): number {
     let at = this.#pos + i;
@@ -81,26 +76,19 @@ export class ByteReader {
     return out;
   }
 
-  /**
-   * Distance from the read position to the next `byte`, reading more as needed; -1 when the stream ends
-   * without one (everything left is then buffered).
-   */
-  async indexOf(byte: number): Promise<number> {
-    let scanned = 0;
-    for (;;) {
-      let base = 0; // position of this chunk's first unread byte, relative to the read position
-      for (let c = 0; c < this.#chunks.length; c++) {
-        const chunk = this.#chunks[c]!;
-        const start = c === 0 ? this.#pos : 0;
-        const length = chunk.byteLength - start;
-        if (scanned < base + length) {
-          const at = chunk.indexOf(byte, start + Math.max(0, scanned - base));
-          if (at >= 0) return base + at - start;
-        }
-        base += length;
+  /** Distance from the read position to the first `byte` at or after `from` among the buffered bytes; -1 if none. */
+  indexOfBuffered(byte: number, from = 0): number {
+    let base = 0; // position of this chunk's first unread byte, relative to the read position
+    for (let c = 0; c < this.#chunks.length; c++) {
+      const chunk = this.#chunks[c]!;
+      const start = c === 0 ? this.#pos : 0;
+      const length = chunk.byteLength - start;
+      if (from < base + length) {
+        const at = chunk.indexOf(byte, start + Math.max(0, from - base));
+        if (at >= 0) return base + at - start;
       }
-      scanned = base;
-      if (!(await this.fill(this.#buffered + 1))) return -1;
+      base += length;
     }
+    return -1;
   }
 }

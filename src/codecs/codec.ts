@@ -25,7 +25,11 @@ export interface Codec {
   readonly extensions: readonly string[];
   /** True when `head` (the first bytes of an input, at most 64) looks like this format. */
   sniff(head: Uint8Array): boolean;
-  /** Streams records out of `chunks` as bytes arrive; throws CodecError at the first fault. */
-  decode(chunks: AsyncIterable<Uint8Array>, origin: string): AsyncIterable<FlowRecord>;
+  /**
+   * Streams records out of `chunks` as bytes arrive, in batches: every record completed by the bytes read so
+   * far (one promise per chunk, not per flow, is what makes pass-through fast). Throws CodecError at the
+   * first fault, after yielding every complete record before it.
+   */
+  decode(chunks: AsyncIterable<Uint8Array>, origin: string): AsyncIterable<FlowRecord[]>;
   encoder(options?: EncoderOptions): Encoder;
 }

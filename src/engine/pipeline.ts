@@ -77,28 +77,43 @@ export class Engine {
     return this.#scripts.some((s) => FLOW_EVENTS.some((e) => s.hooks[e] !== undefined));
   }
 
-  async *run(records: AsyncIterable<FlowRecord>): AsyncIterable<FlowRecord> {
+  /**
+   * Runs the scripts over batches of records (as codecs produce them) and yields what is to be written, in
+   * order. When a record fails (a fault in the input or a script error), the records before it are yielded
+   * first, then the error is thrown.
+   */
+  async *run(batches: AsyncIterable<FlowRecord[]>): AsyncIterable<FlowRecord[]> {
     await this.#runLifecycle('start');
-    yield* this.#takeEmitted();
+    yield this.#takeEmitted([]);
     const needsFlows = this.needsFlows;
-    for await (const record of records) {
-      this.counts.read++;
-      if (needsFlows && record.flow.type === 'http') await this.#runFlowEvents(record);
-      if (record.decoded && this.#dropped.has(record.flow)) this.counts.dropped++;
-      else yield record;
-      yield* this.#takeEmitted();
+    for await (const batch of batches) {
+      const out: FlowRecord[] = [];
+      try {
+        for (const record of batch) {
+          this.counts.read++;
+          if (needsFlows && record.flow.type === 'http') await this.#runFlowEvents(record);
+          if (record.decoded && this.#dropped.has(record.flow)) this.counts.dropped++;
+          else out.push(record);
+          this.#takeEmitted(out);
+        }
+      } catch (err) {
+        if (out.length > 0) yield out;
+        throw err;
+      }
+      if (out.length > 0) yield out;
     }
     this.#current = { record: null, event: 'done' };
     await this.#runLifecycle('done');
-    yield* this.#takeEmitted();
+    yield this.#takeEmitted([]);
   }
 
-  *#takeEmitted(): Iterable<FlowRecord> {
-    while (this.#emitted.length > 0) {
-      const record = this.#emitted.shift()!;
+  /** Moves the flows emitted so far (less any dropped since) onto `out`. */
+  #takeEmitted(out: FlowRecord[]): FlowRecord[] {
+    for (const record of this.#emitted.splice(0)) {
       if (this.#dropped.has(record.flow)) this.counts.dropped++;
-      else yield record;
+      else out.push(record);
     }
+    return out;
   }
 
   async #runLifecycle(hook: 'start' | 'done'): Promise<void> {

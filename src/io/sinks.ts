@@ -49,6 +49,59 @@ class Batcher {
   }
 }
 
+/**
+ * Writes batches at explicit positions on the thread pool without waiting for each, up to IN_FLIGHT bytes,
+ * so the kernel's copy into the page cache overlaps with reading and encoding on the main thread (the
+ * machine has two cores; awaiting every write leaves one idle).
+ */
+class OverlappedWriter {
+  static readonly IN_FLIGHT = 8 * BATCH;
+  readonly #handle: FileHandle;
+  #position = 0;
+  #pending: Promise<void>[] = [];
+  #sizes: number[] = [];
+  #inFlight = 0;
+
+  constructor(handle: FileHandle) {
+    this.#handle = handle;
+  }
+
+  async write(pieces: Uint8Array[]): Promise<void> {
+    const size = pieces.reduce((n, p) => n + p.byteLength, 0);
+    const written = this.#writeAll(pieces, this.#position);
+    written.catch(() => {}); // rejections are seen when awaited in write() or flush()
+    this.#pending.push(written);
+    this.#sizes.push(size);
+    this.#position += size;
+    this.#inFlight += size;
+    while (this.#inFlight > OverlappedWriter.IN_FLIGHT) {
+      await this.#pending.shift();
+      this.#inFlight -= this.#sizes.shift()!;
+    }
+  }
+
+  async flush(): Promise<void> {
+    const pending = this.#pending.splice(0);
+    this.#sizes.length = 0;
+    this.#inFlight = 0;
+    await Promise.all(pending);
+  }
+
+  /** writev may write less than asked; continue from where it stopped. */
+  async #writeAll(pieces: Uint8Array[], position: number): Promise<void> {
+    let rest = pieces;
+    let at = position;
+    for (;;) {
+      const { bytesWritten } = await this.#handle.writev(rest, at);
+      at += bytesWritten;
+      let skip = bytesWritten;
+      while (rest.length > 0 && skip >= rest[0]!.byteLength) skip -= rest.shift()!.byteLength;
+      if (rest.length === 0) return;
+      rest = [rest[0]!.subarray(skip), ...rest.slice(1)];
+    }
+  }
+}
+
 function writeTo(stream: Writable, pieces: Uint8Array[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
@@ -85,18 +138,23 @@ export async function fileSink(target: string): Promise<Sink> {
     piped = pipeline(gzip, createWriteStream(temporary, { fd: handle }));
     piped.catch(() => {}); // observed in close()
   }
+  const writer = gzip === null ? new OverlappedWriter(handle) : null;
   const batcher = new Batcher(async (pieces) => {
-    if (gzip !== null) await writeTo(gzip, pieces);
-    else await handle.writev(pieces);
+    if (writer !== null) await writer.write(pieces);
+    else await writeTo(gzip!, pieces);
   });
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    if (gzip === null) {
-      await handle.close();
+    if (writer !== null) {
+      try {
+        await writer.flush();
+      } finally {
+        await handle.close();
+      }
     } else {
-      gzip.end();
+      gzip!.end();
       await piped;
     }
   };

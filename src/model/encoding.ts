@@ -2,7 +2,7 @@
 // zstd is decoded with fzstd; Node 20's zlib has no zstd, so a zstd body cannot be re-encoded (see encode()).
 
 import * as zlib from 'node:zlib';
-import { decompress as zstdDecompress } from 'fzstd';
+import { createRequire } from 'node:module';
 import { BodyError } from '../errors.js';
 
 const IDENTITY = new Set(['', 'identity', 'none']);
@@ -31,7 +31,7 @@ function decodeOne(coding: string, data: Uint8Array): Uint8Array {
     case 'br':
       return zlib.brotliDecompressSync(data);
     case 'zstd':
-      return zstdDecompress(data);
+      return (createRequire(import.meta.url)('fzstd') as typeof import('fzstd')).decompress(data);
     default:
       throw new BodyError(`unsupported content-encoding "${coding}"`);
   }

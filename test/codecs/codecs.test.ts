@@ -11,7 +11,7 @@ import { CodecError, SchemaError } from '../../src/errors.js';
 import { Flow } from '../../src/model/flow.js';
 import type { FlowState } from '../../src/model/state.js';
 import { flowState } from '../helpers/arbitrary.js';
-import { chunked, collect, decodeUntilError, encodeAll, tstate } from '../helpers/tflow.js';
+import { chunked, collectRecords, decodeUntilError, encodeAll, tstate } from '../helpers/tflow.js';
 
 /** Buffers and Uint8Arrays compare equal by content. */
 function normalise(value: unknown): unknown {
@@ -22,7 +22,7 @@ function normalise(value: unknown): unknown {
 }
 
 async function decodeStates(codec: Codec, bytes: Uint8Array, chunk: number): Promise<FlowState[]> {
-  const records = await collect(codec.decode(chunked(bytes, chunk), 'in.test'));
+  const records = await collectRecords(codec.decode(chunked(bytes, chunk), 'in.test'));
   return records.map((r) => Flow.state(r.flow));
 }
 
@@ -43,7 +43,7 @@ describe.each([
 
   test('records are found at their byte offsets and passed through byte-identically', async () => {
     const bytes = encodeAll(codec, [tstate(), tstate({ error: true })]);
-    const records = await collect(codec.decode(chunked(bytes, 5), 'in.test'));
+    const records = await collectRecords(codec.decode(chunked(bytes, 5), 'in.test'));
     const encoder = codec.encoder();
     const again = Buffer.concat([...encoder.begin(), ...records.flatMap((r) => encoder.encode(r)), ...encoder.end()]);
     expect(again.equals(bytes)).toBe(true);
@@ -56,7 +56,7 @@ describe.each([
 
   test('a changed flow is re-encoded, an unchanged decoded one is not', async () => {
     const bytes = encodeAll(codec, [tstate(), tstate()]);
-    const [a, b] = await collect(codec.decode(chunked(bytes, 4096), 'in.test'));
+    const [a, b] = await collectRecords(codec.decode(chunked(bytes, 4096), 'in.test'));
     a!.flow.request.headers.set('x-changed', '1');
     void b!.flow.request.url;
     const encoder = codec.encoder();

@@ -4,23 +4,25 @@ import type { LoadedScript } from '../../src/engine/script.js';
 import type { Script } from '../../src/engine/hooks.js';
 import { Flow, createFlow, makeResponse } from '../../src/model/flow.js';
 import { FlowRecord } from '../../src/model/record.js';
-import { collect, tstate } from '../helpers/tflow.js';
+import { collectRecords, tstate } from '../helpers/tflow.js';
 
 function script(name: string, hooks: Script, target?: object): LoadedScript {
   return { name, file: `/scripts/${name}`, argv: [name, '--flag'], hooks, target };
 }
 
-function records(...states: ReturnType<typeof tstate>[]): AsyncIterable<FlowRecord> {
+/** One batch per two records, as a codec would yield them. */
+function records(...states: ReturnType<typeof tstate>[]): AsyncIterable<FlowRecord[]> {
   return (async function* () {
-    for (const [index, state] of states.entries()) {
-      yield FlowRecord.read({ origin: 'in.test', index, offset: index * 100 }, new Uint8Array([index]), 'test/1', () => structuredClone(state));
-    }
+    const all = states.map((state, index) =>
+      FlowRecord.read({ origin: 'in.test', index, offset: index * 100 }, new Uint8Array([index]), 'test/1', () => structuredClone(state)),
+    );
+    for (let i = 0; i < all.length; i += 2) yield all.slice(i, i + 2);
   })();
 }
 
 async function runAll(options: EngineOptions, input = records(tstate())): Promise<{ out: FlowRecord[]; engine: Engine }> {
   const engine = new Engine(options);
-  return { out: await collect(engine.run(input)), engine };
+  return { out: await collectRecords(engine.run(input)), engine };
 }
 
 /** A script that records every event it sees as "name:event". */

@@ -70,13 +70,20 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
+/** All records of a batch stream, flattened. */
+export async function collectRecords(batches: AsyncIterable<FlowRecord[]>): Promise<FlowRecord[]> {
+  return (await collect(batches)).flat();
+}
+
 /** Decodes everything, returning the records read before a failure and the failure itself. */
 export async function decodeUntilError(codec: Codec, bytes: Uint8Array, chunk = 4096): Promise<{ records: FlowRecord[]; error: unknown }> {
   const records: FlowRecord[] = [];
   try {
-    for await (const record of codec.decode(chunked(bytes, chunk), 'in.test')) {
-      record.flow; // decode fully so content faults surface
-      records.push(record);
+    for await (const batch of codec.decode(chunked(bytes, chunk), 'in.test')) {
+      for (const record of batch) {
+        record.flow; // decode fully so content faults surface
+        records.push(record);
+      }
     }
   } catch (error) {
     return { records, error };

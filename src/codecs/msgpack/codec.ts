@@ -2,7 +2,8 @@
 // big-endian length and that many bytes of one MessagePack map (a FlowState). Length framing lets the reader
 // detect truncation and pass records through without decoding them. Specified in docs/formats.md.
 
-import { Packr } from 'msgpackr';
+import { createRequire } from 'node:module';
+import type { Packr } from 'msgpackr';
 import { CodecError, SchemaError, type InputPosition } from '../../errors.js';
 import { Flow } from '../../model/flow.js';
 import { FlowRecord } from '../../model/record.js';
@@ -22,12 +23,15 @@ const MAX_RECORD = 0x7fffffff;
 // Plain MessagePack maps (no msgpackr records) so any MessagePack library can read the records.
 // int64AsType 'auto' gives numbers where they are exact and bigint beyond 2^53 (missing from msgpackr's types);
 // integers beyond 64 bits use msgpackr's bigint extension.
-const packr = new Packr({
-  useRecords: false,
-  mapsAsObjects: true,
-  useBigIntExtension: true,
-  int64AsType: 'auto' as 'bigint',
-});
+// Loaded on first use: pass-through never decodes a record, and start-up time is a target.
+let packr: Packr | undefined;
+function msgpack(): Packr {
+  if (packr === undefined) {
+    const { Packr } = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr');
+    packr = new Packr({ useRecords: false, mapsAsObjects: true, useBigIntExtension: true, int64AsType: 'auto' as 'bigint' });
+  }
+  return packr;
+}
 
 function startsWithMagic(bytes: Uint8Array): boolean {
   return MAGIC.every((b, i) => bytes[i] === b);
@@ -36,7 +40,7 @@ function startsWithMagic(bytes: Uint8Array): boolean {
 function load(payload: Uint8Array, position: InputPosition): FlowState {
   let value: unknown;
   try {
-    value = packr.unpack(payload);
+    value = msgpack().unpack(payload);
   } catch (cause) {
     throw new CodecError(position, `record is not valid MessagePack: ${(cause as Error).message}`, { cause });
   }
@@ -48,45 +52,61 @@ function load(payload: Uint8Array, position: InputPosition): FlowState {
   }
 }
 
-async function readHeader(reader: ByteReader, origin: string, index: number): Promise<void> {
-  const at = { origin, index, offset: reader.offset };
-  if (!(await reader.fill(HEADER.byteLength))) {
-    throw new CodecError(at, `truncated header: ${reader.buffered} of ${HEADER.byteLength} bytes`);
-  }
+function readHeader(reader: ByteReader, position: InputPosition): void {
   const header = reader.take(HEADER.byteLength);
-  if (!startsWithMagic(header)) throw new CodecError(at, 'not a flowtx msgpack stream (bad magic bytes)');
+  if (!startsWithMagic(header)) throw new CodecError(position, 'not a flowtx msgpack stream (bad magic bytes)');
   if (header[8] !== VERSION) {
-    throw new CodecError(at, `unsupported flowtx msgpack version ${header[8]} (this flowtx reads version ${VERSION})`);
+    throw new CodecError(position, `unsupported flowtx msgpack version ${header[8]} (this flowtx reads version ${VERSION})`);
   }
 }
 
-async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): AsyncIterable<FlowRecord> {
+function recordLength(reader: ByteReader, position: InputPosition): number {
+  const length =
+    ((reader.peekByte(0) << 24) | (reader.peekByte(1) << 16) | (reader.peekByte(2) << 8) | reader.peekByte(3)) >>> 0;
+  if (length > MAX_RECORD || length === 0) throw new CodecError(position, `invalid record length ${length}`);
+  return length;
+}
+
+/** What the bytes left at the end of the input were in the middle of. */
+function truncation(reader: ByteReader, position: InputPosition, atHeader: boolean): CodecError {
+  if (atHeader) return new CodecError(position, `truncated header: ${reader.buffered} of ${HEADER.byteLength} bytes`);
+  if (reader.buffered < 4) return new CodecError(position, `truncated record: ${reader.buffered} of 4 length bytes`);
+  return new CodecError(position, `truncated record: ${reader.buffered - 4} of ${recordLength(reader, position)} bytes`);
+}
+
+async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): AsyncIterable<FlowRecord[]> {
   const reader = new ByteReader(chunks);
   let index = 0;
-  if (await reader.atEnd()) return;
-  await readHeader(reader, origin, index);
+  let expectHeader = true;
   for (;;) {
-    if (await reader.atEnd()) return;
-    if (reader.peekByte(0) === MAGIC[0]) {
-      await readHeader(reader, origin, index);
-      continue;
+    const batch: FlowRecord[] = [];
+    let position: InputPosition;
+    let atHeader: boolean;
+    // Take every record that is complete in the buffered bytes.
+    for (;;) {
+      position = { origin, index, offset: reader.offset };
+      // A header starts the input and may recur where files were concatenated (lengths never start with 0x89).
+      atHeader = expectHeader || reader.peekByte(0) === MAGIC[0];
+      if (atHeader) {
+        if (reader.buffered < HEADER.byteLength) break;
+        readHeader(reader, position);
+        expectHeader = false;
+        continue;
+      }
+      if (reader.buffered < 4) break;
+      const length = recordLength(reader, position);
+      if (reader.buffered < 4 + length) break;
+      const raw = reader.take(4 + length);
+      const payload = raw.subarray(4);
+      const at = position;
+      batch.push(FlowRecord.read(at, raw, FORMAT, () => load(payload, at)));
+      index++;
     }
-    const position: InputPosition = { origin, index, offset: reader.offset };
-    if (!(await reader.fill(4))) {
-      throw new CodecError(position, `truncated record: ${reader.buffered} of 4 length bytes`);
+    if (batch.length > 0) yield batch;
+    if (!(await reader.fill(reader.buffered + 1))) {
+      if (reader.buffered === 0) return;
+      throw truncation(reader, position, atHeader);
     }
-    const length =
-      ((reader.peekByte(0) << 24) | (reader.peekByte(1) << 16) | (reader.peekByte(2) << 8) | reader.peekByte(3)) >>> 0;
-    if (length > MAX_RECORD || length === 0) {
-      throw new CodecError(position, `invalid record length ${length}`);
-    }
-    if (!(await reader.fill(4 + length))) {
-      throw new CodecError(position, `truncated record: ${reader.buffered - 4} of ${length} bytes`);
-    }
-    const raw = reader.take(4 + length);
-    const payload = raw.subarray(4);
-    yield FlowRecord.read(position, raw, FORMAT, () => load(payload, position));
-    index++;
   }
 }
 
@@ -95,7 +115,7 @@ function encoder(): Encoder {
     begin: () => [HEADER],
     encode(record) {
       if (record.pristine && record.format === FORMAT) return [record.raw!];
-      const payload = packr.pack(Flow.state(record.flow));
+      const payload = msgpack().pack(Flow.state(record.flow));
       const prefix = new Uint8Array(4);
       new DataView(prefix.buffer).setUint32(0, payload.byteLength);
       return [prefix, payload];

@@ -48,28 +48,48 @@ function load(line: Uint8Array, position: InputPosition): FlowState {
 const isSpace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0d || b === NEWLINE;
 const isBlank = (line: Uint8Array): boolean => line.every(isSpace);
 
-async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): AsyncIterable<FlowRecord> {
+function checkLine(line: Uint8Array, position: InputPosition): void {
+  if (line[line.findIndex((b) => !isSpace(b))] !== 0x7b /* { */) {
+    throw new CodecError(position, 'line does not start with "{"; not a flowtx NDJSON record');
+  }
+}
+
+async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): AsyncIterable<FlowRecord[]> {
   const reader = new ByteReader(chunks);
   let index = 0;
-  while (!(await reader.atEnd())) {
-    const position: InputPosition = { origin, index, offset: reader.offset };
-    const end = await reader.indexOf(NEWLINE);
-    const raw = reader.take(end < 0 ? reader.buffered : end + 1);
-    if (isBlank(raw)) continue;
-    const line = end < 0 ? raw : raw.subarray(0, raw.byteLength - 1);
-    if (end < 0) {
-      // A last line without "\n" is complete only if it parses: a cut-off line is a truncated record.
-      try {
-        JSON.parse(new TextDecoder().decode(line));
-      } catch {
-        throw new CodecError(position, `truncated record: last line (${line.byteLength} bytes) ends mid-JSON`);
+  let scanned = 0; // bytes of the current line already searched for "\n"
+  for (;;) {
+    const batch: FlowRecord[] = [];
+    for (;;) {
+      const end = reader.indexOfBuffered(NEWLINE, scanned);
+      if (end < 0) {
+        scanned = reader.buffered;
+        break;
       }
+      scanned = 0;
+      const position: InputPosition = { origin, index, offset: reader.offset };
+      const raw = reader.take(end + 1);
+      if (isBlank(raw)) continue;
+      const line = raw.subarray(0, end);
+      checkLine(line, position);
+      batch.push(FlowRecord.read(position, raw, FORMAT, () => load(line, position)));
+      index++;
     }
-    if (line[line.findIndex((b) => !isSpace(b))] !== 0x7b /* { */) {
-      throw new CodecError(position, 'line does not start with "{"; not a flowtx NDJSON record');
+    if (batch.length > 0) yield batch;
+    if (await reader.fill(reader.buffered + 1)) continue;
+    if (reader.buffered === 0) return;
+    // The last line has no "\n": it is complete only if it parses, else the input was cut off.
+    const position: InputPosition = { origin, index, offset: reader.offset };
+    const line = reader.take(reader.buffered);
+    if (isBlank(line)) return;
+    checkLine(line, position);
+    try {
+      JSON.parse(new TextDecoder().decode(line));
+    } catch {
+      throw new CodecError(position, `truncated record: last line (${line.byteLength} bytes) ends mid-JSON`);
     }
-    yield FlowRecord.read(position, raw, FORMAT, () => load(line, position));
-    index++;
+    yield [FlowRecord.read(position, line, FORMAT, () => load(line, position))];
+    return;
   }
 }
 
