@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+import { main } from '../dist/flowtx.mjs';
 
 const code = await main(process.argv.slice(2));
 // Let stdout drain before exiting: process.exit() would cut off piped output.

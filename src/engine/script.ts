@@ -1,4 +1,4 @@
-// Loads user scripts: `.ts`/`.mts`/`.cts` compiled by esbuild in loader-hooks.ts (no build step),
+// Loads user scripts: `.ts`/`.mts`/`.cts` compiled by esbuild in ../loader-hooks.ts (no build step),
 // `.js`/`.mjs`/`.cjs` natively; checks their exports against the hook table and warns about near-misses ("respone" → "response").
 
 import { existsSync, statSync } from 'node:fs';
@@ -7,6 +7,7 @@ import Module, { register } from 'node:module';
 import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ScriptError } from '../errors.js';
+import * as api from '../index.js';
 import { HOOK_NAMES, type HookName, type Script } from './hooks.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
@@ -84,20 +85,26 @@ export function suggestHook(name: string): HookName | undefined {
   return close ? best : undefined;
 }
 
+/**
+ * The directory holding the loader hooks and the API shims (dist/): this module runs either as
+ * dist/engine/script.js or bundled into dist/flowtx.mjs.
+ */
+const ROOT = new URL(/\/engine\/script\.[jt]s$/.test(import.meta.url) ? '../' : './', import.meta.url);
+
 let loaderRegistered = false;
 
 /**
  * Installs, once, what scripts need: the loader hooks (TypeScript, `import … from 'flowtx'`), source maps in
- * stack traces (so errors name script lines), and `require('flowtx')` for CommonJS scripts.
+ * stack traces (so errors name script lines), and `require('flowtx')` for CommonJS scripts. Both module
+ * faces read the API from a global, so they hand scripts this very copy of the classes.
  */
-async function registerLoader(): Promise<void> {
+function registerLoader(): void {
   if (loaderRegistered) return;
   loaderRegistered = true;
-  const index = new URL('../index.js', import.meta.url);
-  register(new URL('./loader-hooks.js', import.meta.url), { data: { target: index.href } });
+  (globalThis as Record<symbol, unknown>)[Symbol.for('flowtx.api')] = api;
+  register(new URL('loader-hooks.js', ROOT), { data: { target: new URL('api.mjs', ROOT).href } });
   process.setSourceMapsEnabled(true);
-  (globalThis as Record<symbol, unknown>)[Symbol.for('flowtx.api')] = await import(index.href);
-  const cjsApi = fileURLToPath(new URL('../api.cjs', import.meta.url));
+  const cjsApi = fileURLToPath(new URL('api.cjs', ROOT));
   const moduleClass = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
   const resolveFilename = moduleClass._resolveFilename;
   moduleClass._resolveFilename = function (request: string, ...rest: unknown[]): string {
@@ -126,7 +133,7 @@ async function syntaxMessage(name: string, file: string, cause: unknown): Promis
 }
 
 async function importScript(file: string): Promise<Record<string, unknown>> {
-  await registerLoader();
+  registerLoader();
   return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
 }
 

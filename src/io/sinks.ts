@@ -4,11 +4,11 @@
 
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip, type Gzip } from 'node:zlib';
+import { finished as streamFinished, pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { IoError } from '../errors.js';
 
 const BATCH = 1024 * 1024;
@@ -55,7 +55,7 @@ class Batcher {
  * machine has two cores; awaiting every write leaves one idle).
  */
 class OverlappedWriter {
-  static readonly IN_FLIGHT = 8 * BATCH;
+  static readonly IN_FLIGHT = 2 * BATCH;
   readonly #handle: FileHandle;
   #position = 0;
   #pending: Promise<void>[] = [];
@@ -120,28 +120,51 @@ export function temporaryPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 }
 
-/** Writes `target` atomically; `.gz` targets are gzip-compressed. */
+async function isSpecialFile(path: string): Promise<boolean> {
+  try {
+    return !(await stat(path)).isFile();
+  } catch {
+    return false; // does not exist yet
+  }
+}
+
+/**
+ * Writes `target` atomically: a temporary file beside it, renamed into place on commit. A target that is a
+ * device or a pipe (/dev/null, a FIFO) is written directly: renaming over it would replace it.
+ * `.gz` targets are gzip-compressed.
+ */
 export async function fileSink(target: string): Promise<Sink> {
-  const temporary = temporaryPathFor(target);
+  const direct = await isSpecialFile(target);
+  const path = direct ? target : temporaryPathFor(target);
   const fail = (cause: unknown): IoError => new IoError(`cannot write ${target}: ${(cause as Error).message}`, { cause });
   let handle: FileHandle;
   try {
-    handle = await open(temporary, 'wx');
+    handle = await open(path, direct ? 'w' : 'wx');
   } catch (cause) {
     throw fail(cause);
   }
-  let gzip: Gzip | null = null;
-  let piped: Promise<void> = Promise.resolve();
-  if (target.toLowerCase().endsWith('.gz')) {
-    gzip = createGzip();
-    // The write stream owns the handle from here on and closes it when the pipeline ends.
-    piped = pipeline(gzip, createWriteStream(temporary, { fd: handle }));
-    piped.catch(() => {}); // observed in close()
+  // Regular files take positioned, overlapped writes; pipes, devices and gzip output take a stream
+  // (which owns the handle from then on and closes it when the pipeline ends).
+  let writer: OverlappedWriter | null = null;
+  let stream: Writable | null = null;
+  let finished: Promise<void> = Promise.resolve();
+  if (!direct && !target.toLowerCase().endsWith('.gz')) {
+    writer = new OverlappedWriter(handle);
+  } else {
+    const file = createWriteStream(path, { fd: handle });
+    if (target.toLowerCase().endsWith('.gz')) {
+      const gzip = createGzip();
+      stream = gzip;
+      finished = pipeline(gzip, file);
+    } else {
+      stream = file;
+      finished = streamFinished(file);
+    }
+    finished.catch(() => {}); // observed in close()
   }
-  const writer = gzip === null ? new OverlappedWriter(handle) : null;
   const batcher = new Batcher(async (pieces) => {
     if (writer !== null) await writer.write(pieces);
-    else await writeTo(gzip!, pieces);
+    else await writeTo(stream!, pieces);
   });
   let closed = false;
   const close = async (): Promise<void> => {
@@ -154,8 +177,8 @@ export async function fileSink(target: string): Promise<Sink> {
         await handle.close();
       }
     } else {
-      gzip!.end();
-      await piped;
+      stream!.end();
+      await finished;
     }
   };
   return {
@@ -171,16 +194,16 @@ export async function fileSink(target: string): Promise<Sink> {
       try {
         await batcher.drain();
         await close();
-        await rename(temporary, target);
+        if (!direct) await rename(path, target);
       } catch (cause) {
-        await unlink(temporary).catch(() => {});
+        if (!direct) await unlink(path).catch(() => {});
         throw fail(cause);
       }
     },
     async abort() {
-      gzip?.destroy();
+      stream?.destroy();
       await close().catch(() => {});
-      await unlink(temporary).catch(() => {});
+      if (!direct) await unlink(path).catch(() => {});
     },
   };
 }

@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { IoError } from '../errors.js';
 
-const CHUNK = 1024 * 1024;
+const CHUNK = 256 * 1024;
 const HEAD = 64;
 
 export interface Source {
@@ -99,7 +99,7 @@ async function open(name: string, raw: AsyncIterable<Uint8Array>, size: number |
 }
 
 /**
- * Reads a regular file with synchronous reads into fresh 1 MiB buffers. On page-cached data a thread-pool
+ * Reads a regular file with synchronous reads into fresh 256 KiB buffers. On page-cached data a thread-pool
  * round trip per chunk costs more than the copy itself, and records are sliced out of these buffers without
  * copying, so each chunk must be a buffer of its own.
  */

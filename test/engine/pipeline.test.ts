@@ -4,6 +4,7 @@ import type { LoadedScript } from '../../src/engine/script.js';
 import type { Script } from '../../src/engine/hooks.js';
 import { Flow, createFlow, makeResponse } from '../../src/model/flow.js';
 import { FlowRecord } from '../../src/model/record.js';
+import { SchemaError } from '../../src/errors.js';
 import { collectRecords, tstate } from '../helpers/tflow.js';
 
 function script(name: string, hooks: Script, target?: object): LoadedScript {
@@ -179,5 +180,21 @@ describe('script errors', () => {
   test('a failing start hook stops the run whatever the policy', async () => {
     const s = script('s.ts', { start: () => { throw new Error('no config'); } });
     await expect(runAll({ scripts: [s], onScriptError: 'keep' })).rejects.toThrow('s.ts: hook "start" failed: Error: no config');
+  });
+});
+
+describe('faults', () => {
+  test('a record that fails to decode mid-batch: the records before it are yielded, then the error', async () => {
+    const engine = new Engine({ scripts: [script('s', { request: () => {} })] });
+    const good = FlowRecord.read({ origin: 'in.test', index: 0, offset: 0 }, new Uint8Array(1), 'test/1', () => tstate());
+    const bad = FlowRecord.read({ origin: 'in.test', index: 1, offset: 1 }, new Uint8Array(1), 'test/1', () => {
+      throw new SchemaError({ origin: 'in.test', index: 1, offset: 1 }, 'flow.id is missing, expected a string');
+    });
+    const seen: FlowRecord[] = [];
+    const run = async (): Promise<void> => {
+      for await (const batch of engine.run((async function* () { yield [good, bad]; })())) seen.push(...batch);
+    };
+    await expect(run()).rejects.toThrow('in.test: flow #1 at byte 1: flow.id is missing, expected a string');
+    expect(seen).toEqual([good]);
   });
 });

@@ -50,3 +50,22 @@ describe('fileSink', () => {
     await expect(fileSource(join(dir(), 'nope.ftx'))).rejects.toThrow(/^cannot read .*nope\.ftx: no such file$/);
   });
 });
+
+describe('special targets', () => {
+  test('a FIFO is written directly, never replaced by a renamed file', async () => {
+    const { spawn, spawnSync } = await import('node:child_process');
+    const { lstatSync } = await import('node:fs');
+    const fifo = join(dir(), 'pipe');
+    if (spawnSync('mkfifo', [fifo]).status !== 0) return; // no mkfifo here: nothing to check
+    const reader = spawn('cat', [fifo]);
+    const received: Buffer[] = [];
+    reader.stdout.on('data', (b: Buffer) => received.push(b));
+    const closed = new Promise((r) => reader.on('close', r));
+    const sink = await fileSink(fifo);
+    await sink.write([Buffer.from('through the pipe')]);
+    await sink.commit();
+    await closed;
+    expect(Buffer.concat(received).toString()).toBe('through the pipe');
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+});
