@@ -84,6 +84,20 @@ function measure(label, args, input, runs) {
   };
 }
 
+/** `cat IN > OUT`: the machine's read+write ceiling for the same bytes (the anchor measures it too). */
+function ceiling(label, input, runs) {
+  const out = join(DIR, 'out.ftx');
+  const walls = [];
+  for (let i = 0; i < runs; i++) {
+    rmSync(out, { force: true });
+    const r = spawnSync('/usr/bin/time', ['-f', '%e', 'sh', '-c', 'cat "$0" > "$1"', input.file, out], { encoding: 'utf8' });
+    walls.push(Number(r.stderr.trim().split('\n').at(-1)));
+  }
+  rmSync(out, { force: true });
+  const wall = median(walls);
+  return { label, bytes: input.bytes, flows: input.flows, walls, wall, mibs: input.bytes / MiB / wall, flowsPerSecond: input.flows / wall, peakRssMiB: NaN, peer: null };
+}
+
 function warm(file) {
   spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
 }
@@ -102,6 +116,7 @@ const nodeAlone = median(Array.from({ length: 10 }, () => {
   return Number(r.stderr.trim());
 }));
 
+rows.push(ceiling('cat IN > OUT 300 MiB (ceiling)', big, RUNS));
 rows.push({ ...measure('pass-through 300 MiB', (out) => [big.file, out], big, RUNS), peer: PEER.passthrough });
 rows.push({ ...measure('add-header 300 MiB', (out) => ['-s', addHeader, big.file, out], big, RUNS), peer: PEER.addHeader });
 rows.push({ ...measure('to NDJSON 300 MiB', (out) => [big.file, out.replace(/\.ftx$/, '.ndjson'), '--to', 'ndjson'], big, RUNS), peer: null });
@@ -119,6 +134,7 @@ if (!values.quick) {
     return { bytes: statSync(file).size, flows: big.flows * 10 };
   });
   warm(huge.file);
+  rows.push(ceiling('cat IN > OUT 3 GiB (ceiling)', huge, 1));
   rows.push({ ...measure('pass-through 3 GiB', (out) => [huge.file, out], huge, 1), peer: null });
   rows.push({ ...measure('add-header 3 GiB', (out) => ['-s', addHeader, huge.file, out], huge, 1), peer: null });
 }
@@ -130,7 +146,7 @@ console.log('| case | flowtx MiB/s | flowtx flows/s | flowtx peak RSS MiB | wall
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const peer = r.peer ? [fmt(r.peer.mibs), fmt(r.peer.flowsPerSecond, 0), fmt(r.peer.rssMiB), `${fmt(r.mibs / r.peer.mibs, 0)}×`] : ['–', '–', '–', '–'];
-  console.log(`| ${r.label} | ${fmt(r.mibs)} | ${fmt(r.flowsPerSecond, 0)} | ${fmt(r.peakRssMiB)} | ${r.walls.map((w) => fmt(w, 2)).join(', ')} | ${peer.join(' | ')} |`);
+  console.log(`| ${r.label} | ${fmt(r.mibs)} | ${fmt(r.flowsPerSecond, 0)} | ${Number.isNaN(r.peakRssMiB) ? '–' : fmt(r.peakRssMiB)} | ${r.walls.map((w) => fmt(w, 2)).join(', ')} | ${peer.join(' | ')} |`);
 }
 console.log(`| start-up, empty input (median of 10) | ${fmt(median(startups) * 1000, 0)} ms | | | node -e 0 alone: ${fmt(nodeAlone * 1000, 0)} ms | ${fmt(PEER.startupSeconds * 1000, 0)} ms | | | |`);
 writeFileSync(join(DIR, 'results.json'), JSON.stringify({ rows, startups, nodeAlone, peer: PEER }, null, 2));

@@ -30,27 +30,29 @@ export function describePosition(at: InputPosition): string {
   return `${at.origin}: flow #${at.index} at byte ${at.offset}`;
 }
 
-/** Bytes that do not form a valid record of the format being read (truncated, garbage, bad version). */
-export class CodecError extends FlowtxError {
+/** A fault found at a place in an input; the message starts with that place. */
+export abstract class InputError extends FlowtxError {
   readonly position: InputPosition;
   readonly reason: string;
 
-  constructor(position: InputPosition, reason: string, options?: { cause?: unknown }) {
-    super('FLOWTX_CODEC', `${describePosition(position)}: ${reason}`, options);
+  protected constructor(code: FlowtxErrorCode, position: InputPosition, reason: string, options?: { cause?: unknown }) {
+    super(code, `${describePosition(position)}: ${reason}`, options);
     this.position = position;
     this.reason = reason;
   }
 }
 
-/** A well-formed record whose content is not a flow the model can hold. */
-export class SchemaError extends FlowtxError {
-  readonly position: InputPosition;
-  readonly reason: string;
-
+/** Bytes that do not form a valid record of the format being read (truncated, garbage, bad version). */
+export class CodecError extends InputError {
   constructor(position: InputPosition, reason: string, options?: { cause?: unknown }) {
-    super('FLOWTX_SCHEMA', `${describePosition(position)}: ${reason}`, options);
-    this.position = position;
-    this.reason = reason;
+    super('FLOWTX_CODEC', position, reason, options);
+  }
+}
+
+/** A well-formed record whose content is not a flow the model can hold. */
+export class SchemaError extends InputError {
+  constructor(position: InputPosition, reason: string, options?: { cause?: unknown }) {
+    super('FLOWTX_SCHEMA', position, reason, options);
   }
 }
 

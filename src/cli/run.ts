@@ -3,7 +3,7 @@
 // failure); the work itself is in the layers.
 
 import { stat } from 'node:fs/promises';
-import { CodecError, IoError, SchemaError, UsageError } from '../errors.js';
+import { CodecError, InputError, IoError, UsageError } from '../errors.js';
 import type { Codec } from '../codecs/codec.js';
 import { codecByExtension, codecByName, codecNames, formatExtension, sniffCodec } from '../codecs/registry.js';
 import { Engine } from '../engine/pipeline.js';
@@ -67,7 +67,7 @@ async function openInput(path: string, terminal: Terminal, summary: InputSummary
 
 /** Is the error a fault in the input (after which complete flows are still written)? */
 function isInputFault(err: unknown): boolean {
-  return err instanceof CodecError || err instanceof SchemaError || (err instanceof IoError && err.message.startsWith('cannot read'));
+  return err instanceof InputError || (err instanceof IoError && err.message.startsWith('cannot read'));
 }
 
 export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {

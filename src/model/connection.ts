@@ -2,35 +2,12 @@
 // connection data), filled so that mitmproxy's loader accepts them.
 
 import { randomUUID } from 'node:crypto';
-import type { ClientConnState, ServerConnState } from './state.js';
+import type { ClientConnState, ConnectionState, ServerConnState } from './state.js';
 
-export function newClientConn(timestamp: number): ClientConnState {
+/** A plain TCP connection with no TLS and no timestamps. */
+function plainConnection(): ConnectionState {
   return {
     id: randomUUID(),
-    peername: ['127.0.0.1', 0],
-    sockname: ['127.0.0.1', 0],
-    transportProtocol: 'tcp',
-    error: null,
-    tls: false,
-    certificateList: [],
-    alpn: null,
-    alpnOffers: [],
-    cipher: null,
-    cipherList: [],
-    tlsVersion: null,
-    sni: null,
-    timestampStart: timestamp,
-    timestampEnd: null,
-    timestampTlsSetup: null,
-    mitmcert: null,
-    proxyMode: 'regular',
-  };
-}
-
-export function newServerConn(address: [string, number] | null): ServerConnState {
-  return {
-    id: randomUUID(),
-    address,
     peername: null,
     sockname: null,
     transportProtocol: 'tcp',
@@ -46,7 +23,20 @@ export function newServerConn(address: [string, number] | null): ServerConnState
     timestampStart: null,
     timestampEnd: null,
     timestampTlsSetup: null,
-    timestampTcpSetup: null,
-    via: null,
   };
+}
+
+export function newClientConn(timestamp: number): ClientConnState {
+  return {
+    ...plainConnection(),
+    peername: ['127.0.0.1', 0],
+    sockname: ['127.0.0.1', 0],
+    timestampStart: timestamp,
+    mitmcert: null,
+    proxyMode: 'regular',
+  };
+}
+
+export function newServerConn(address: [string, number] | null): ServerConnState {
+  return { ...plainConnection(), address, timestampTcpSetup: null, via: null };
 }

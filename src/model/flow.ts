@@ -45,6 +45,12 @@ export class Flow {
     }
   }
 
+  #set<K extends 'marked' | 'comment' | 'timestampCreated' | 'isReplay' | 'intercepted'>(key: K, value: FlowState[K]): void {
+    if (this.#state[key] === value) return;
+    this.#state[key] = value;
+    this.#mark.touch();
+  }
+
   /** UUID of the flow. */
   get id(): string {
     return this.#state.id;
@@ -116,19 +122,14 @@ export class Flow {
     return this.#state.marked;
   }
   set marked(value: string | boolean) {
-    const marker = value === true ? ':default:' : value === false ? '' : value;
-    if (marker === this.#state.marked) return;
-    this.#state.marked = marker;
-    this.#mark.touch();
+    this.#set('marked', value === true ? ':default:' : value === false ? '' : value);
   }
 
   get comment(): string {
     return this.#state.comment;
   }
   set comment(value: string) {
-    if (value === this.#state.comment) return;
-    this.#state.comment = value;
-    this.#mark.touch();
+    this.#set('comment', value);
   }
 
   /** Free-form data kept with the flow (mitmproxy's flow.metadata). Reading it marks the flow changed. */
@@ -141,9 +142,7 @@ export class Flow {
     return this.#state.timestampCreated;
   }
   set timestampCreated(value: number) {
-    if (value === this.#state.timestampCreated) return;
-    this.#state.timestampCreated = value;
-    this.#mark.touch();
+    this.#set('timestampCreated', value);
   }
 
   /** "request" or "response" when the flow was replayed, else null. */
@@ -151,18 +150,14 @@ export class Flow {
     return this.#state.isReplay;
   }
   set isReplay(value: 'request' | 'response' | null) {
-    if (value === this.#state.isReplay) return;
-    this.#state.isReplay = value;
-    this.#mark.touch();
+    this.#set('isReplay', value);
   }
 
   get intercepted(): boolean {
     return this.#state.intercepted;
   }
   set intercepted(value: boolean) {
-    if (value === this.#state.intercepted) return;
-    this.#state.intercepted = value;
-    this.#mark.touch();
+    this.#set('intercepted', value);
   }
 
   /** Fields the source format carried that the model has no name for. Reading it marks the flow changed. */

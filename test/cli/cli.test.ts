@@ -340,3 +340,23 @@ describe('help', () => {
     expect(r.stdout).toContain('Exit codes: 0 success; 1 runtime failure');
   });
 });
+
+describe('progress', () => {
+  test('--progress draws flows, bytes and rate on stderr while input arrives; nothing without it on a pipe', async () => {
+    const { spawn } = await import('node:child_process');
+    const bytes = readFileSync(join(ROOT, SAMPLE));
+    const run = (args: string[]): Promise<string> =>
+      new Promise((resolvePromise) => {
+        const child = spawn(process.execPath, [BIN, ...args, '-', join(tmp(), 'o.ftx')], { cwd: ROOT });
+        let stderr = '';
+        child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+        child.on('close', () => resolvePromise(stderr));
+        child.stdin.write(bytes.subarray(0, 5000));
+        setTimeout(() => child.stdin.end(bytes.subarray(5000)), 700);
+      });
+    const drawn = await run(['--progress']);
+    expect(drawn).toMatch(/\r\x1b\[2K\d+ flows {2}[\d.]+[bkm] {2}[\d.]+[bkm]\/s/);
+    expect(drawn.endsWith('\r\x1b[2K')).toBe(true); // the bar is cleared at the end
+    expect(await run([])).toBe('');
+  });
+});
