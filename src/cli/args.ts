@@ -11,6 +11,7 @@ export interface RunPlan {
   /** null: list flows on stdout instead of writing them. */
   output: string | null;
   to: string | undefined;
+  flowVersion: number | undefined;
   scripts: string[];
   options: Record<string, string>;
   onScriptError: ScriptErrorPolicy;
@@ -49,6 +50,7 @@ const OPTIONS = {
   write: { alias: 'w', type: 'string', requiresArg: true, description: 'Output file ("-" = stdout), as mitmdump -w' },
   script: { alias: 's', type: 'string', array: true, nargs: 1, requiresArg: true, description: 'Script path plus arguments in one string, e.g. -s "scrub.ts --keep-cookies" (repeatable: scripts run in order)' },
   to: { type: 'string', requiresArg: true, description: `Output format (${codecNames().join(', ')}); default: from the output's extension, else the input's format` },
+  'flow-version': { type: 'number', choices: [17, 18, 19, 20, 21], requiresArg: true, description: 'mitmproxy output: the flow format version to write (17 = mitmproxy 8.1, 18 = 9.x, 20 = 10.x, 21 = 11.x and later); default: the input\'s when it is one of these, else 21' },
   set: { type: 'string', array: true, nargs: 1, requiresArg: true, description: 'key=value option scripts read as ctx.options (repeatable)' },
   'in-place': { type: 'boolean', default: false, description: 'Allow writing onto an input (rewritten safely through a temporary file)' },
   'on-script-error': { type: 'string', choices: POLICIES, default: 'fail', description: 'When a hook throws: fail the run, skip (drop) the flow, or keep the flow unchanged' },
@@ -68,6 +70,7 @@ interface ParsedArgs {
   write?: string;
   script?: string[];
   to?: string;
+  flowVersion?: number;
   set?: string[];
   inPlace: boolean;
   onScriptError: string;
@@ -94,6 +97,7 @@ async function parseFast(argv: string[]): Promise<ParsedArgs | undefined> {
     narg: Object.fromEntries(specs.filter(([, o]) => o.nargs).map(([n, o]) => [n, o.nargs!])),
     boolean: specs.filter(([, o]) => o.type === 'boolean').map(([n]) => n),
     string: specs.filter(([, o]) => o.type === 'string').map(([n]) => n),
+    number: specs.filter(([, o]) => o.type === 'number').map(([n]) => n),
     default: Object.fromEntries(specs.filter(([, o]) => o.default !== undefined).map(([n, o]) => [n, o.default])),
     configuration: { 'camel-case-expansion': true },
   });
@@ -102,7 +106,7 @@ async function parseFast(argv: string[]): Promise<ParsedArgs | undefined> {
   for (const [name, spec] of specs) {
     const value = parsed[name] as unknown;
     if (spec.requiresArg && (value === '' || (Array.isArray(value) && value.includes('')))) return undefined;
-    if (spec.choices && !spec.choices.includes(value as string)) return undefined;
+    if (spec.choices && value !== undefined && !(spec.choices as readonly unknown[]).includes(value)) return undefined;
   }
   return parsed as unknown as ParsedArgs;
 }
@@ -190,6 +194,7 @@ export async function parseArgs(argv: string[]): Promise<RunPlan> {
     inputs,
     output,
     to: args.to,
+    flowVersion: args.flowVersion,
     scripts: args.script ?? [],
     options: parseSet(args.set ?? []),
     onScriptError: args.onScriptError as ScriptErrorPolicy,

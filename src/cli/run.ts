@@ -138,7 +138,7 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
       const codec = outputCodec(plan, firstCodec);
       summary.output = { path: plan.output, format: codec.name };
       const sink: Sink = plan.output === '-' ? stdoutSink() : await fileSink(plan.output);
-      const encoder = codec.encoder({ warn: (m) => terminal.warn(m) });
+      const encoder = codec.encoder({ warn: (m) => terminal.warn(m), flowVersion: plan.flowVersion });
       try {
         await sink.write(encoder.begin());
         try {

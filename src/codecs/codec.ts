@@ -15,6 +15,8 @@ export interface Encoder {
 export interface EncoderOptions {
   /** Reports what the format cannot carry (never silently lost). */
   warn?: (message: string) => void;
+  /** The mitmproxy flow format version to write (mitmproxy codec only; others ignore it). */
+  flowVersion?: number;
 }
 
 export interface Codec {

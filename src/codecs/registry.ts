@@ -2,17 +2,20 @@
 
 import { UsageError } from '../errors.js';
 import type { Codec } from './codec.js';
+import { mitmproxyCodec } from './mitmproxy/codec.js';
 import { msgpackCodec } from './msgpack/codec.js';
 import { ndjsonCodec } from './ndjson/codec.js';
 
-export const codecs: readonly Codec[] = [msgpackCodec, ndjsonCodec];
+export const codecs: readonly Codec[] = [mitmproxyCodec, msgpackCodec, ndjsonCodec];
 
 export function codecNames(): string[] {
   return codecs.map((c) => c.name);
 }
 
+/** By name, or by one of its extensions (`--to flows` means the mitmproxy codec). */
 export function codecByName(name: string): Codec {
-  const codec = codecs.find((c) => c.name === name.toLowerCase());
+  const key = name.toLowerCase();
+  const codec = codecs.find((c) => c.name === key) ?? codecs.find((c) => c.extensions.includes(key));
   if (codec === undefined) {
     throw new UsageError(`unknown format "${name}"; known formats: ${codecNames().join(', ')}`);
   }

@@ -283,7 +283,7 @@ describe('bad input and safe output', () => {
     writeFileSync(junk, 'this is not a capture');
     const r = flowtx([junk, join(dir, 'o.ftx')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`flowtx: error: ${junk}: flow #0 at byte 0: unrecognised format (starts with "this is not a ca"); known formats: msgpack, ndjson\n`);
+    expect(r.stderr).toBe(`flowtx: error: ${junk}: flow #0 at byte 0: unrecognised format (starts with "this is not a ca"); known formats: mitmproxy, msgpack, ndjson\n`);
   });
 
   test('an existing output is replaced only when the run succeeds', () => {
@@ -315,8 +315,8 @@ describe('bad input and safe output', () => {
     [['--bogus', SAMPLE], 'Unknown argument: bogus'],
     [[], 'no input given; see flowtx --help'],
     [['--on-script-error', 'maybe', SAMPLE], 'Invalid values:'],
-    [[SAMPLE, 'out.hra'], 'unknown output format ".hra" for out.hra; known formats: msgpack, ndjson (or use --to)'],
-    [[SAMPLE, '-', '--to', 'xml'], 'unknown format "xml"; known formats: msgpack, ndjson'],
+    [[SAMPLE, 'out.hra'], 'unknown output format ".hra" for out.hra; known formats: mitmproxy, msgpack, ndjson (or use --to)'],
+    [[SAMPLE, '-', '--to', 'xml'], 'unknown format "xml"; known formats: mitmproxy, msgpack, ndjson'],
     [['--set', 'novalue', SAMPLE], '--set expects key=value, got "novalue"'],
   ])('usage error %j exits 2', (args, message) => {
     const r = flowtx(args as string[]);

@@ -1,0 +1,158 @@
+// mitmproxy's flow files (.flows, .mitm, .flow, .dump): concatenated tnetstring dicts, one per flow, any
+// format version mitmproxy reads (0.11 … 21). Records are split by their length prefix and passed through
+// untouched when no script changed them; decoding runs the migration chain to version 21 and maps the state
+// to the model. Writing produces version 17 … 21 (--flow-version). Specified in
+// ../shared/docs/mitmproxy-format.md; user documentation in docs/formats.md.
+
+import { CodecError, SchemaError, type InputPosition } from '../../errors.js';
+import { Flow } from '../../model/flow.js';
+import { FlowRecord } from '../../model/record.js';
+import type { FlowState } from '../../model/state.js';
+import { ByteReader } from '../byte-reader.js';
+import type { Codec, Encoder, EncoderOptions } from '../codec.js';
+import { isDict, LATEST, Migration, MigrationError } from './migrate.js';
+import { fromMitmproxy, StateShapeError, toMitmproxy } from './state.js';
+import { elementAt, encode, parse, TnetstringError } from './tnetstring.js';
+import { atVersion, Unwritable, WRITABLE_VERSIONS, type WritableVersion } from './versions.js';
+
+const COLON = 0x3a;
+const DICT = 0x7d;
+const MAX_DIGITS = 12;
+const TAG_NAMES: Record<number, string> = { 0x2c: 'bytes', 0x3b: 'text', 0x23: 'an integer', 0x5e: 'a float', 0x21: 'a boolean', 0x7e: 'null', 0x5d: 'a list' };
+
+const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39;
+
+/** The record's format version, read from its top-level dict without decoding anything else. */
+function scanVersion(raw: Uint8Array, from: number, to: number): string {
+  let at = from;
+  while (at < to) {
+    const [keyFrom, keyTo, , valueAt] = elementAt(raw, at, to);
+    const [, , , next] = elementAt(raw, valueAt, to);
+    if (keyTo - keyFrom === 7 && Buffer.from(raw.buffer, raw.byteOffset + keyFrom, 7).toString('latin1') === 'version') {
+      const value = parse(raw, valueAt, next);
+      return String(isDict(value) ? '?' : Array.isArray(value) ? value.slice(0, 2).join('.') : value);
+    }
+    at = next;
+  }
+  return '?';
+}
+
+function load(raw: Uint8Array, position: InputPosition, migration: Migration): FlowState {
+  let value;
+  try {
+    value = parse(raw, 0, raw.byteLength, { floats: 'pyfloat' });
+  } catch (cause) {
+    throw new CodecError(position, (cause as Error).message, { cause });
+  }
+  if (!isDict(value)) throw new CodecError(position, 'not a flow: the record is not a dict');
+  let upgraded;
+  try {
+    upgraded = migration.upgrade(value);
+  } catch (cause) {
+    if (cause instanceof MigrationError) throw new CodecError(position, cause.message, { cause });
+    throw cause;
+  }
+  try {
+    return fromMitmproxy(upgraded);
+  } catch (cause) {
+    if (cause instanceof StateShapeError) throw new SchemaError(position, cause.message, { cause });
+    throw cause;
+  }
+}
+
+/** The record starting at the read position: its total size, or undefined if more bytes are needed. */
+function recordSize(reader: ByteReader, position: InputPosition): number | undefined {
+  let digits = 0;
+  let length = 0;
+  for (;;) {
+    const b = reader.peekByte(digits);
+    if (b < 0) return undefined;
+    if (!isDigit(b)) break;
+    if (++digits > MAX_DIGITS) throw new CodecError(position, 'not a flow file: absurdly large length prefix (more than 12 digits)');
+    length = length * 10 + (b - 0x30);
+  }
+  if (digits === 0 || reader.peekByte(digits) !== COLON) {
+    const b = reader.peekByte(digits);
+    throw new CodecError(position, `not a flow file: missing or invalid length prefix (byte 0x${b.toString(16).padStart(2, '0')})`);
+  }
+  return digits + 1 + length + 1;
+}
+
+async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): AsyncIterable<FlowRecord[]> {
+  const reader = new ByteReader(chunks);
+  const migration = new Migration();
+  let index = 0;
+  for (;;) {
+    const batch: FlowRecord[] = [];
+    let size: number | undefined;
+    let position: InputPosition = { origin, index, offset: reader.offset };
+    while (reader.buffered > 0) {
+      position = { origin, index, offset: reader.offset };
+      size = recordSize(reader, position);
+      if (size === undefined || reader.buffered < size) break;
+      const raw = reader.take(size);
+      const tag = raw[size - 1]!;
+      if (tag !== DICT) {
+        throw new CodecError(position, TAG_NAMES[tag] ? `not a flow: the record is ${TAG_NAMES[tag]}, not a dict` : `not a flow file: invalid type tag 0x${tag.toString(16)}`);
+      }
+      const bodyFrom = raw.indexOf(COLON) + 1;
+      let version: string;
+      try {
+        version = scanVersion(raw, bodyFrom, size - 1);
+      } catch (cause) {
+        throw new CodecError(position, (cause as TnetstringError).message, { cause });
+      }
+      const at = position;
+      const record = FlowRecord.read(at, raw, `mitmproxy/${version}`, () => load(raw, at, migration));
+      // Migrating versions before 12 needs every earlier record of the file (WebSocket merge, invented
+      // connection ids), so those are decoded here, in order.
+      if (!(Number(version) >= 12)) void record.flow;
+      batch.push(record);
+      index++;
+    }
+    if (batch.length > 0) yield batch;
+    if (!(await reader.fill(reader.buffered + 1))) {
+      if (reader.buffered === 0) return;
+      const expected = size === undefined ? 'its length prefix is cut short' : `${reader.buffered} of ${size} bytes`;
+      throw new CodecError(position, `truncated record: ${expected}`);
+    }
+  }
+}
+
+/** Writes `options.flowVersion`; by default the first input record's version when writable, else 21. */
+function encoder(options: EncoderOptions = {}): Encoder {
+  let version: WritableVersion | undefined =
+    options.flowVersion === undefined ? undefined : (options.flowVersion as WritableVersion);
+  return {
+    begin: () => [],
+    encode(record) {
+      if (version === undefined) {
+        const read = Number(record.format?.startsWith('mitmproxy/') ? record.format.slice('mitmproxy/'.length) : NaN);
+        version = (WRITABLE_VERSIONS as readonly number[]).includes(read) ? (read as WritableVersion) : LATEST;
+      }
+      if (record.pristine && record.format === `mitmproxy/${version}`) return [record.raw!];
+      try {
+        return encode(atVersion(toMitmproxy(Flow.state(record.flow)), version));
+      } catch (cause) {
+        if (!(cause instanceof Unwritable)) throw cause;
+        const at = record.position;
+        options.warn?.(`${at === null ? 'an emitted flow' : `${at.origin}: flow #${at.index}`}: ${cause.message}; left out`);
+        return [];
+      }
+    },
+    end: () => [],
+  };
+}
+
+export const mitmproxyCodec: Codec = {
+  name: 'mitmproxy',
+  description: "mitmproxy's flow files, every format version mitmproxy reads; written at version 17 … 21",
+  extensions: ['flows', 'mitm', 'flow', 'dump'],
+  sniff: (head) => {
+    let i = 0;
+    while (i < head.length && i <= MAX_DIGITS && isDigit(head[i]!)) i++;
+    return i > 0 && head[i] === COLON;
+  },
+  decode,
+  encoder,
+};

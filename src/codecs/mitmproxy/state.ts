@@ -1,0 +1,456 @@
+// mitmproxy flow state (format 21, snake_case, bytes and text kept apart) ⇄ flowtx's FlowState. Fields the
+// model has no name for go to `extra` and come back out. Dicts are built in mitmproxy's state order; the
+// tnetstring writer reverses it, as mitmproxy's does, which gives mitmproxy's bytes (§3.9 of the spec).
+
+import type {
+  Address,
+  ClientConnState,
+  Extra,
+  FlowState,
+  MessageState,
+  RequestState,
+  ResponseState,
+  ServerConnState,
+  StateValue,
+  StreamMessageState,
+  WebSocketMessageState,
+  WebSocketState,
+} from '../../model/state.js';
+import type { HeaderField } from '../../model/headers.js';
+import { isDict, legacyOf, setLegacy, type Dict } from './migrate.js';
+import { PyFloat, type TValue } from './tnetstring.js';
+
+export class StateShapeError extends Error {}
+
+/**
+ * The paths of the float fields that the file held as integers (mitmproxy writes whatever number type it
+ * had: test fixtures use ints for timestamps). Kept on the state, invisible to other codecs, so that a
+ * changed flow written back still has them as integers. Set for the duration of one conversion.
+ */
+const INT_PATHS = Symbol('mitmproxy integer timestamps');
+let intPaths: Set<string> = new Set();
+
+const utf8 = new TextDecoder('utf-8');
+
+// ---- reading -------------------------------------------------------------------------------------------
+
+/** A byte string field (method, path, header…) as a latin1 string; text is accepted as mitmproxy does. */
+function bytesField(v: TValue | undefined, path: string): string {
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
+  if (typeof v === 'string') return v;
+  throw new StateShapeError(`${path} is ${describe(v)}, expected bytes`);
+}
+
+function textField(v: TValue | undefined, path: string): string {
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return utf8.decode(v);
+  throw new StateShapeError(`${path} is ${describe(v)}, expected text`);
+}
+
+const optional = <T>(read: (v: TValue | undefined, path: string) => T) => (v: TValue | undefined, path: string): T | null =>
+  v === null || v === undefined ? null : read(v, path);
+
+function numberField(v: TValue | undefined, path: string): number {
+  if (typeof v === 'number') {
+    intPaths.add(path);
+    return v;
+  }
+  if (v instanceof PyFloat) return v.value;
+  if (typeof v === 'bigint') return Number(v);
+  throw new StateShapeError(`${path} is ${describe(v)}, expected a number`);
+}
+
+function boolField(v: TValue | undefined, path: string): boolean {
+  if (typeof v === 'boolean') return v;
+  throw new StateShapeError(`${path} is ${describe(v)}, expected a boolean`);
+}
+
+function describe(v: TValue | undefined): string {
+  if (v === undefined) return 'missing';
+  if (v instanceof Uint8Array) return 'bytes';
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  return typeof v === 'object' ? 'a dict' : JSON.stringify(typeof v === 'bigint' ? String(v) : v);
+}
+
+function dictField(v: TValue | undefined, path: string): Dict {
+  if (!isDict(v)) throw new StateShapeError(`${path} is ${describe(v)}, expected a dict`);
+  return v;
+}
+
+function listField(v: TValue | undefined, path: string): TValue[] {
+  if (!Array.isArray(v)) throw new StateShapeError(`${path} is ${describe(v)}, expected a list`);
+  return v;
+}
+
+function headerFields(v: TValue | undefined, path: string): HeaderField[] {
+  return listField(v, path).map((pair, i) => {
+    if (!Array.isArray(pair) || pair.length !== 2) throw new StateShapeError(`${path}[${i}] is not a [name, value] pair`);
+    return [bytesField(pair[0], `${path}[${i}][0]`), bytesField(pair[1], `${path}[${i}][1]`)];
+  });
+}
+
+function address(v: TValue | undefined, path: string): Address | null {
+  if (v === null || v === undefined) return null;
+  const list = listField(v, path);
+  if (list.length < 2) throw new StateShapeError(`${path} is not a [host, port] address`);
+  return [textField(list[0], `${path}[0]`), ...list.slice(1).map((n, i) => numberField(n, `${path}[${i + 1}]`))] as Address;
+}
+
+/** Plain data (metadata, backup, DNS messages): floats are numbers, everything else as read. */
+function plain(v: TValue): StateValue {
+  if (v instanceof PyFloat) return v.value;
+  if (Array.isArray(v)) return v.map(plain);
+  if (isDict(v)) {
+    const out: Record<string, StateValue> = {};
+    for (const [k, value] of Object.entries(v)) out[k] = plain(value);
+    return out;
+  }
+  return v as StateValue;
+}
+
+/** A backup (an earlier state of the flow) as plain data, noting which of its numbers were integers. */
+function backupFrom(v: TValue, path: string): StateValue {
+  if (typeof v === 'number') intPaths.add(path);
+  if (Array.isArray(v)) return v.map((x, i) => backupFrom(x, `${path}[${i}]`));
+  if (isDict(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, backupFrom(x, `${path}.${k}`)]));
+  return plain(v);
+}
+
+/** Moves the keys `known` does not list into an `extra` object (undefined when there are none). */
+function extraOf(d: Dict, known: readonly string[]): Extra | undefined {
+  const unknown = Object.keys(d).filter((k) => !known.includes(k));
+  if (unknown.length === 0) return undefined;
+  return Object.fromEntries(unknown.map((k) => [k, plain(d[k]!)]));
+}
+
+function withExtra<T extends object>(value: T, extra: Extra | undefined): T {
+  if (extra !== undefined) (value as T & { extra?: Extra }).extra = extra;
+  return value;
+}
+
+const CONNECTION_KEYS = ['id', 'peername', 'sockname', 'transport_protocol', 'error', 'tls', 'certificate_list', 'alpn', 'alpn_offers', 'cipher', 'cipher_list', 'tls_version', 'sni', 'timestamp_start', 'timestamp_end', 'timestamp_tls_setup'] as const;
+const CLIENT_KEYS = [...CONNECTION_KEYS, 'mitmcert', 'proxy_mode'];
+const SERVER_KEYS = [...CONNECTION_KEYS, 'address', 'timestamp_tcp_setup', 'via'];
+
+function connectionFrom(d: Dict, path: string) {
+  const bytesList = (v: TValue | undefined, p: string): string[] => listField(v ?? [], p).map((x, i) => bytesField(x, `${p}[${i}]`));
+  const textList = (v: TValue | undefined, p: string): string[] => listField(v ?? [], p).map((x, i) => textField(x, `${p}[${i}]`));
+  const protocol = d.transport_protocol === undefined ? 'tcp' : textField(d.transport_protocol, `${path}.transport_protocol`);
+  return {
+    id: textField(d.id, `${path}.id`),
+    peername: address(d.peername, `${path}.peername`),
+    sockname: address(d.sockname, `${path}.sockname`),
+    transportProtocol: protocol === 'udp' ? ('udp' as const) : ('tcp' as const),
+    error: optional(textField)(d.error, `${path}.error`),
+    tls: boolField(d.tls ?? false, `${path}.tls`),
+    certificateList: bytesList(d.certificate_list, `${path}.certificate_list`),
+    alpn: optional(bytesField)(d.alpn, `${path}.alpn`),
+    alpnOffers: bytesList(d.alpn_offers, `${path}.alpn_offers`),
+    cipher: optional(textField)(d.cipher, `${path}.cipher`),
+    cipherList: textList(d.cipher_list, `${path}.cipher_list`),
+    tlsVersion: optional(textField)(d.tls_version, `${path}.tls_version`),
+    sni: optional(textField)(d.sni, `${path}.sni`),
+    timestampStart: optional(numberField)(d.timestamp_start, `${path}.timestamp_start`),
+    timestampEnd: optional(numberField)(d.timestamp_end, `${path}.timestamp_end`),
+    timestampTlsSetup: optional(numberField)(d.timestamp_tls_setup, `${path}.timestamp_tls_setup`),
+  };
+}
+
+function clientFrom(v: TValue | undefined): ClientConnState {
+  const d = dictField(v, 'client_conn');
+  return withExtra(
+    { ...connectionFrom(d, 'client_conn'), mitmcert: optional(bytesField)(d.mitmcert, 'client_conn.mitmcert'), proxyMode: d.proxy_mode === undefined ? 'regular' : textField(d.proxy_mode, 'client_conn.proxy_mode') },
+    extraOf(d, CLIENT_KEYS),
+  );
+}
+
+function serverFrom(v: TValue | undefined): ServerConnState {
+  const d = dictField(v, 'server_conn');
+  let via: ServerConnState['via'] = null;
+  if (Array.isArray(d.via) && d.via.length === 2) via = [textField(d.via[0], 'server_conn.via[0]'), address(d.via[1], 'server_conn.via[1]')!];
+  return withExtra(
+    { ...connectionFrom(d, 'server_conn'), address: address(d.address, 'server_conn.address'), timestampTcpSetup: optional(numberField)(d.timestamp_tcp_setup, 'server_conn.timestamp_tcp_setup'), via },
+    extraOf(d, SERVER_KEYS),
+  );
+}
+
+const MESSAGE_KEYS = ['http_version', 'headers', 'content', 'trailers', 'timestamp_start', 'timestamp_end'];
+const REQUEST_KEYS = [...MESSAGE_KEYS, 'host', 'port', 'method', 'scheme', 'authority', 'path'];
+const RESPONSE_KEYS = [...MESSAGE_KEYS, 'status_code', 'reason'];
+
+function body(v: TValue | undefined, path: string): Uint8Array | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Uint8Array) return v;
+  if (typeof v === 'string') return Buffer.from(v, 'utf8'); // text bodies in old files
+  throw new StateShapeError(`${path} is ${describe(v)}, expected bytes`);
+}
+
+function messageFrom(d: Dict, path: string): MessageState {
+  return {
+    httpVersion: bytesField(d.http_version, `${path}.http_version`),
+    headers: headerFields(d.headers, `${path}.headers`),
+    content: body(d.content, `${path}.content`),
+    trailers: d.trailers === null || d.trailers === undefined ? null : headerFields(d.trailers, `${path}.trailers`),
+    timestampStart: numberField(d.timestamp_start ?? 0, `${path}.timestamp_start`),
+    timestampEnd: optional(numberField)(d.timestamp_end, `${path}.timestamp_end`),
+  };
+}
+
+function requestFrom(v: TValue | undefined): RequestState {
+  const d = dictField(v, 'request');
+  return withExtra(
+    {
+      ...messageFrom(d, 'request'),
+      host: bytesField(d.host, 'request.host'),
+      port: numberField(d.port, 'request.port'),
+      method: bytesField(d.method, 'request.method'),
+      scheme: bytesField(d.scheme, 'request.scheme'),
+      authority: d.authority === undefined ? '' : bytesField(d.authority, 'request.authority'),
+      path: bytesField(d.path, 'request.path'),
+    },
+    extraOf(d, REQUEST_KEYS),
+  );
+}
+
+function responseFrom(v: TValue | undefined): ResponseState | null {
+  if (v === null || v === undefined) return null;
+  const d = dictField(v, 'response');
+  return withExtra(
+    { ...messageFrom(d, 'response'), statusCode: numberField(d.status_code, 'response.status_code'), reason: bytesField(d.reason ?? new Uint8Array(0), 'response.reason') },
+    extraOf(d, RESPONSE_KEYS),
+  );
+}
+
+const WEBSOCKET_KEYS = ['messages', 'closed_by_client', 'close_code', 'close_reason', 'timestamp_end'];
+
+function websocketFrom(v: TValue | undefined): WebSocketState | null {
+  if (v === null || v === undefined) return null;
+  const d = dictField(v, 'websocket');
+  const messages = listField(d.messages, 'websocket.messages').map((m, i): WebSocketMessageState => {
+    const p = `websocket.messages[${i}]`;
+    const [type, fromClient, content, timestamp, dropped = false, injected = false] = listField(m, p);
+    return {
+      type: numberField(type, `${p}[0]`),
+      fromClient: boolField(fromClient, `${p}[1]`),
+      content: body(content, `${p}[2]`) ?? new Uint8Array(0),
+      timestamp: numberField(timestamp, `${p}[3]`),
+      dropped: boolField(dropped, `${p}[4]`),
+      injected: boolField(injected, `${p}[5]`),
+    };
+  });
+  return withExtra(
+    {
+      messages,
+      closedByClient: d.closed_by_client === null || d.closed_by_client === undefined ? null : boolField(d.closed_by_client, 'websocket.closed_by_client'),
+      closeCode: optional(numberField)(d.close_code, 'websocket.close_code'),
+      closeReason: optional(textField)(d.close_reason, 'websocket.close_reason'),
+      timestampEnd: optional(numberField)(d.timestamp_end, 'websocket.timestamp_end'),
+    },
+    extraOf(d, WEBSOCKET_KEYS),
+  );
+}
+
+function streamMessages(v: TValue | undefined): StreamMessageState[] {
+  return listField(v, 'messages').map((m, i) => {
+    const [fromClient, content, timestamp] = listField(m, `messages[${i}]`);
+    return { fromClient: boolField(fromClient, `messages[${i}][0]`), content: body(content, `messages[${i}][1]`) ?? new Uint8Array(0), timestamp: numberField(timestamp, `messages[${i}][2]`) };
+  });
+}
+
+/** Dicts of mitmproxy objects kept as plain data, turned back into state order (files hold it reversed). */
+function stateOrder(value: TValue): TValue {
+  if (Array.isArray(value)) return value.map(stateOrder);
+  if (isDict(value)) return Object.fromEntries(Object.entries(value).reverse().map(([k, x]) => [k, stateOrder(x)]));
+  return value;
+}
+
+function dnsMessage(v: TValue | undefined): Extra | null {
+  if (v === null || v === undefined) return null;
+  return plain(stateOrder(dictField(v, 'dns message'))) as Extra;
+}
+
+const FLOW_KEYS = ['version', 'type', 'id', 'error', 'client_conn', 'server_conn', 'intercepted', 'is_replay', 'marked', 'metadata', 'comment', 'timestamp_created', 'backup'];
+const TYPE_KEYS: Record<string, readonly string[]> = { http: ['request', 'response', 'websocket'], tcp: ['messages'], udp: ['messages'], dns: ['request', 'response'] };
+
+/** A version-21 state dict → FlowState. */
+export function fromMitmproxy(d: Dict): FlowState {
+  intPaths = new Set();
+  const type = textField(d.type, 'type');
+  const typeKeys = TYPE_KEYS[type];
+  if (typeKeys === undefined) throw new StateShapeError(`unknown flow type "${type}"`);
+  const error = d.error === null || d.error === undefined ? null : dictField(d.error, 'error');
+  const isReplay = d.is_replay === null || d.is_replay === undefined ? null : textField(d.is_replay, 'is_replay');
+  const state: FlowState = {
+    id: textField(d.id, 'id'),
+    type: type as FlowState['type'],
+    error: error === null ? null : { msg: textField(error.msg, 'error.msg'), timestamp: numberField(error.timestamp, 'error.timestamp') },
+    clientConn: clientFrom(d.client_conn),
+    serverConn: serverFrom(d.server_conn),
+    intercepted: boolField(d.intercepted ?? false, 'intercepted'),
+    isReplay: isReplay === 'request' || isReplay === 'response' ? isReplay : null,
+    marked: typeof d.marked === 'boolean' ? (d.marked ? ':default:' : '') : textField(d.marked ?? '', 'marked'),
+    metadata: isDict(d.metadata) ? (plain(d.metadata) as Record<string, StateValue>) : {},
+    comment: textField(d.comment ?? '', 'comment'),
+    timestampCreated: numberField(d.timestamp_created ?? 0, 'timestamp_created'),
+    backup: d.backup === undefined ? null : backupFrom(stateOrder(d.backup), 'backup'),
+  };
+  if (type === 'http') {
+    state.request = requestFrom(d.request);
+    state.response = responseFrom(d.response);
+    state.websocket = websocketFrom(d.websocket);
+  } else if (type === 'dns') {
+    state.request = dnsMessage(d.request) ?? {};
+    state.response = dnsMessage(d.response);
+  } else {
+    state.messages = streamMessages(d.messages);
+  }
+  Object.defineProperty(state, INT_PATHS, { value: intPaths, enumerable: false });
+  setLegacy(state, legacyOf(d));
+  return withExtra(state, extraOf(d, [...FLOW_KEYS, ...typeKeys]));
+}
+
+// ---- writing -------------------------------------------------------------------------------------------
+
+const bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+/** A float field: written as a float unless the file had it as an integer (and it still is one). */
+const float = (n: number | null, path: string): TValue =>
+  n === null ? null : Number.isInteger(n) && intPaths.has(path) ? n : new PyFloat(n);
+const text = (s: string | null): TValue => s;
+
+function toValue(v: StateValue | undefined): TValue {
+  if (v === undefined) return null;
+  if (Array.isArray(v)) return v.map(toValue);
+  if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toValue(x)]));
+  }
+  return v;
+}
+
+/** A backup back to tnetstring values: integral numbers the file did not hold as integers are floats. */
+function backupTo(v: StateValue, path: string): TValue {
+  if (typeof v === 'number') return Number.isInteger(v) && !intPaths.has(path) ? new PyFloat(v) : v;
+  if (Array.isArray(v)) return v.map((x, i) => backupTo(x, `${path}[${i}]`));
+  if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, backupTo(x, `${path}.${k}`)]));
+  }
+  return v;
+}
+
+function addExtra(d: Dict, extra: Extra | undefined): Dict {
+  if (extra !== undefined) for (const [k, v] of Object.entries(extra)) d[k] = toValue(v);
+  return d;
+}
+
+const addressValue = (a: Address | null): TValue => (a === null ? null : [...a]);
+
+function connectionTo(c: ClientConnState | ServerConnState, path: string): Dict {
+  return {
+    peername: addressValue(c.peername),
+    sockname: addressValue(c.sockname),
+    id: c.id,
+    transport_protocol: c.transportProtocol,
+    error: text(c.error),
+    tls: c.tls,
+    certificate_list: c.certificateList.map(bytes),
+    alpn: c.alpn === null ? null : bytes(c.alpn),
+    alpn_offers: c.alpnOffers.map(bytes),
+    cipher: text(c.cipher),
+    cipher_list: [...c.cipherList],
+    tls_version: text(c.tlsVersion),
+    sni: text(c.sni),
+    timestamp_start: float(c.timestampStart, `${path}.timestamp_start`),
+    timestamp_end: float(c.timestampEnd, `${path}.timestamp_end`),
+    timestamp_tls_setup: float(c.timestampTlsSetup, `${path}.timestamp_tls_setup`),
+  };
+}
+
+function clientTo(c: ClientConnState): Dict {
+  return addExtra({ ...connectionTo(c, 'client_conn'), mitmcert: c.mitmcert === null ? null : bytes(c.mitmcert), proxy_mode: c.proxyMode }, c.extra);
+}
+
+function serverTo(c: ServerConnState): Dict {
+  return addExtra(
+    { ...connectionTo(c, 'server_conn'), address: addressValue(c.address), timestamp_tcp_setup: float(c.timestampTcpSetup, 'server_conn.timestamp_tcp_setup'), via: c.via === null ? null : [c.via[0], [...c.via[1]]] },
+    c.extra,
+  );
+}
+
+const fieldsValue = (fields: HeaderField[]): TValue => fields.map(([n, v]) => [bytes(n), bytes(v)]);
+
+function messageTo(m: MessageState, path: string): Dict {
+  return {
+    http_version: bytes(m.httpVersion),
+    headers: fieldsValue(m.headers),
+    content: m.content,
+    trailers: m.trailers === null ? null : fieldsValue(m.trailers),
+    timestamp_start: float(m.timestampStart, `${path}.timestamp_start`),
+    timestamp_end: float(m.timestampEnd, `${path}.timestamp_end`),
+  };
+}
+
+function requestTo(r: RequestState): Dict {
+  return addExtra(
+    { ...messageTo(r, 'request'), host: r.host, port: r.port, method: bytes(r.method), scheme: bytes(r.scheme), authority: bytes(r.authority), path: bytes(r.path) },
+    r.extra,
+  );
+}
+
+function responseTo(r: ResponseState | null): TValue {
+  if (r === null) return null;
+  return addExtra({ ...messageTo(r, 'response'), status_code: r.statusCode, reason: bytes(r.reason) }, r.extra);
+}
+
+function websocketTo(w: WebSocketState | null | undefined): TValue {
+  if (w === null || w === undefined) return null;
+  return addExtra(
+    {
+      messages: w.messages.map((m, i) => [m.type, m.fromClient, m.content, float(m.timestamp, `websocket.messages[${i}][3]`), m.dropped, m.injected]),
+      closed_by_client: w.closedByClient,
+      close_code: w.closeCode,
+      close_reason: w.closeReason,
+      timestamp_end: float(w.timestampEnd, 'websocket.timestamp_end'),
+    },
+    w.extra,
+  );
+}
+
+/** DNS message back to mitmproxy's shape; its timestamp is a float. */
+function dnsTo(m: StateValue | undefined): TValue {
+  if (m === null || m === undefined) return null;
+  const d = toValue(m) as Dict;
+  if (typeof d.timestamp === 'number') d.timestamp = new PyFloat(d.timestamp);
+  return d;
+}
+
+/** FlowState → a version-21 state dict, in mitmproxy's state order. */
+export function toMitmproxy(s: FlowState): Dict {
+  intPaths = (s as FlowState & { [INT_PATHS]?: Set<string> })[INT_PATHS] ?? new Set();
+  const d: Dict = {
+    version: 21,
+    type: s.type,
+    id: s.id,
+    error: s.error === null ? null : { msg: s.error.msg, timestamp: float(s.error.timestamp, 'error.timestamp') },
+    client_conn: clientTo(s.clientConn),
+    server_conn: serverTo(s.serverConn),
+    intercepted: s.intercepted,
+    is_replay: s.isReplay,
+    marked: s.marked,
+    metadata: toValue(s.metadata),
+    comment: s.comment,
+    timestamp_created: float(s.timestampCreated, 'timestamp_created'),
+    backup: backupTo(s.backup, 'backup'),
+  };
+  if (s.type === 'http') {
+    d.request = requestTo(s.request as RequestState);
+    d.response = responseTo((s.response ?? null) as ResponseState | null);
+    d.websocket = websocketTo(s.websocket);
+  } else if (s.type === 'dns') {
+    d.request = dnsTo(s.request as StateValue);
+    d.response = dnsTo(s.response as StateValue);
+  } else {
+    d.messages = (s.messages ?? []).map((m, i) => [m.fromClient, m.content, float(m.timestamp, `messages[${i}][2]`)]);
+  }
+  setLegacy(d, legacyOf(s));
+  return addExtra(d, s.extra);
+}

@@ -1,0 +1,209 @@
+// tnetstring as mitmproxy writes it: `<length>:<payload><tag>`, tags
+//   ,  bytes      ;  text (UTF-8)      #  integer      ^  float      !  boolean      ~  null
+//   ]  list       }  dict (alternating key and value elements)
+// e.g. {"version": 21, "type": "http"} is `29:4:type;4:http;7:version;2:21#}`.
+// Values map to JS as: bytes → Uint8Array, text → string, integer → number (bigint beyond 2^53),
+// float → number (or PyFloat where the int/float distinction must survive), list → array, dict → object.
+// Pure functions over whole elements; the streaming record reader is in reader.ts.
+
+export class TnetstringError extends Error {}
+
+/** A float that must be written back as a float even when it is integral (Python's 946681203.0). */
+export class PyFloat {
+  constructor(readonly value: number) {}
+}
+
+export type TValue = Uint8Array | string | number | bigint | boolean | null | PyFloat | TValue[] | { [key: string]: TValue };
+
+const COLON = 0x3a;
+const MAX_DEPTH = 1000;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+
+export interface ParseOptions {
+  /** Read floats as PyFloat so they keep their kind (used for flow state, where timestamps are floats). */
+  floats?: 'number' | 'pyfloat';
+}
+
+/** Parses the element at `start`, which must end exactly at `end`. */
+export function parse(data: Uint8Array, start = 0, end = data.byteLength, options: ParseOptions = {}): TValue {
+  const [value, next] = parseAt(data, start, end, options, 0);
+  if (next !== end) throw new TnetstringError(`not a tnetstring: ${end - next} bytes left over after the element`);
+  return value;
+}
+
+/** Reads `<digits>:` at `at`; returns [length, payload start]. */
+function lengthAt(data: Uint8Array, at: number, end: number): [number, number] {
+  let length = 0;
+  let i = at;
+  while (i < end && data[i]! >= 0x30 && data[i]! <= 0x39) {
+    length = length * 10 + (data[i]! - 0x30);
+    i++;
+  }
+  if (i === at || i >= end || data[i] !== COLON) throw new TnetstringError('not a tnetstring: missing or invalid length prefix');
+  return [length, i + 1];
+}
+
+function parseInteger(text: string): number | bigint {
+  // Python's int() also takes "+", surrounding blanks and "_" separators.
+  const clean = text.trim().replace(/_/g, '');
+  if (!/^[+-]?\d+$/.test(clean)) throw new TnetstringError(`not a tnetstring: invalid integer ${JSON.stringify(text)}`);
+  const n = Number(clean);
+  return Number.isSafeInteger(n) ? n : BigInt(clean);
+}
+
+function parseFloat64(text: string): number {
+  const t = text.trim().toLowerCase();
+  if (t === 'inf' || t === '+inf' || t === 'infinity') return Infinity;
+  if (t === '-inf' || t === '-infinity') return -Infinity;
+  if (t === 'nan' || t === '+nan' || t === '-nan') return NaN;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) throw new TnetstringError(`not a tnetstring: invalid float ${JSON.stringify(text)}`);
+  return Number(t);
+}
+
+function parseAt(data: Uint8Array, at: number, end: number, options: ParseOptions, depth: number): [TValue, number] {
+  if (depth > MAX_DEPTH) throw new TnetstringError('not a tnetstring: nested too deeply');
+  const [length, from] = lengthAt(data, at, end);
+  const to = from + length;
+  if (to >= end) throw new TnetstringError('not a tnetstring: invalid length prefix');
+  const tag = data[to];
+  const payload = data.subarray(from, to);
+  switch (tag) {
+    case 0x2c: // ,
+      return [payload, to + 1];
+    case 0x3b: // ;
+      try {
+        return [utf8.decode(payload), to + 1];
+      } catch {
+        throw new TnetstringError('not a tnetstring: text is not valid UTF-8');
+      }
+    case 0x23: // #
+      return [parseInteger(latin1(payload)), to + 1];
+    case 0x5e: {
+      // ^
+      const value = parseFloat64(latin1(payload));
+      return [options.floats === 'pyfloat' ? new PyFloat(value) : value, to + 1];
+    }
+    case 0x21: // !
+      if (length === 4 && latin1(payload) === 'true') return [true, to + 1];
+      if (length === 5 && latin1(payload) === 'false') return [false, to + 1];
+      throw new TnetstringError('not a tnetstring: invalid boolean');
+    case 0x7e: // ~
+      if (length !== 0) throw new TnetstringError('not a tnetstring: invalid null');
+      return [null, to + 1];
+    case 0x5d: {
+      // ]
+      const list: TValue[] = [];
+      let i = from;
+      while (i < to) {
+        const [item, next] = parseAt(data, i, to + 0, options, depth + 1);
+        list.push(item);
+        i = next;
+      }
+      return [list, to + 1];
+    }
+    case 0x7d: {
+      // }
+      const dict: Record<string, TValue> = {};
+      let i = from;
+      while (i < to) {
+        const [key, afterKey] = parseAt(data, i, to, options, depth + 1);
+        if (afterKey >= to) throw new TnetstringError('not a tnetstring: dict key without a value');
+        const [value, next] = parseAt(data, afterKey, to, options, depth + 1);
+        dict[dictKey(key)] = value;
+        i = next;
+      }
+      return [dict, to + 1];
+    }
+    default:
+      throw new TnetstringError(`not a tnetstring: invalid type tag ${tag === undefined ? 'at end' : JSON.stringify(String.fromCharCode(tag))}`);
+  }
+}
+
+function dictKey(key: TValue): string {
+  if (typeof key === 'string') return key;
+  if (key instanceof Uint8Array) return latin1(key); // Python 2 era files have bytes keys
+  if (typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean') return String(key);
+  if (key === null) return 'None';
+  throw new TnetstringError('not a tnetstring: a dict key must be a scalar');
+}
+
+/** Python's repr() of a float: shortest round-trip digits, ".0" on integral values, exponent outside [1e-4, 1e16). */
+export function pyFloatRepr(value: number): string {
+  if (Number.isNaN(value)) return 'nan';
+  if (value === Infinity) return 'inf';
+  if (value === -Infinity) return '-inf';
+  if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
+  const [mantissa, exp] = value.toExponential().split('e') as [string, string];
+  const exponent = Number(exp);
+  const negative = mantissa.startsWith('-');
+  const digits = mantissa.replace('-', '').replace('.', '');
+  const sign = negative ? '-' : '';
+  if (exponent < -4 || exponent >= 16) {
+    const body = digits.length === 1 ? digits : `${digits[0]}.${digits.slice(1)}`;
+    return `${sign}${body}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  }
+  if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${digits}`;
+  const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, '0');
+  const fraction = digits.slice(exponent + 1);
+  return `${sign}${whole}.${fraction === '' ? '0' : fraction}`;
+}
+
+/**
+ * Encodes `value`, appending the pieces to `out` (no copying of byte payloads). Dict entries are written in
+ * the reverse of their insertion order, as mitmproxy's writer does, so building a dict in mitmproxy's state
+ * order gives mitmproxy's bytes.
+ */
+export function encode(value: TValue, out: Uint8Array[] = []): Uint8Array[] {
+  write(value, out);
+  return out;
+}
+
+const TAG = { bytes: 0x2c, text: 0x3b, int: 0x23, float: 0x5e, bool: 0x21, null: 0x7e, list: 0x5d, dict: 0x7d } as const;
+
+function element(payload: Uint8Array | string, tag: number, out: Uint8Array[]): number {
+  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+  const head = Buffer.from(`${body.byteLength}:`, 'latin1');
+  out.push(head, body, Uint8Array.of(tag));
+  return head.byteLength + body.byteLength + 1;
+}
+
+/** Writes `value`; returns the number of bytes it takes. */
+function write(value: TValue, out: Uint8Array[]): number {
+  if (value instanceof Uint8Array) return element(value, TAG.bytes, out);
+  if (typeof value === 'string') return element(value, TAG.text, out);
+  if (typeof value === 'boolean') return element(value ? 'true' : 'false', TAG.bool, out);
+  if (value === null) return element('', TAG.null, out);
+  if (typeof value === 'bigint') return element(value.toString(), TAG.int, out);
+  if (typeof value === 'number') {
+    return Number.isInteger(value) && !Object.is(value, -0) ? element(String(value), TAG.int, out) : element(pyFloatRepr(value), TAG.float, out);
+  }
+  if (value instanceof PyFloat) return element(pyFloatRepr(value.value), TAG.float, out);
+  const inner: Uint8Array[] = [];
+  let size = 0;
+  let tag: number;
+  if (Array.isArray(value)) {
+    tag = TAG.list;
+    for (const item of value) size += write(item, inner);
+  } else {
+    tag = TAG.dict;
+    const entries = Object.entries(value);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, v] = entries[i]!;
+      if (v === undefined) continue;
+      size += write(key, inner);
+      size += write(v, inner);
+    }
+  }
+  const head = Buffer.from(`${size}:`, 'latin1');
+  out.push(head, ...inner, Uint8Array.of(tag));
+  return head.byteLength + size + 1;
+}
+
+/** The element at `at`: [payload start, payload end (= tag position), tag, next element]. No parsing. */
+export function elementAt(data: Uint8Array, at: number, end: number): [number, number, number, number] {
+  const [length, from] = lengthAt(data, at, end);
+  const to = from + length;
+  if (to >= end) throw new TnetstringError('not a tnetstring: invalid length prefix');
+  return [from, to, data[to]!, to + 1];
+}
