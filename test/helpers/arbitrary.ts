@@ -33,7 +33,7 @@ const connectionCommon = {
   transportProtocol: fc.constantFrom('tcp' as const, 'udp' as const),
   error: nullable(text),
   tls: fc.boolean(),
-  certificateList: fc.array(text, { maxLength: 2 }),
+  certificateList: fc.array(byteString, { maxLength: 2 }),
   alpn: nullable(byteString),
   alpnOffers: fc.array(byteString, { maxLength: 2 }),
   cipher: nullable(text),
@@ -49,7 +49,7 @@ const clientConn = fc.record({
   peername: address,
   sockname: address,
   timestampStart: time,
-  mitmcert: nullable(text),
+  mitmcert: nullable(byteString),
   proxyMode: fc.constantFrom('regular', 'reverse:https://example.com', 'transparent'),
 });
 

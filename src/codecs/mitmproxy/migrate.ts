@@ -54,6 +54,13 @@ export function versionOf(state: Dict): number | string {
   throw new MigrationError(`record has an invalid version ${JSON.stringify(v instanceof Uint8Array ? utf8.decode(v) : v)}`);
 }
 
+/** A deep copy that keeps PyFloat (structuredClone would turn it into a plain object). */
+function clone(v: TValue): TValue {
+  if (Array.isArray(v)) return v.map(clone);
+  if (isDict(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, clone(x)]));
+  return v;
+}
+
 function rename(d: Dict, from: string, to: string): void {
   if (from in d) {
     d[to] = d[from]!;
@@ -278,7 +285,7 @@ export class Migration {
           response: null, server_conn: ws.server_conn!, type: 'http', version: 12,
         };
       } else {
-        merged = structuredClone(merged);
+        merged = clone(merged) as Dict;
       }
       (merged.metadata as Dict).duplicated =
         'This WebSocket flow has been migrated from an old file format version and may appear duplicated.';

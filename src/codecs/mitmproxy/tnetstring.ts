@@ -176,7 +176,8 @@ function write(value: TValue, out: Uint8Array[]): number {
   if (value === null) return element('', TAG.null, out);
   if (typeof value === 'bigint') return element(value.toString(), TAG.int, out);
   if (typeof value === 'number') {
-    return Number.isInteger(value) && !Object.is(value, -0) ? element(String(value), TAG.int, out) : element(pyFloatRepr(value), TAG.float, out);
+    // Integers beyond 2^53 are bigints; a number that large is a double, so it stays a float.
+    return Number.isSafeInteger(value) && !Object.is(value, -0) ? element(String(value), TAG.int, out) : element(pyFloatRepr(value), TAG.float, out);
   }
   if (value instanceof PyFloat) return element(pyFloatRepr(value.value), TAG.float, out);
   const inner: Uint8Array[] = [];

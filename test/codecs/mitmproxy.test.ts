@@ -1,0 +1,211 @@
+// The mitmproxy codec on mitmproxy's own test files and real captures (../shared/corpus, read in place and
+// skipped with the reason where a clone has no corpus), plus property round trips and fuzzing.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fc, test as prop } from '@fast-check/vitest';
+import { describe, expect, test } from 'vitest';
+import { mitmproxyCodec } from '../../src/codecs/mitmproxy/codec.js';
+import { encode } from '../../src/codecs/mitmproxy/tnetstring.js';
+import { CodecError, SchemaError } from '../../src/errors.js';
+import { Flow } from '../../src/model/flow.js';
+import { FlowRecord } from '../../src/model/record.js';
+import type { FlowState } from '../../src/model/state.js';
+import { httpFlowState } from '../helpers/arbitrary.js';
+import { chunked, collectRecords, decodeUntilError, encodeAll, tstate } from '../helpers/tflow.js';
+
+const CORPUS = resolve(import.meta.dirname, '../../../shared/corpus');
+const haveCorpus = existsSync(CORPUS);
+const corpus = (path: string): string => join(CORPUS, path);
+
+/**
+ * A flow state as version `version` can hold it: transport_protocol only exists from 19 on, proxy_mode from
+ * 18 on, and 8.1.1 (version 17) can only save JSON metadata (spec §4.4/§4.5). Bytes as hex for comparison.
+ */
+function asHeldBy(version: number, s: FlowState): unknown {
+  const older = (c: object): object => ({
+    ...c,
+    transportProtocol: version <= 18 ? null : (c as { transportProtocol: string }).transportProtocol,
+    proxyMode: version === 17 ? null : (c as { proxyMode?: string }).proxyMode,
+  });
+  const comparable = { ...s, clientConn: older(s.clientConn), serverConn: older(s.serverConn), metadata: version === 17 ? null : s.metadata };
+  return JSON.parse(
+    JSON.stringify(comparable, (_k, v) =>
+      typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array || v?.type === 'Buffer' ? Buffer.from(v.data ?? v).toString('hex') : Number.isNaN(v) ? 'NaN' : v,
+    ),
+  );
+}
+
+async function read(bytes: Uint8Array, chunk = 65536): Promise<FlowRecord[]> {
+  return collectRecords(mitmproxyCodec.decode(chunked(bytes, chunk), 'in.flows'));
+}
+
+function encodeRecords(records: FlowRecord[], flowVersion?: number): Buffer {
+  const encoder = mitmproxyCodec.encoder({ flowVersion });
+  return Buffer.concat([...encoder.begin(), ...records.flatMap((r) => encoder.encode(r)), ...encoder.end()]);
+}
+
+describe.skipIf(!haveCorpus)(`corpus files${haveCorpus ? '' : ' (skipped: ../shared/corpus is not beside this clone)'}`, () => {
+  // Expected counts and last URLs: ../shared/corpus/mitmproxy/PROVENANCE.md and real/MANIFEST.md.
+  test.each([
+    ['mitmproxy/dumpfile-011.mitm', '0.11', 1, 'https://example.com/'],
+    ['mitmproxy/dumpfile-018.mitm', '0.18', 1, 'https://www.example.com/'],
+    ['mitmproxy/dumpfile-019.mitm', '7', 1, 'https://webrv.rtb-seller.com/'],
+    ['mitmproxy/dumpfile-7.mitm', '11', 2, 'https://example.com/'],
+    ['mitmproxy/dumpfile-7-websocket.mitm', '7', 6, 'https://echo.websocket.org/'],
+    ['mitmproxy/dumpfile-10.mitm', '10', 1, 'https://example.com/'],
+    ['mitmproxy/dumpfile-19.mitm', '20', 1, 'https://cloudflare-quic.com/'],
+    ['mitmproxy/flows/corrupted_gzip_body.mitm', '21', 1, 'http://127.0.0.1:5000/'],
+    ['mitmproxy/flows/diff_data.mitm', '18', 7, null],
+    ['mitmproxy/flows/error_log.mitm', '18', 2, 'https://httpbin.org/get'],
+    ['mitmproxy/flows/event_stream.mitm', '20', 2, 'https://3.33.235.18/meval/'],
+    ['mitmproxy/flows/incomplete_log.mitm', '18', 4, 'https://google.com/'],
+    ['mitmproxy/flows/successful_log.mitm', '18', 2, 'https://httpbin.org/post'],
+    ['mitmproxy/flows/websocket.mitm', '20', 3, 'https://demo.piesocket.com/'],
+    ['mitmproxy/generated/v17-mitmproxy-8.1.1-fixture-flows.mitm', '17', 5, null],
+    ['mitmproxy/generated/v17-mitmdump-8.1.1-rewrite-of-dumpfile-7.mitm', '17', 2, 'https://example.com/'],
+    ['mitmproxy/generated/v21-mitmproxy-13.0.0dev-fixture-flows.mitm', '21', 7, null],
+    ['mitmproxy/generated/v21-mitmdump-13.0.0dev-rewrite-of-event_stream.mitm', '21', 3, 'https://3.33.235.18/meval/'],
+    ['real/curl-mixed.flows', '17', 64, 'https://shop.flowtx.test/reset'],
+    ['real/chromium-browse.flows', '17', 134, null],
+  ])('%s: version %s, %d flows, last URL %s', async (file, version, count, lastUrl) => {
+    const records = await read(readFileSync(corpus(file)));
+    expect(records).toHaveLength(count);
+    expect(records[0]!.format).toBe(`mitmproxy/${version}`);
+    const last = records.at(-1)!.flow;
+    if (lastUrl !== null) expect(last.request.url.startsWith(lastUrl)).toBe(true);
+    for (const r of records) expect(['http', 'tcp', 'udp', 'dns']).toContain(r.flow.type);
+  });
+
+  test('0.10 files are refused with a clear message', async () => {
+    const { error } = await decodeUntilError(mitmproxyCodec, readFileSync(corpus('mitmproxy/dumpfile-010.mitm')));
+    expect((error as Error).message).toBe('in.test: flow #0 at byte 0: cannot read flow format version (0, 10) (mitmproxy 0.10 and older files cannot be read)');
+  });
+
+  test('migration details: the 11 → 12 WebSocket merge, markers, QUIC, connection fields', async () => {
+    const ws = await read(readFileSync(corpus('mitmproxy/dumpfile-7-websocket.mitm')));
+    const merged = ws.filter((r) => Flow.state(r.flow).websocket);
+    expect(merged.length).toBe(3);
+    for (const r of merged) expect(Flow.state(r.flow).metadata.duplicated).toMatch(/migrated from an old file format/);
+    expect(ws.some((r) => r.flow.request.url === 'http://unknown/')).toBe(true);
+    expect(Flow.state(merged[0]!.flow).websocket!.messages[0]!.content).toBeInstanceOf(Uint8Array);
+
+    const [marked] = await read(readFileSync(corpus('mitmproxy/dumpfile-10.mitm')));
+    expect(marked!.flow.marked).toBe(':default:');
+
+    const [quic] = await read(readFileSync(corpus('mitmproxy/dumpfile-19.mitm')));
+    expect(Flow.state(quic!.flow).clientConn.tlsVersion).toBe('QUICv1');
+    expect(Flow.state(quic!.flow).clientConn.transportProtocol).toBe('udp');
+
+    const [old] = await read(readFileSync(corpus('mitmproxy/dumpfile-011.mitm')));
+    const state = Flow.state(old!.flow);
+    expect(state.clientConn.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(state.request!).toMatchObject({ method: 'GET', httpVersion: 'HTTP/1.1', authority: '' });
+  });
+
+  const lossless = [
+    'mitmproxy/generated/v17-mitmproxy-8.1.1-fixture-flows.mitm',
+    'mitmproxy/generated/v17-mitmdump-8.1.1-rewrite-of-dumpfile-7.mitm',
+    'mitmproxy/flows/diff_data.mitm',
+    'mitmproxy/flows/error_log.mitm',
+    'mitmproxy/flows/incomplete_log.mitm',
+    'mitmproxy/flows/successful_log.mitm',
+    'mitmproxy/flows/event_stream.mitm',
+    'mitmproxy/flows/websocket.mitm',
+    'mitmproxy/dumpfile-19.mitm',
+    'mitmproxy/flows/corrupted_gzip_body.mitm',
+    'mitmproxy/generated/v21-mitmproxy-13.0.0dev-fixture-flows.mitm',
+    'mitmproxy/generated/v21-mitmdump-13.0.0dev-rewrite-of-event_stream.mitm',
+    'real/curl-mixed.flows',
+    'real/chromium-browse.flows',
+  ];
+
+  test.each(lossless)('%s is written back byte-identically, passed through or re-encoded', async (file) => {
+    const bytes = readFileSync(corpus(file));
+    expect(encodeRecords(await read(bytes)).equals(bytes)).toBe(true);
+    const decoded = await read(bytes);
+    for (const r of decoded) void r.flow.metadata; // marks every flow changed: all are re-encoded
+    expect(decoded.every((r) => !r.pristine)).toBe(true);
+    expect(encodeRecords(decoded).equals(bytes)).toBe(true);
+  });
+
+  test.each([1, 2, 3, 7, 4096])('records split the same at chunk size %d', async (size) => {
+    const bytes = readFileSync(corpus('mitmproxy/generated/v21-mitmproxy-13.0.0dev-fixture-flows.mitm'));
+    const records = await read(bytes, size);
+    expect(records.map((r) => r.position!.offset)).toEqual((await read(bytes)).map((r) => r.position!.offset));
+    expect(encodeRecords(records).equals(bytes)).toBe(true);
+  });
+
+  test.each([17, 18, 19, 20, 21])('every corpus file converts to version %d and back to the same flows', async (version) => {
+    for (const file of lossless) {
+      const records = await read(readFileSync(corpus(file)));
+      const written = encodeRecords(records, version);
+      const again = await read(written);
+      const kept = records.filter((r) => !(version === 17 && r.flow.type === 'udp'));
+      expect(again.map((r) => r.format)).toEqual(kept.map(() => `mitmproxy/${version}`));
+      expect(again.map((r) => asHeldBy(version, Flow.state(r.flow)))).toEqual(kept.map((r) => asHeldBy(version, Flow.state(r.flow))));
+    }
+  });
+
+  test('a mutated real record decodes or fails with a typed error, never a crash', async () => {
+    const bytes = readFileSync(corpus('real/curl-mixed.flows')).subarray(0, 40_000);
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: bytes.byteLength - 1 }), fc.integer({ min: 0, max: 255 }), async (at, value) => {
+        const mutated = Buffer.from(bytes);
+        mutated[at] = value;
+        const { error } = await decodeUntilError(mitmproxyCodec, mutated, 4096);
+        if (error !== undefined && !(error instanceof CodecError || error instanceof SchemaError)) throw error;
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('faults', () => {
+  const one = Buffer.concat(encode({ version: 21, type: 'http' }));
+  test.each<[string, Uint8Array | string, string]>([
+    ['garbage', 'hello', 'in.test: flow #0 at byte 0: not a flow file: missing or invalid length prefix (byte 0x68)'],
+    ['a trailing newline', Buffer.concat([encodeAll(mitmproxyCodec, [tstate()]), Buffer.from('\n')]), 'flow #1 at byte'],
+    ['a 13-digit length', '1234567890123:', 'in.test: flow #0 at byte 0: not a flow file: absurdly large length prefix (more than 12 digits)'],
+    ['a record that is not a dict', '0:]', 'in.test: flow #0 at byte 0: not a flow: the record is a list, not a dict'],
+    ['a truncated record', Buffer.from(one.subarray(0, one.byteLength - 3)), 'in.test: flow #0 at byte 0: truncated record: 30 of 33 bytes'],
+    ['a cut length prefix', '12', 'in.test: flow #0 at byte 0: truncated record: its length prefix is cut short'],
+    ['a version from the future', Buffer.concat(encode({ version: 22, type: 'http' })), 'in.test: flow #0 at byte 0: cannot read flow format version 22: it is newer than this flowtx knows (21); please update flowtx'],
+    ['no version', Buffer.concat(encode({ type: 'http' })), 'in.test: flow #0 at byte 0: record has no "version"'],
+    ['an unknown flow type', Buffer.concat(encode({ version: 21, type: 'smtp' })), 'in.test: flow #0 at byte 0: unknown flow type "smtp"'],
+    ['a missing field', Buffer.concat(encode({ version: 21, type: 'http', id: 'x' })), 'in.test: flow #0 at byte 0: client_conn is missing, expected a dict'],
+  ])('%s', async (_name, input, message) => {
+    const bytes = typeof input === 'string' ? Buffer.from(input, 'latin1') : input;
+    const { error } = await decodeUntilError(mitmproxyCodec, bytes);
+    expect(error instanceof CodecError || error instanceof SchemaError).toBe(true);
+    expect((error as Error).message).toContain(message);
+  });
+
+  test('an empty file has no flows', async () => {
+    expect(await read(new Uint8Array(0))).toEqual([]);
+  });
+
+  test('UDP flows cannot be written at version 17: reported and left out', async () => {
+    const udp = { ...tstate(), type: 'udp' as const, messages: [] } as unknown as FlowState;
+    const warnings: string[] = [];
+    const encoder = mitmproxyCodec.encoder({ flowVersion: 17, warn: (m) => warnings.push(m) });
+    expect(encoder.encode(FlowRecord.of(new Flow(udp)))).toEqual([]);
+    expect(warnings).toEqual(['an emitted flow: a UDP flow cannot be written at flow format version 17 (mitmproxy 8.1 has no UDP flows); left out']);
+  });
+});
+
+describe('property round trips', () => {
+  prop.prop([fc.array(httpFlowState, { maxLength: 3 }), fc.constantFrom(17, 18, 19, 20, 21)], { numRuns: 150 })(
+    'flows written at versions 17-21 read back with every field the version holds',
+    async (states, version) => {
+      const bytes = encodeRecords(states.map((s) => FlowRecord.of(new Flow(structuredClone(s)))), version);
+      const back = (await read(bytes)).map((r) => Flow.state(r.flow));
+      expect(back.map((s) => asHeldBy(version, s))).toEqual(states.map((s) => asHeldBy(version, s)));
+    },
+  );
+
+  prop.prop([fc.uint8Array({ maxLength: 300 })], { numRuns: 300 })('arbitrary bytes decode or raise a typed error', async (bytes) => {
+    const { error } = await decodeUntilError(mitmproxyCodec, bytes, 7);
+    if (error !== undefined) expect(error instanceof CodecError || error instanceof SchemaError).toBe(true);
+  });
+});
