@@ -28,7 +28,9 @@ function asHeldBy(version: number, s: FlowState): unknown {
     transportProtocol: version <= 18 ? null : (c as { transportProtocol: string }).transportProtocol,
     proxyMode: version === 17 ? null : (c as { proxyMode?: string }).proxyMode,
   });
-  const comparable = { ...s, clientConn: older(s.clientConn), serverConn: older(s.serverConn), metadata: version === 17 ? null : s.metadata };
+  // Only mitmproxy's own unknown fields (extra.mitmproxy) are written: its loaders reject any others.
+  const own = (e: object | undefined): unknown => (e && 'mitmproxy' in e ? { mitmproxy: e.mitmproxy } : undefined);
+  const comparable = { ...s, extra: own(s.extra), clientConn: older(s.clientConn), serverConn: older(s.serverConn), metadata: version === 17 ? null : s.metadata };
   return JSON.parse(
     JSON.stringify(comparable, (_k, v) =>
       typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array || v?.type === 'Buffer' ? Buffer.from(v.data ?? v).toString('hex') : Number.isNaN(v) ? 'NaN' : v,

@@ -11,7 +11,7 @@ import type { FlowState } from '../../model/state.js';
 import { ByteReader } from '../byte-reader.js';
 import type { Codec, Encoder, EncoderOptions } from '../codec.js';
 import { isDict, LATEST, Migration, MigrationError } from './migrate.js';
-import { fromMitmproxy, StateShapeError, toMitmproxy } from './state.js';
+import { foreignExtras, fromMitmproxy, StateShapeError, toMitmproxy } from './state.js';
 import { elementAt, encode, parse, TnetstringError } from './tnetstring.js';
 import { atVersion, Unwritable, WRITABLE_VERSIONS, type WritableVersion } from './versions.js';
 
@@ -123,6 +123,7 @@ async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): Async
 function encoder(options: EncoderOptions = {}): Encoder {
   let version: WritableVersion | undefined =
     options.flowVersion === undefined ? undefined : (options.flowVersion as WritableVersion);
+  let warnedExtras = false;
   return {
     begin: () => [],
     encode(record) {
@@ -131,8 +132,14 @@ function encoder(options: EncoderOptions = {}): Encoder {
         version = (WRITABLE_VERSIONS as readonly number[]).includes(read) ? (read as WritableVersion) : LATEST;
       }
       if (record.pristine && record.format === `mitmproxy/${version}`) return [record.raw!];
+      const state = Flow.state(record.flow);
+      const foreign = foreignExtras(state);
+      if (foreign.length > 0 && !warnedExtras) {
+        warnedExtras = true;
+        options.warn?.(`fields from other formats (${foreign.join(', ')}) have no place in mitmproxy flow files and are not written`);
+      }
       try {
-        return encode(atVersion(toMitmproxy(Flow.state(record.flow)), version));
+        return encode(atVersion(toMitmproxy(state), version));
       } catch (cause) {
         if (!(cause instanceof Unwritable)) throw cause;
         const at = record.position;

@@ -117,11 +117,14 @@ function backupFrom(v: TValue, path: string): StateValue {
   return plain(v);
 }
 
-/** Moves the keys `known` does not list into an `extra` object (undefined when there are none). */
+/**
+ * The keys `known` does not list, kept as `extra.mitmproxy` (undefined when there are none). Only these are
+ * written back: mitmproxy's loaders reject keys they do not know, so extras of other formats stay out.
+ */
 function extraOf(d: Dict, known: readonly string[]): Extra | undefined {
   const unknown = Object.keys(d).filter((k) => !known.includes(k));
   if (unknown.length === 0) return undefined;
-  return Object.fromEntries(unknown.map((k) => [k, plain(d[k]!)]));
+  return { mitmproxy: Object.fromEntries(unknown.map((k) => [k, plain(d[k]!)])) };
 }
 
 function withExtra<T extends object>(value: T, extra: Extra | undefined): T {
@@ -338,8 +341,16 @@ function backupTo(v: StateValue, path: string): TValue {
 }
 
 function addExtra(d: Dict, extra: Extra | undefined): Dict {
-  if (extra !== undefined) for (const [k, v] of Object.entries(extra)) d[k] = toValue(v);
+  const own = extra?.mitmproxy;
+  if (own !== null && typeof own === 'object' && !Array.isArray(own) && !(own instanceof Uint8Array)) {
+    for (const [k, v] of Object.entries(own)) d[k] = toValue(v);
+  }
   return d;
+}
+
+/** Names of the extra fields on `s` that came from other formats (they are not written). */
+export function foreignExtras(s: FlowState): string[] {
+  return Object.keys(s.extra ?? {}).filter((k) => k !== 'mitmproxy');
 }
 
 const addressValue = (a: Address | null): TValue => (a === null ? null : [...a]);

@@ -1,0 +1,58 @@
+"""Asks Debian's mitmproxy (8.1.1, run with /usr/bin/python3) about flow files flowtx wrote.
+
+  peer.py check FILE        every record loads with FlowReader and its state equals the record as written
+  peer.py dump FILE         one JSON line per flow: its state as mitmproxy loaded it (bytes as hex)
+"""
+import json
+import sys
+
+from mitmproxy import io
+from mitmproxy.io import tnetstring
+
+
+def plain(value):
+    if isinstance(value, bytes):
+        return {"hex": value.hex()}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def records(path):
+    with open(path, "rb") as f:
+        while True:
+            try:
+                yield tnetstring.load(f)
+            except ValueError:
+                return
+
+
+def check(path):
+    with open(path, "rb") as f:
+        flows = list(io.FlowReader(f).stream())
+    written = list(records(path))
+    if len(flows) != len(written):
+        print(f"count: mitmproxy read {len(flows)} flows, the file holds {len(written)} records")
+        return 1
+    for i, (flow, record) in enumerate(zip(flows, written)):
+        state = flow.get_state()
+        if plain(state) != plain(record):
+            for key in sorted(set(state) | set(record)):
+                if plain(state.get(key)) != plain(record.get(key)):
+                    print(f"flow #{i}: {key}: mitmproxy has {json.dumps(plain(state.get(key)))[:300]}, the file {json.dumps(plain(record.get(key)))[:300]}")
+            return 1
+    print(f"ok {len(flows)}")
+    return 0
+
+
+def dump(path):
+    with open(path, "rb") as f:
+        for flow in io.FlowReader(f).stream():
+            print(json.dumps(plain(flow.get_state()), sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit({"check": check, "dump": dump}[sys.argv[1]](sys.argv[2]))
