@@ -24,14 +24,16 @@ export interface RunPlan {
 }
 
 const EPILOG = `Examples:
-  flowtx -s examples/add_header.ts fixtures/sample.ftx out.ftx
+  flowtx -s examples/add_header.ts fixtures/sample.flows out.flows
       run a script over every flow
-  flowtx fixtures/sample.ftx
+  flowtx fixtures/sample.flows
       list the flows, one line each
   flowtx -r a.ftx -r b.ndjson
       list several inputs (with -r, a lone positional is the OUTPUT)
-  flowtx fixtures/sample.ftx out.ndjson
+  flowtx fixtures/sample.flows out.ndjson
       convert (output format from the extension, or --to)
+  flowtx capture.flows old.flows --flow-version 17
+      write a file mitmproxy 8.1 opens
   flowtx -s "examples/drop_host.ts tracker.test" -s examples/add_header.ts in.ftx out.ftx.gz
       chain scripts, pass them arguments, write gzip-compressed
   cat in.ftx | flowtx -s x.ts - - --to ndjson | jq .request.path

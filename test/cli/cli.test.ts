@@ -336,7 +336,7 @@ describe('help', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Usage: flowtx [options] INPUT... [OUTPUT]');
     expect(r.stdout).toContain('Examples:');
-    expect(r.stdout).toContain('flowtx -s examples/add_header.ts fixtures/sample.ftx out.ftx');
+    expect(r.stdout).toContain('flowtx -s examples/add_header.ts fixtures/sample.flows out.flows');
     expect(r.stdout).toContain('Exit codes: 0 success; 1 runtime failure');
   });
 });

@@ -140,3 +140,15 @@ test('an NDJSON file without a final newline is complete', async () => {
   const bytes = encodeAll(ndjsonCodec, [tstate(), tstate()]);
   expect(await decodeStates(ndjsonCodec, bytes.subarray(0, bytes.byteLength - 1), 4096)).toHaveLength(2);
 });
+
+test.each([
+  ['msgpack', msgpackCodec],
+  ['ndjson', ndjsonCodec],
+])('%s keeps keys that look like __proto__ (a fast-check counterexample)', async (_name, codec) => {
+  const state = tstate() as FlowState;
+  state.metadata = JSON.parse('{"__proto__": {"__proto__": 1}, "__proto_": 2, "__proto___": [3], "$x": null}');
+  const [back] = await decodeStates(codec, encodeAll(codec, [state]), 4096);
+  expect(Object.entries(back!.metadata)).toEqual(Object.entries(state.metadata));
+  expect(Object.getPrototypeOf(back!.metadata)).toBe(Object.prototype);
+  expect(Object.keys(back!.metadata.__proto__ as object)).toEqual(['__proto__']);
+});

@@ -19,6 +19,7 @@ import type {
 import type { HeaderField } from '../../model/headers.js';
 import { isDict, legacyOf, setLegacy, type Dict } from './migrate.js';
 import { PyFloat, type TValue } from './tnetstring.js';
+import { setOwn } from '../../model/own.js';
 
 export class StateShapeError extends Error {}
 
@@ -103,7 +104,7 @@ function plain(v: TValue): StateValue {
   if (Array.isArray(v)) return v.map(plain);
   if (isDict(v)) {
     const out: Record<string, StateValue> = {};
-    for (const [k, value] of Object.entries(v)) out[k] = plain(value);
+    for (const [k, value] of Object.entries(v)) setOwn(out, k, plain(value));
     return out;
   }
   return v as StateValue;
@@ -343,7 +344,7 @@ function backupTo(v: StateValue, path: string): TValue {
 function addExtra(d: Dict, extra: Extra | undefined): Dict {
   const own = extra?.mitmproxy;
   if (own !== null && typeof own === 'object' && !Array.isArray(own) && !(own instanceof Uint8Array)) {
-    for (const [k, v] of Object.entries(own)) d[k] = toValue(v);
+    for (const [k, v] of Object.entries(own)) setOwn(d, k, toValue(v));
   }
   return d;
 }

@@ -6,6 +6,8 @@
 // float → number (or PyFloat where the int/float distinction must survive), list → array, dict → object.
 // Pure functions over whole elements; the streaming record reader is in reader.ts.
 
+import { setOwn } from '../../model/own.js';
+
 export class TnetstringError extends Error {}
 
 /** A float that must be written back as a float even when it is integral (Python's 946681203.0). */
@@ -110,7 +112,7 @@ function parseAt(data: Uint8Array, at: number, end: number, options: ParseOption
         const [key, afterKey] = parseAt(data, i, to, options, depth + 1);
         if (afterKey >= to) throw new TnetstringError('not a tnetstring: dict key without a value');
         const [value, next] = parseAt(data, afterKey, to, options, depth + 1);
-        dict[dictKey(key)] = value;
+        setOwn(dict, dictKey(key), value);
         i = next;
       }
       return [dict, to + 1];

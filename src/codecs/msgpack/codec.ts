@@ -7,7 +7,8 @@ import type { Packr } from 'msgpackr';
 import { CodecError, SchemaError, type InputPosition } from '../../errors.js';
 import { Flow } from '../../model/flow.js';
 import { FlowRecord } from '../../model/record.js';
-import type { FlowState } from '../../model/state.js';
+import { setOwn } from '../../model/own.js';
+import type { FlowState, StateValue } from '../../model/state.js';
 import { SchemaReason, validateFlowState } from '../../model/validate.js';
 import { ByteReader } from '../byte-reader.js';
 import type { Codec, Encoder } from '../codec.js';
@@ -33,6 +34,41 @@ function msgpack(): Packr {
   return packr;
 }
 
+/**
+ * msgpackr renames a "__proto__" key to "__proto_" when it decodes (a guard against prototype pollution).
+ * Free-form data may hold such a key, so keys made of "__proto" and two or more "_" get one more "_" in the
+ * file: "__proto__" never reaches msgpackr and every key comes back as it was.
+ */
+const PROTO_LIKE = /^__proto__+$/;
+
+function mapKeys(value: StateValue, rename: (key: string) => string): StateValue {
+  if (Array.isArray(value)) return value.map((v) => mapKeys(v, rename));
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
+  const out: Record<string, StateValue> = {};
+  for (const [key, v] of Object.entries(value)) setOwn(out, rename(key), mapKeys(v, rename));
+  return out;
+}
+
+const escape = (key: string): string => (PROTO_LIKE.test(key) ? `${key}_` : key);
+const unescape = (key: string): string => (PROTO_LIKE.test(key) ? key.slice(0, -1) : key);
+
+/** The state with the keys of its free-form parts (metadata, backup, extra, DNS messages) renamed. */
+function withFreeFormKeys(state: FlowState, rename: (key: string) => string): FlowState {
+  const parts = (o: object, keys: string[]): Record<string, unknown> =>
+    Object.fromEntries(keys.filter((k) => k in o && (o as Record<string, unknown>)[k] != null).map((k) => [k, mapKeys((o as Record<string, StateValue>)[k]!, rename)]));
+  const nested = (o: unknown): unknown => (o !== null && typeof o === 'object' && 'extra' in o ? { ...o, ...parts(o, ['extra']) } : o);
+  const out: FlowState = { ...state, ...parts(state, ['metadata', 'backup', 'extra']) };
+  out.clientConn = nested(state.clientConn) as FlowState['clientConn'];
+  out.serverConn = nested(state.serverConn) as FlowState['serverConn'];
+  if (state.type === 'dns') Object.assign(out, parts(state, ['request', 'response']));
+  else {
+    if (state.request !== undefined) out.request = nested(state.request) as FlowState['request'];
+    if (state.response != null) out.response = nested(state.response) as FlowState['response'];
+    if (state.websocket != null) out.websocket = nested(state.websocket) as FlowState['websocket'];
+  }
+  return out;
+}
+
 function startsWithMagic(bytes: Uint8Array): boolean {
   return MAGIC.every((b, i) => bytes[i] === b);
 }
@@ -45,7 +81,7 @@ function load(payload: Uint8Array, position: InputPosition): FlowState {
     throw new CodecError(position, `record is not valid MessagePack: ${(cause as Error).message}`, { cause });
   }
   try {
-    return validateFlowState(value);
+    return withFreeFormKeys(validateFlowState(value), unescape);
   } catch (cause) {
     if (cause instanceof SchemaReason) throw new SchemaError(position, cause.message, { cause });
     throw cause;
@@ -115,7 +151,7 @@ function encoder(): Encoder {
     begin: () => [HEADER],
     encode(record) {
       if (record.pristine && record.format === FORMAT) return [record.raw!];
-      const payload = msgpack().pack(Flow.state(record.flow));
+      const payload = msgpack().pack(withFreeFormKeys(Flow.state(record.flow), escape));
       const prefix = new Uint8Array(4);
       new DataView(prefix.buffer).setUint32(0, payload.byteLength);
       return [prefix, payload];

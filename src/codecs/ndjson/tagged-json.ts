@@ -5,6 +5,7 @@
 // can never be confused with data.
 
 import type { StateValue } from '../../model/state.js';
+import { setOwn } from '../../model/own.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -26,7 +27,7 @@ export function toJson(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
       if (v === undefined) continue;
-      out[key.startsWith('$') ? `$${key}` : key] = toJson(v);
+      setOwn(out, key.startsWith('$') ? `$${key}` : key, toJson(v));
     }
     return out;
   }
@@ -65,7 +66,7 @@ export function fromJson(value: unknown): StateValue {
   const out: Record<string, StateValue> = {};
   for (const key of keys) {
     if (key.startsWith('$') && !key.startsWith('$$')) throw new TagError(`unexpected tag "${key}" beside other keys`);
-    out[key.startsWith('$') ? key.slice(1) : key] = fromJson((value as Record<string, unknown>)[key]);
+    setOwn(out, key.startsWith('$') ? key.slice(1) : key, fromJson((value as Record<string, unknown>)[key]));
   }
   return out;
 }
