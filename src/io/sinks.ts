@@ -12,6 +12,7 @@ import { createGzip } from 'node:zlib';
 import { IoError } from '../errors.js';
 
 const BATCH = 1024 * 1024;
+const IOV_MAX = 1024;
 
 export interface Sink {
   readonly name: string;
@@ -87,17 +88,30 @@ class OverlappedWriter {
     await Promise.all(pending);
   }
 
-  /** writev may write less than asked; continue from where it stopped. */
+  /**
+   * writev takes at most IOV_MAX (1024 on Linux) buffers and may write less than asked: write in groups and
+   * continue from where each call stopped.
+   */
   async #writeAll(pieces: Uint8Array[], position: number): Promise<void> {
-    let rest = pieces;
     let at = position;
-    for (;;) {
-      const { bytesWritten } = await this.#handle.writev(rest, at);
+    let i = 0;
+    let head: Uint8Array | undefined; // the rest of a piece a short write cut
+    while (i < pieces.length || head !== undefined) {
+      const group: Uint8Array[] = head === undefined ? [] : [head];
+      while (group.length < IOV_MAX && i < pieces.length) group.push(pieces[i++]!);
+      head = undefined;
+      let { bytesWritten } = await this.#handle.writev(group, at);
       at += bytesWritten;
-      let skip = bytesWritten;
-      while (rest.length > 0 && skip >= rest[0]!.byteLength) skip -= rest.shift()!.byteLength;
-      if (rest.length === 0) return;
-      rest = [rest[0]!.subarray(skip), ...rest.slice(1)];
+      for (let g = 0; g < group.length; g++) {
+        const piece = group[g]!;
+        if (bytesWritten >= piece.byteLength) {
+          bytesWritten -= piece.byteLength;
+          continue;
+        }
+        head = piece.subarray(bytesWritten);
+        i -= group.length - g - 1; // the pieces after it go again
+        break;
+      }
     }
   }
 }

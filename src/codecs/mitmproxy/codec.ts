@@ -12,7 +12,7 @@ import { ByteReader } from '../byte-reader.js';
 import type { Codec, Encoder, EncoderOptions } from '../codec.js';
 import { isDict, LATEST, Migration, MigrationError } from './migrate.js';
 import { foreignExtras, fromMitmproxy, StateShapeError, toMitmproxy } from './state.js';
-import { elementAt, encode, parse, TnetstringError } from './tnetstring.js';
+import { elementAt, encodeToBuffer, parse, TnetstringError } from './tnetstring.js';
 import { atVersion, Unwritable, WRITABLE_VERSIONS, type WritableVersion } from './versions.js';
 
 const COLON = 0x3a;
@@ -139,7 +139,7 @@ function encoder(options: EncoderOptions = {}): Encoder {
         options.warn?.(`fields from other formats (${foreign.join(', ')}) have no place in mitmproxy flow files and are not written`);
       }
       try {
-        return encode(atVersion(toMitmproxy(state), version));
+        return [encodeToBuffer(atVersion(toMitmproxy(state), version))];
       } catch (cause) {
         if (!(cause instanceof Unwritable)) throw cause;
         const at = record.position;

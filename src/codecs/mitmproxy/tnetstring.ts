@@ -161,6 +161,97 @@ export function encode(value: TValue, out: Uint8Array[] = []): Uint8Array[] {
   return out;
 }
 
+/**
+ * `value` as one buffer, written back to front as mitmproxy's writer does: a container's length is known
+ * once its content is written, and dict entries land on disk in the reverse of their insertion order.
+ */
+export function encodeToBuffer(value: TValue): Buffer {
+  const writer = new BackWriter();
+  writer.value(value);
+  return writer.result();
+}
+
+class BackWriter {
+  #buf = Buffer.allocUnsafe(64 * 1024);
+  #pos = this.#buf.length;
+
+  result(): Buffer {
+    return this.#buf.subarray(this.#pos);
+  }
+
+  #room(n: number): void {
+    if (this.#pos >= n) return;
+    const used = this.#buf.length - this.#pos;
+    const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, used + n + 1024));
+    this.#buf.copy(bigger, bigger.length - used, this.#pos);
+    this.#pos = bigger.length - used;
+    this.#buf = bigger;
+  }
+
+  #byte(b: number): void {
+    this.#room(1);
+    this.#buf[--this.#pos] = b;
+  }
+
+  #latin1(s: string): void {
+    this.#room(s.length);
+    this.#pos -= s.length;
+    this.#buf.write(s, this.#pos, s.length, 'latin1');
+  }
+
+  /** Tag, then the payload written by `payload`, then `<length>:` in front of it. */
+  #element(tag: number, payload: () => void): void {
+    this.#byte(tag);
+    const mark = this.#buf.length - this.#pos; // counted from the end: growing the buffer moves the start
+    payload();
+    const length = this.#buf.length - this.#pos - mark;
+    this.#byte(COLON);
+    this.#latin1(String(length));
+  }
+
+  value(value: TValue): void {
+    if (value instanceof Uint8Array) {
+      this.#element(TAG.bytes, () => {
+        this.#room(value.byteLength);
+        this.#pos -= value.byteLength;
+        this.#buf.set(value, this.#pos);
+      });
+    } else if (typeof value === 'string') {
+      this.#element(TAG.text, () => {
+        const size = Buffer.byteLength(value, 'utf8');
+        this.#room(size);
+        this.#pos -= size;
+        this.#buf.write(value, this.#pos, size, 'utf8');
+      });
+    } else if (typeof value === 'boolean') {
+      this.#element(TAG.bool, () => this.#latin1(value ? 'true' : 'false'));
+    } else if (value === null) {
+      this.#element(TAG.null, () => {});
+    } else if (typeof value === 'bigint') {
+      this.#element(TAG.int, () => this.#latin1(value.toString()));
+    } else if (typeof value === 'number') {
+      // Integers beyond 2^53 are bigints; a number that large is a double, so it stays a float.
+      if (Number.isSafeInteger(value) && !Object.is(value, -0)) this.#element(TAG.int, () => this.#latin1(String(value)));
+      else this.#element(TAG.float, () => this.#latin1(pyFloatRepr(value)));
+    } else if (value instanceof PyFloat) {
+      this.#element(TAG.float, () => this.#latin1(pyFloatRepr(value.value)));
+    } else if (Array.isArray(value)) {
+      this.#element(TAG.list, () => {
+        for (let i = value.length - 1; i >= 0; i--) this.value(value[i]!);
+      });
+    } else {
+      this.#element(TAG.dict, () => {
+        for (const key in value) {
+          const v = value[key];
+          if (v === undefined) continue;
+          this.value(v);
+          this.value(key);
+        }
+      });
+    }
+  }
+}
+
 const TAG = { bytes: 0x2c, text: 0x3b, int: 0x23, float: 0x5e, bool: 0x21, null: 0x7e, list: 0x5d, dict: 0x7d } as const;
 
 function element(payload: Uint8Array | string, tag: number, out: Uint8Array[]): number {
