@@ -29,13 +29,16 @@ export interface ParseOptions {
 
 /** Parses the element at `start`, which must end exactly at `end`. */
 export function parse(data: Uint8Array, start = 0, end = data.byteLength, options: ParseOptions = {}): TValue {
-  const [value, next] = parseAt(data, start, end, options, 0);
-  if (next !== end) throw new TnetstringError(`not a tnetstring: ${end - next} bytes left over after the element`);
+  const value = parseAt(data, start, end, options, 0);
+  if (cursor !== end) throw new TnetstringError(`not a tnetstring: ${end - cursor} bytes left over after the element`);
   return value;
 }
 
-/** Reads `<digits>:` at `at`; returns [length, payload start]. */
-function lengthAt(data: Uint8Array, at: number, end: number): [number, number] {
+/** Where the element parsed last ended (parseAt returns the value and leaves its end here: no tuples). */
+let cursor = 0;
+
+/** Reads `<digits>:` at `at`: returns the length, and leaves the payload start in `cursor`. */
+function lengthAt(data: Uint8Array, at: number, end: number): number {
   let length = 0;
   let i = at;
   while (i < end && data[i]! >= 0x30 && data[i]! <= 0x39) {
@@ -43,7 +46,8 @@ function lengthAt(data: Uint8Array, at: number, end: number): [number, number] {
     i++;
   }
   if (i === at || i >= end || data[i] !== COLON) throw new TnetstringError('not a tnetstring: missing or invalid length prefix');
-  return [length, i + 1];
+  cursor = i + 1;
+  return length;
 }
 
 function parseInteger(text: string): number | bigint {
@@ -63,63 +67,72 @@ function parseFloat64(text: string): number {
   return Number(t);
 }
 
-function parseAt(data: Uint8Array, at: number, end: number, options: ParseOptions, depth: number): [TValue, number] {
+function parseAt(data: Uint8Array, at: number, end: number, options: ParseOptions, depth: number): TValue {
   if (depth > MAX_DEPTH) throw new TnetstringError('not a tnetstring: nested too deeply');
-  const [length, from] = lengthAt(data, at, end);
+  const length = lengthAt(data, at, end);
+  const from = cursor;
   const to = from + length;
   if (to >= end) throw new TnetstringError('not a tnetstring: invalid length prefix');
   const tag = data[to];
-  const payload = data.subarray(from, to);
+  let value: TValue;
   switch (tag) {
     case 0x2c: // ,
-      return [payload, to + 1];
+      value = data.subarray(from, to);
+      break;
     case 0x3b: // ;
       try {
-        return [utf8.decode(payload), to + 1];
+        value = utf8.decode(data.subarray(from, to));
       } catch {
         throw new TnetstringError('not a tnetstring: text is not valid UTF-8');
       }
+      break;
     case 0x23: // #
-      return [parseInteger(latin1(payload)), to + 1];
+      value = parseInteger(latin1(data.subarray(from, to)));
+      break;
     case 0x5e: {
       // ^
-      const value = parseFloat64(latin1(payload));
-      return [options.floats === 'pyfloat' ? new PyFloat(value) : value, to + 1];
+      const n = parseFloat64(latin1(data.subarray(from, to)));
+      value = options.floats === 'pyfloat' ? new PyFloat(n) : n;
+      break;
     }
-    case 0x21: // !
-      if (length === 4 && latin1(payload) === 'true') return [true, to + 1];
-      if (length === 5 && latin1(payload) === 'false') return [false, to + 1];
-      throw new TnetstringError('not a tnetstring: invalid boolean');
+    case 0x21: {
+      // !
+      const word = latin1(data.subarray(from, to));
+      if (word !== 'true' && word !== 'false') throw new TnetstringError('not a tnetstring: invalid boolean');
+      value = word === 'true';
+      break;
+    }
     case 0x7e: // ~
       if (length !== 0) throw new TnetstringError('not a tnetstring: invalid null');
-      return [null, to + 1];
+      value = null;
+      break;
     case 0x5d: {
       // ]
       const list: TValue[] = [];
-      let i = from;
-      while (i < to) {
-        const [item, next] = parseAt(data, i, to + 0, options, depth + 1);
-        list.push(item);
-        i = next;
-      }
-      return [list, to + 1];
+      cursor = from;
+      while (cursor < to) list.push(parseAt(data, cursor, to, options, depth + 1));
+      value = list;
+      break;
     }
     case 0x7d: {
       // }
       const dict: Record<string, TValue> = {};
-      let i = from;
-      while (i < to) {
-        const [key, afterKey] = parseAt(data, i, to, options, depth + 1);
-        if (afterKey >= to) throw new TnetstringError('not a tnetstring: dict key without a value');
-        const [value, next] = parseAt(data, afterKey, to, options, depth + 1);
-        setOwn(dict, dictKey(key), value);
-        i = next;
+      cursor = from;
+      while (cursor < to) {
+        const key = dictKey(parseAt(data, cursor, to, options, depth + 1));
+        if (cursor >= to) throw new TnetstringError('not a tnetstring: dict key without a value');
+        const item = parseAt(data, cursor, to, options, depth + 1);
+        if (key === '__proto__') setOwn(dict, key, item);
+        else dict[key] = item;
       }
-      return [dict, to + 1];
+      value = dict;
+      break;
     }
     default:
       throw new TnetstringError(`not a tnetstring: invalid type tag ${tag === undefined ? 'at end' : JSON.stringify(String.fromCharCode(tag))}`);
   }
+  cursor = to + 1;
+  return value;
 }
 
 function dictKey(key: TValue): string {
@@ -166,17 +179,22 @@ export function encode(value: TValue, out: Uint8Array[] = []): Uint8Array[] {
  * once its content is written, and dict entries land on disk in the reverse of their insertion order.
  */
 export function encodeToBuffer(value: TValue): Buffer {
-  const writer = new BackWriter();
-  writer.value(value);
-  return writer.result();
+  scratch.reset();
+  scratch.value(value);
+  return scratch.result();
 }
 
 class BackWriter {
-  #buf = Buffer.allocUnsafe(64 * 1024);
+  #buf = Buffer.allocUnsafe(256 * 1024);
   #pos = this.#buf.length;
 
+  reset(): void {
+    this.#pos = this.#buf.length;
+  }
+
+  /** A copy of what was written: the scratch buffer is reused for the next record. */
   result(): Buffer {
-    return this.#buf.subarray(this.#pos);
+    return Buffer.from(this.#buf.subarray(this.#pos));
   }
 
   #room(n: number): void {
@@ -252,6 +270,8 @@ class BackWriter {
   }
 }
 
+const scratch = new BackWriter();
+
 const TAG = { bytes: 0x2c, text: 0x3b, int: 0x23, float: 0x5e, bool: 0x21, null: 0x7e, list: 0x5d, dict: 0x7d } as const;
 
 function element(payload: Uint8Array | string, tag: number, out: Uint8Array[]): number {
@@ -296,7 +316,8 @@ function write(value: TValue, out: Uint8Array[]): number {
 
 /** The element at `at`: [payload start, payload end (= tag position), tag, next element]. No parsing. */
 export function elementAt(data: Uint8Array, at: number, end: number): [number, number, number, number] {
-  const [length, from] = lengthAt(data, at, end);
+  const length = lengthAt(data, at, end);
+  const from = cursor;
   const to = from + length;
   if (to >= end) throw new TnetstringError('not a tnetstring: invalid length prefix');
   return [from, to, data[to]!, to + 1];
