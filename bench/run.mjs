@@ -6,6 +6,10 @@
 //   npm run bench                 300 MiB and 3 GiB archives (3 GiB: one run per case)
 //   npm run bench -- --quick      300 MiB only
 //   npm run bench -- --runs 5     more runs per case
+//   npm run bench -- --no-peer    skip the live mitmdump runs
+// Two parts: flowtx's msgpack format on a generated archive, and mitmproxy flow files on the very archive
+// the anchor was measured on (../shared/bench/gen_synthetic_flows.py, seed 20240601, made with Debian's
+// mitmproxy), with mitmdump run on the same file in the same session when it is installed.
 // Inputs are generated once into $TMPDIR/flowtx-bench and reused while the generator parameters match.
 
 import { spawnSync } from 'node:child_process';
@@ -21,7 +25,12 @@ const DIR = join(tmpdir(), 'flowtx-bench');
 const MiB = 1024 * 1024;
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, runs: { type: 'string', default: '3' }, seed: { type: 'string', default: '20240601' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '3' },
+    seed: { type: 'string', default: '20240601' },
+    peer: { type: 'boolean', default: true },
+  },
 });
 const RUNS = Number(values.runs);
 
@@ -52,22 +61,22 @@ function generate(file, targetMiB) {
   return JSON.parse(r.stdout.trim());
 }
 
-/** Runs one command under GNU time; returns wall seconds and peak RSS. */
-function timed(args) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', process.execPath, BIN, ...args], { encoding: 'utf8', maxBuffer: 64 * MiB });
-  if (r.status !== 0) throw new Error(`flowtx ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+/** Runs flowtx (or `command`) under GNU time; returns wall seconds and peak RSS. */
+function timed(args, command = [process.execPath, BIN]) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...command, ...args], { encoding: 'utf8', maxBuffer: 64 * MiB });
+  if (r.status !== 0) throw new Error(`${command.at(-1)} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   const [wall, rssKiB, user, sys] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
   return { wall, rssMiB: rssKiB / 1024, user, sys };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function measure(label, args, input, runs) {
+function measure(label, args, input, runs, command) {
   const out = join(DIR, 'out.ftx');
   const results = [];
   for (let i = 0; i < runs; i++) {
     rmSync(out, { force: true });
-    results.push(timed(args(out)));
+    results.push(timed(args(out), command));
   }
   rmSync(out, { force: true });
   const wall = median(results.map((r) => r.wall));
@@ -98,6 +107,19 @@ function ceiling(label, input, runs) {
   return { label, bytes: input.bytes, flows: input.flows, walls, wall, mibs: input.bytes / MiB / wall, flowsPerSecond: input.flows / wall, peakRssMiB: NaN, peer: null };
 }
 
+/** A 10× larger input: `input` written ten times over into `file`. */
+async function tenTimes(input, file) {
+  console.error(`building ${file} from 10 × ${input.file} …`);
+  const out = createWriteStream(file);
+  for (let i = 0; i < 10; i++) {
+    for await (const chunk of createReadStream(input.file, { highWaterMark: 4 * MiB })) {
+      if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
+    }
+  }
+  await new Promise((resolve) => out.end(resolve));
+  return { bytes: statSync(file).size, flows: input.flows * 10 };
+}
+
 function warm(file) {
   spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
 }
@@ -122,21 +144,53 @@ rows.push({ ...measure('add-header 300 MiB', (out) => ['-s', addHeader, big.file
 rows.push({ ...measure('to NDJSON 300 MiB', (out) => [big.file, out.replace(/\.ftx$/, '.ndjson'), '--to', 'ndjson'], big, RUNS), peer: null });
 
 if (!values.quick) {
-  const huge = await ensureInput('huge.ftx', 3000, async (file) => {
-    console.error(`building ${file} from 10 × big.ftx (concatenated msgpack files are one valid stream) …`);
-    const out = createWriteStream(file);
-    for (let i = 0; i < 10; i++) {
-      for await (const chunk of createReadStream(big.file, { highWaterMark: 4 * MiB })) {
-        if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
-      }
-    }
-    await new Promise((resolve) => out.end(resolve));
-    return { bytes: statSync(file).size, flows: big.flows * 10 };
-  });
+  // Concatenated msgpack files are one valid stream.
+  const huge = await ensureInput('huge.ftx', 3000, (file) => tenTimes(big, file));
   warm(huge.file);
   rows.push(ceiling('cat IN > OUT 3 GiB (ceiling)', huge, 1));
   rows.push({ ...measure('pass-through 3 GiB', (out) => [huge.file, out], huge, 1), peer: null });
   rows.push({ ...measure('add-header 3 GiB', (out) => ['-s', addHeader, huge.file, out], huge, 1), peer: null });
+}
+
+// ---- mitmproxy flow files, beside mitmdump ----
+const GENERATOR = join(ROOT, '../shared/bench/gen_synthetic_flows.py');
+const PYTHON = '/usr/bin/python3';
+const haveMitmproxy = spawnSync(PYTHON, ['-c', 'import mitmproxy'], { encoding: 'utf8' }).status === 0;
+const flowsRows = [];
+if (!haveMitmproxy || !existsSync(GENERATOR)) {
+  console.error('skipping the mitmproxy part: needs Debian\'s mitmproxy (apt-get install mitmproxy) and ../shared/bench');
+} else {
+  const flows = await ensureInput('big.flows', 300, (file) => {
+    console.error(`generating ${file} with ../shared/bench/gen_synthetic_flows.py (seed ${values.seed}) …`);
+    const r = spawnSync(PYTHON, [GENERATOR, '--target-mb', '300', '--seed', values.seed, '-o', file], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`generator failed: ${r.stderr}`);
+    const info = JSON.parse(r.stdout.trim().split('\n').at(-1));
+    return { bytes: info.bytes, flows: info.flows };
+  });
+  const addHeaderPy = join(ROOT, '../shared/bench/add_header.py');
+  warm(flows.file);
+  const flowsOut = (out) => out.replace(/\.ftx$/, '.flows');
+  flowsRows.push({ ...measure('flows pass-through 300 MiB', (out) => [flows.file, flowsOut(out)], flows, RUNS), peer: PEER.passthrough });
+  flowsRows.push({ ...measure('flows add-header 300 MiB', (out) => ['-s', addHeader, flows.file, flowsOut(out)], flows, RUNS), peer: PEER.addHeader });
+  flowsRows.push({ ...measure('flows to msgpack 300 MiB', (out) => [flows.file, out], flows, RUNS), peer: null });
+  if (values.peer && spawnSync('mitmdump', ['--version']).status === 0) {
+    const live = (label, extra) => {
+      const m = measure(label, (out) => ['-q', '-n', '-r', flows.file, '-w', flowsOut(out), ...extra], flows, 1, ['mitmdump']);
+      return { ...m, peer: null };
+    };
+    const pass = live('mitmdump -q -n -r IN -w OUT (this session)', []);
+    const script = live('mitmdump … -s add_header.py (this session)', ['-s', addHeaderPy]);
+    flowsRows[0].live = pass;
+    flowsRows[1].live = script;
+    flowsRows.push(pass, script);
+  }
+  if (!values.quick) {
+    // Concatenated flow files are valid flow files.
+    const hugeFlows = await ensureInput('huge.flows', 3000, (file) => tenTimes(flows, file));
+    warm(hugeFlows.file);
+    flowsRows.push({ ...measure('flows pass-through 3 GiB', (out) => [hugeFlows.file, flowsOut(out)], hugeFlows, 1), peer: null });
+  }
+  rmSync(join(DIR, 'out.flows'), { force: true });
 }
 
 const fmt = (n, d = 1) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
@@ -149,5 +203,15 @@ for (const r of rows) {
   console.log(`| ${r.label} | ${fmt(r.mibs)} | ${fmt(r.flowsPerSecond, 0)} | ${Number.isNaN(r.peakRssMiB) ? '–' : fmt(r.peakRssMiB)} | ${r.walls.map((w) => fmt(w, 2)).join(', ')} | ${peer.join(' | ')} |`);
 }
 console.log(`| start-up, empty input (median of 10) | ${fmt(median(startups) * 1000, 0)} ms | | | node -e 0 alone: ${fmt(nodeAlone * 1000, 0)} ms | ${fmt(PEER.startupSeconds * 1000, 0)} ms | | | |`);
-writeFileSync(join(DIR, 'results.json'), JSON.stringify({ rows, startups, nodeAlone, peer: PEER }, null, 2));
+if (flowsRows.length > 0) {
+  console.log('\nmitmproxy flow files: big.flows, the anchor\'s own input (sha256 4568d016…); "live" = mitmdump run now on this machine');
+  console.log('| case | flowtx MiB/s | flowtx flows/s | flowtx peak RSS MiB | walls s | mitmdump MiB/s (anchor / live) | mitmdump RSS MiB | ratio (anchor / live) |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of flowsRows) {
+    const live = r.live ? ` / ${fmt(r.live.mibs)}` : '';
+    const ratio = r.peer ? `${fmt(r.mibs / r.peer.mibs, 0)}×${r.live ? ` / ${fmt(r.mibs / r.live.mibs, 0)}×` : ''}` : '–';
+    console.log(`| ${r.label} | ${fmt(r.mibs)} | ${fmt(r.flowsPerSecond, 0)} | ${fmt(r.peakRssMiB)} | ${r.walls.map((w) => fmt(w, 2)).join(', ')} | ${r.peer ? fmt(r.peer.mibs) + live : '–'} | ${r.peer ? fmt(r.peer.rssMiB) : '–'} | ${ratio} |`);
+  }
+}
+writeFileSync(join(DIR, 'results.json'), JSON.stringify({ rows, flowsRows, startups, nodeAlone, peer: PEER }, null, 2));
 console.log(`\nraw figures: ${join(DIR, 'results.json')}`);
