@@ -31,18 +31,14 @@ export type FlowError = FlowErrorState;
 export class Flow {
   readonly #state: FlowState;
   readonly #mark: ChangeMark;
-  #request: Request | null = null;
-  #response: Response | null = null;
+  // Made on first use: a codec may decode parts of a flow only when they are asked for.
+  #request: Request | undefined;
+  #response: Response | null | undefined;
 
   /** @internal Codecs build flows from state; scripts use createFlow() or flow.copy(). */
   constructor(state: FlowState, mark: ChangeMark = new ChangeMark()) {
     this.#state = state;
     this.#mark = mark;
-    if (state.type === 'http') {
-      const http = state as HttpFlowState;
-      this.#request = new Request(http.request, mark);
-      this.#response = http.response === null ? null : new Response(http.response, mark);
-    }
   }
 
   #set<K extends 'marked' | 'comment' | 'timestampCreated' | 'isReplay' | 'intercepted'>(key: K, value: FlowState[K]): void {
@@ -63,12 +59,17 @@ export class Flow {
 
   /** The request. Always present on HTTP flows (the only flows scripts see). */
   get request(): Request {
-    if (this.#request === null) throw new TypeError(`a ${this.#state.type} flow has no HTTP request`);
+    if (this.#state.type !== 'http') throw new TypeError(`a ${this.#state.type} flow has no HTTP request`);
+    this.#request ??= new Request((this.#state as HttpFlowState).request, this.#mark);
     return this.#request;
   }
 
   /** The response, or null when the flow has none. Setting one makes the `response` event run. */
   get response(): Response | null {
+    if (this.#response === undefined) {
+      const response = this.#state.type === 'http' ? (this.#state as HttpFlowState).response : null;
+      this.#response = response === null ? null : new Response(response, this.#mark);
+    }
     return this.#response;
   }
   set response(value: Response | null) {
@@ -190,8 +191,8 @@ export class Flow {
     return {
       id: this.id,
       type: this.type,
-      request: this.#request === null ? undefined : this.#request.line,
-      status: this.#response?.statusCode,
+      request: this.type === 'http' ? this.request.line : undefined,
+      status: this.response?.statusCode,
       error: this.#state.error?.msg,
     };
   }

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fc, test as prop } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
 import { mitmproxyCodec } from '../../src/codecs/mitmproxy/codec.js';
-import { encode } from '../../src/codecs/mitmproxy/tnetstring.js';
+import { encodeToBuffer } from '../../src/codecs/mitmproxy/tnetstring.js';
 import { CodecError, SchemaError } from '../../src/errors.js';
 import { Flow } from '../../src/model/flow.js';
 import { FlowRecord } from '../../src/model/record.js';
@@ -164,7 +164,7 @@ describe.skipIf(!haveCorpus)(`corpus files${haveCorpus ? '' : ' (skipped: ../sha
 });
 
 describe('faults', () => {
-  const one = Buffer.concat(encode({ version: 21, type: 'http' }));
+  const one = encodeToBuffer(({ version: 21, type: 'http' }));
   test.each<[string, Uint8Array | string, string]>([
     ['garbage', 'hello', 'in.test: flow #0 at byte 0: not a flow file: missing or invalid length prefix (byte 0x68)'],
     ['a trailing newline', Buffer.concat([encodeAll(mitmproxyCodec, [tstate()]), Buffer.from('\n')]), 'flow #1 at byte'],
@@ -172,10 +172,10 @@ describe('faults', () => {
     ['a record that is not a dict', '0:]', 'in.test: flow #0 at byte 0: not a flow: the record is a list, not a dict'],
     ['a truncated record', Buffer.from(one.subarray(0, one.byteLength - 3)), 'in.test: flow #0 at byte 0: truncated record: 30 of 33 bytes'],
     ['a cut length prefix', '12', 'in.test: flow #0 at byte 0: truncated record: its length prefix is cut short'],
-    ['a version from the future', Buffer.concat(encode({ version: 22, type: 'http' })), 'in.test: flow #0 at byte 0: cannot read flow format version 22: it is newer than this flowtx knows (21); please update flowtx'],
-    ['no version', Buffer.concat(encode({ type: 'http' })), 'in.test: flow #0 at byte 0: record has no "version"'],
-    ['an unknown flow type', Buffer.concat(encode({ version: 21, type: 'smtp' })), 'in.test: flow #0 at byte 0: unknown flow type "smtp"'],
-    ['a missing field', Buffer.concat(encode({ version: 21, type: 'http', id: 'x' })), 'in.test: flow #0 at byte 0: client_conn is missing, expected a dict'],
+    ['a version from the future', encodeToBuffer(({ version: 22, type: 'http' })), 'in.test: flow #0 at byte 0: cannot read flow format version 22: it is newer than this flowtx knows (21); please update flowtx'],
+    ['no version', encodeToBuffer(({ type: 'http' })), 'in.test: flow #0 at byte 0: record has no "version"'],
+    ['an unknown flow type', encodeToBuffer(({ version: 21, type: 'smtp' })), 'in.test: flow #0 at byte 0: unknown flow type "smtp"'],
+    ['a missing field', encodeToBuffer(({ version: 21, type: 'http', id: 'x' })), 'in.test: flow #0 at byte 0: client_conn is missing, expected a dict'],
   ])('%s', async (_name, input, message) => {
     const bytes = typeof input === 'string' ? Buffer.from(input, 'latin1') : input;
     const { error } = await decodeUntilError(mitmproxyCodec, bytes);

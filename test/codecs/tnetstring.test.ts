@@ -1,9 +1,9 @@
 import { fc, test as prop } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
-import { encode, parse, PyFloat, pyFloatRepr, TnetstringError, type TValue } from '../../src/codecs/mitmproxy/tnetstring.js';
+import { encodeToBuffer, parse, PyFloat, pyFloatRepr, TnetstringError, type TValue } from '../../src/codecs/mitmproxy/tnetstring.js';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
-const wire = (value: TValue): string => Buffer.concat(encode(value)).toString('latin1');
+const wire = (value: TValue): string => encodeToBuffer(value).toString('latin1');
 
 // Exact bytes as mitmproxy writes them (spec §1.1); dicts are written in reverse insertion order.
 const FORMAT_EXAMPLES: [string, TValue][] = [
@@ -81,7 +81,7 @@ describe('tnetstring', () => {
   })).v;
 
   prop.prop([values])('round-trips any value', (value) => {
-    const bytes = new Uint8Array(Buffer.concat(encode(value)));
+    const bytes = new Uint8Array(encodeToBuffer(value));
     const back = parse(bytes);
     // dicts come back in the order they are written (reversed), which is the same set of entries
     expect(back).toEqual(value);

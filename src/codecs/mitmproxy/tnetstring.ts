@@ -15,7 +15,12 @@ export class PyFloat {
   constructor(readonly value: number) {}
 }
 
-export type TValue = Uint8Array | string | number | bigint | boolean | null | PyFloat | TValue[] | { [key: string]: TValue };
+/** An element already encoded (copied from the file it was read from): written as it is. */
+export class RawElement {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+export type TValue = Uint8Array | string | number | bigint | boolean | null | PyFloat | RawElement | TValue[] | { [key: string]: TValue };
 
 const COLON = 0x3a;
 const MAX_DEPTH = 1000;
@@ -165,16 +170,6 @@ export function pyFloatRepr(value: number): string {
 }
 
 /**
- * Encodes `value`, appending the pieces to `out` (no copying of byte payloads). Dict entries are written in
- * the reverse of their insertion order, as mitmproxy's writer does, so building a dict in mitmproxy's state
- * order gives mitmproxy's bytes.
- */
-export function encode(value: TValue, out: Uint8Array[] = []): Uint8Array[] {
-  write(value, out);
-  return out;
-}
-
-/**
  * `value` as one buffer, written back to front as mitmproxy's writer does: a container's length is known
  * once its content is written, and dict entries land on disk in the reverse of their insertion order.
  */
@@ -228,7 +223,11 @@ class BackWriter {
   }
 
   value(value: TValue): void {
-    if (value instanceof Uint8Array) {
+    if (value instanceof RawElement) {
+      this.#room(value.bytes.byteLength);
+      this.#pos -= value.bytes.byteLength;
+      this.#buf.set(value.bytes, this.#pos);
+    } else if (value instanceof Uint8Array) {
       this.#element(TAG.bytes, () => {
         this.#room(value.byteLength);
         this.#pos -= value.byteLength;
@@ -273,46 +272,6 @@ class BackWriter {
 const scratch = new BackWriter();
 
 const TAG = { bytes: 0x2c, text: 0x3b, int: 0x23, float: 0x5e, bool: 0x21, null: 0x7e, list: 0x5d, dict: 0x7d } as const;
-
-function element(payload: Uint8Array | string, tag: number, out: Uint8Array[]): number {
-  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-  const head = Buffer.from(`${body.byteLength}:`, 'latin1');
-  out.push(head, body, Uint8Array.of(tag));
-  return head.byteLength + body.byteLength + 1;
-}
-
-/** Writes `value`; returns the number of bytes it takes. */
-function write(value: TValue, out: Uint8Array[]): number {
-  if (value instanceof Uint8Array) return element(value, TAG.bytes, out);
-  if (typeof value === 'string') return element(value, TAG.text, out);
-  if (typeof value === 'boolean') return element(value ? 'true' : 'false', TAG.bool, out);
-  if (value === null) return element('', TAG.null, out);
-  if (typeof value === 'bigint') return element(value.toString(), TAG.int, out);
-  if (typeof value === 'number') {
-    // Integers beyond 2^53 are bigints; a number that large is a double, so it stays a float.
-    return Number.isSafeInteger(value) && !Object.is(value, -0) ? element(String(value), TAG.int, out) : element(pyFloatRepr(value), TAG.float, out);
-  }
-  if (value instanceof PyFloat) return element(pyFloatRepr(value.value), TAG.float, out);
-  const inner: Uint8Array[] = [];
-  let size = 0;
-  let tag: number;
-  if (Array.isArray(value)) {
-    tag = TAG.list;
-    for (const item of value) size += write(item, inner);
-  } else {
-    tag = TAG.dict;
-    const entries = Object.entries(value);
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const [key, v] = entries[i]!;
-      if (v === undefined) continue;
-      size += write(key, inner);
-      size += write(v, inner);
-    }
-  }
-  const head = Buffer.from(`${size}:`, 'latin1');
-  out.push(head, ...inner, Uint8Array.of(tag));
-  return head.byteLength + size + 1;
-}
 
 /** The element at `at`: [payload start, payload end (= tag position), tag, next element]. No parsing. */
 export function elementAt(data: Uint8Array, at: number, end: number): [number, number, number, number] {
