@@ -277,41 +277,90 @@ function dnsMessage(v: TValue | undefined): Extra | null {
 const FLOW_KEYS = ['version', 'type', 'id', 'error', 'client_conn', 'server_conn', 'intercepted', 'is_replay', 'marked', 'metadata', 'comment', 'timestamp_created', 'backup'];
 const TYPE_KEYS: Record<string, readonly string[]> = { http: ['request', 'response', 'websocket'], tcp: ['messages'], udp: ['messages'], dns: ['request', 'response'] };
 
+/** The parts of an HTTP flow a codec may decode only when asked for (mitmproxy keys). */
+export const HTTP_PARTS = ['client_conn', 'server_conn', 'request', 'response', 'websocket'] as const;
+export type HttpPart = (typeof HTTP_PARTS)[number];
+
+/** Runs `read` with `ints` collecting the integer timestamps it meets. */
+function collecting<T>(ints: Set<string>, read: () => T): T {
+  const saved = intPaths;
+  intPaths = ints;
+  try {
+    return read();
+  } finally {
+    intPaths = saved;
+  }
+}
+
+/** One HTTP part of a version-21 state dict as the FlowState member it becomes. */
+export function httpPartFrom(key: HttpPart, value: TValue | undefined, ints: Set<string>): unknown {
+  return collecting(ints, () => {
+    switch (key) {
+      case 'client_conn':
+        return clientFrom(value);
+      case 'server_conn':
+        return serverFrom(value);
+      case 'request':
+        return requestFrom(value);
+      case 'response':
+        return responseFrom(value);
+      case 'websocket':
+        return websocketFrom(value);
+    }
+  });
+}
+
+/** The FlowState member each HTTP part becomes. */
+export const MEMBER_OF: Record<HttpPart, 'clientConn' | 'serverConn' | 'request' | 'response' | 'websocket'> = {
+  client_conn: 'clientConn',
+  server_conn: 'serverConn',
+  request: 'request',
+  response: 'response',
+  websocket: 'websocket',
+};
+
+/**
+ * Everything of a version-21 state dict but the parts (connections, request, response, …), which the
+ * caller adds; `ints` collects the integer timestamps of the whole flow.
+ */
+export function flowShellFrom(d: Dict, ints: Set<string>): FlowState {
+  return collecting(ints, () => {
+    const type = textField(d.type, 'type');
+    const typeKeys = TYPE_KEYS[type];
+    if (typeKeys === undefined) throw new StateShapeError(`unknown flow type "${type}"`);
+    const error = d.error === null || d.error === undefined ? null : dictField(d.error, 'error');
+    const isReplay = d.is_replay === null || d.is_replay === undefined ? null : textField(d.is_replay, 'is_replay');
+    const state = {
+      id: textField(d.id, 'id'),
+      type: type as FlowState['type'],
+      error: error === null ? null : { msg: textField(error.msg, 'error.msg'), timestamp: numberField(error.timestamp, 'error.timestamp') },
+      intercepted: boolField(d.intercepted ?? false, 'intercepted'),
+      isReplay: isReplay === 'request' || isReplay === 'response' ? isReplay : null,
+      marked: typeof d.marked === 'boolean' ? (d.marked ? ':default:' : '') : textField(d.marked ?? '', 'marked'),
+      metadata: isDict(d.metadata) ? (plain(d.metadata) as Record<string, StateValue>) : {},
+      comment: textField(d.comment ?? '', 'comment'),
+      timestampCreated: numberField(d.timestamp_created ?? 0, 'timestamp_created'),
+      backup: d.backup === undefined ? null : backupFrom(stateOrder(d.backup), 'backup'),
+    } as FlowState;
+    Object.defineProperty(state, INT_PATHS, { value: ints, enumerable: false });
+    setLegacy(state, legacyOf(d));
+    return withExtra(state, extraOf(d, [...FLOW_KEYS, ...typeKeys]));
+  });
+}
+
 /** A version-21 state dict → FlowState. */
 export function fromMitmproxy(d: Dict): FlowState {
-  intPaths = new Set();
-  const type = textField(d.type, 'type');
-  const typeKeys = TYPE_KEYS[type];
-  if (typeKeys === undefined) throw new StateShapeError(`unknown flow type "${type}"`);
-  const error = d.error === null || d.error === undefined ? null : dictField(d.error, 'error');
-  const isReplay = d.is_replay === null || d.is_replay === undefined ? null : textField(d.is_replay, 'is_replay');
-  const state: FlowState = {
-    id: textField(d.id, 'id'),
-    type: type as FlowState['type'],
-    error: error === null ? null : { msg: textField(error.msg, 'error.msg'), timestamp: numberField(error.timestamp, 'error.timestamp') },
-    clientConn: clientFrom(d.client_conn),
-    serverConn: serverFrom(d.server_conn),
-    intercepted: boolField(d.intercepted ?? false, 'intercepted'),
-    isReplay: isReplay === 'request' || isReplay === 'response' ? isReplay : null,
-    marked: typeof d.marked === 'boolean' ? (d.marked ? ':default:' : '') : textField(d.marked ?? '', 'marked'),
-    metadata: isDict(d.metadata) ? (plain(d.metadata) as Record<string, StateValue>) : {},
-    comment: textField(d.comment ?? '', 'comment'),
-    timestampCreated: numberField(d.timestamp_created ?? 0, 'timestamp_created'),
-    backup: d.backup === undefined ? null : backupFrom(stateOrder(d.backup), 'backup'),
-  };
-  if (type === 'http') {
-    state.request = requestFrom(d.request);
-    state.response = responseFrom(d.response);
-    state.websocket = websocketFrom(d.websocket);
-  } else if (type === 'dns') {
+  const ints = new Set<string>();
+  const state = flowShellFrom(d, ints);
+  const parts: readonly HttpPart[] = state.type === 'http' ? HTTP_PARTS : ['client_conn', 'server_conn'];
+  for (const key of parts) (state as unknown as Record<string, unknown>)[MEMBER_OF[key]] = httpPartFrom(key, d[key], ints);
+  if (state.type === 'dns') {
     state.request = dnsMessage(d.request) ?? {};
     state.response = dnsMessage(d.response);
-  } else {
-    state.messages = streamMessages(d.messages);
+  } else if (state.type !== 'http') {
+    state.messages = collecting(ints, () => streamMessages(d.messages));
   }
-  Object.defineProperty(state, INT_PATHS, { value: intPaths, enumerable: false });
-  setLegacy(state, legacyOf(d));
-  return withExtra(state, extraOf(d, [...FLOW_KEYS, ...typeKeys]));
+  return state;
 }
 
 // ---- writing -------------------------------------------------------------------------------------------
@@ -435,16 +484,19 @@ function dnsTo(m: StateValue | undefined): TValue {
   return d;
 }
 
-/** FlowState → a version-21 state dict, in mitmproxy's state order. */
-export function toMitmproxy(s: FlowState): Dict {
+/**
+ * FlowState → a version-21 state dict, in mitmproxy's state order. The HTTP parts in `skip` are left out
+ * (and not read: a lazily decoded part stays undecoded).
+ */
+export function toMitmproxy(s: FlowState, skip: ReadonlySet<string> = NOTHING): Dict {
   intPaths = (s as FlowState & { [INT_PATHS]?: Set<string> })[INT_PATHS] ?? new Set();
   const d: Dict = {
     version: 21,
     type: s.type,
     id: s.id,
     error: s.error === null ? null : { msg: s.error.msg, timestamp: float(s.error.timestamp, 'error.timestamp') },
-    client_conn: clientTo(s.clientConn),
-    server_conn: serverTo(s.serverConn),
+    client_conn: skip.has('client_conn') ? undefined! : clientTo(s.clientConn),
+    server_conn: skip.has('server_conn') ? undefined! : serverTo(s.serverConn),
     intercepted: s.intercepted,
     is_replay: s.isReplay,
     marked: s.marked,
@@ -454,15 +506,18 @@ export function toMitmproxy(s: FlowState): Dict {
     backup: backupTo(s.backup, 'backup'),
   };
   if (s.type === 'http') {
-    d.request = requestTo(s.request as RequestState);
-    d.response = responseTo((s.response ?? null) as ResponseState | null);
-    d.websocket = websocketTo(s.websocket);
+    if (!skip.has('request')) d.request = requestTo(s.request as RequestState);
+    if (!skip.has('response')) d.response = responseTo((s.response ?? null) as ResponseState | null);
+    if (!skip.has('websocket')) d.websocket = websocketTo(s.websocket);
   } else if (s.type === 'dns') {
     d.request = dnsTo(s.request as StateValue);
     d.response = dnsTo(s.response as StateValue);
   } else {
     d.messages = (s.messages ?? []).map((m, i) => [m.fromClient, m.content, float(m.timestamp, `messages[${i}][2]`)]);
   }
+  for (const key of skip) delete d[key];
   setLegacy(d, legacyOf(s));
   return addExtra(d, s.extra);
 }
+
+const NOTHING: ReadonlySet<string> = new Set();

@@ -36,12 +36,27 @@ function connectionStates(d: Dict): [TValue, TValue] {
 }
 
 function down19(d: Dict): void {
+  if (!hasConnections(d)) return;
   const [client, server] = connectionStates(d);
   (d.client_conn as Dict).state = client;
   (d.server_conn as Dict).state = server;
 }
 
 function down18(d: Dict, metadataJson: boolean): void {
+  if (d.backup === null) delete d.backup;
+  if (metadataJson && isDict(d.metadata)) d.metadata = jsonOnly(d.metadata) as Dict;
+  if (d.type === 'dns') {
+    for (const key of ['request', 'response']) if (isDict(d[key])) d[key] = ordered(d[key] as Dict, V17_DNS);
+  }
+  if (hasConnections(d)) connectionsDown18(d);
+}
+
+/** Whether the connections are in `d` (a lazily decoded flow may leave them to be copied as they were). */
+function hasConnections(d: Dict): boolean {
+  return isDict(d.client_conn) && isDict(d.server_conn);
+}
+
+function connectionsDown18(d: Dict): void {
   const client = d.client_conn as Dict;
   const server = d.server_conn as Dict;
   [client.state, server.state] = connectionStates(d);
@@ -61,13 +76,8 @@ function down18(d: Dict, metadataJson: boolean): void {
   delete server.sockname;
   server.via2 = server.via ?? null;
   server.via = null;
-  if (d.backup === null) delete d.backup;
   d.client_conn = ordered(client, V17_CLIENT);
   d.server_conn = ordered(server, V17_SERVER);
-  if (d.type === 'dns') {
-    for (const key of ['request', 'response']) if (isDict(d[key])) d[key] = ordered(d[key] as Dict, V17_DNS);
-  }
-  if (metadataJson && isDict(d.metadata)) d.metadata = jsonOnly(d.metadata) as Dict;
 }
 
 /** 8.1.1 can only save JSON-compatible metadata: bytes become text. */
@@ -85,7 +95,7 @@ export function atVersion(d: Dict, version: WritableVersion): Dict {
   if (version === 17 && d.type === 'udp') throw new Unwritable('a UDP flow cannot be written at flow format version 17 (mitmproxy 8.1 has no UDP flows)');
   if (version <= 18) {
     down18(d, version === 17);
-    if (version === 17) delete (d.client_conn as Dict).proxy_mode;
+    if (version === 17 && isDict(d.client_conn)) delete d.client_conn.proxy_mode;
   } else if (version === 19) {
     down19(d);
   }
