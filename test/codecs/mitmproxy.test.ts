@@ -173,6 +173,7 @@ describe('faults', () => {
     ['a truncated record', Buffer.from(one.subarray(0, one.byteLength - 3)), 'in.test: flow #0 at byte 0: truncated record: 30 of 33 bytes'],
     ['a cut length prefix', '12', 'in.test: flow #0 at byte 0: truncated record: its length prefix is cut short'],
     ['a version from the future', encodeToBuffer(({ version: 22, type: 'http' })), 'in.test: flow #0 at byte 0: cannot read flow format version 22: it is newer than this flowtx knows (21); please update flowtx'],
+    ['a key that is not UTF-8 (a fast-check counterexample)', Buffer.from('29:4:\x80ype;4:http;7:version;2:21#}', 'latin1'), 'in.test: flow #0 at byte 0: not a tnetstring: text is not valid UTF-8'],
     ['no version', encodeToBuffer(({ type: 'http' })), 'in.test: flow #0 at byte 0: record has no "version"'],
     ['an unknown flow type', encodeToBuffer(({ version: 21, type: 'smtp' })), 'in.test: flow #0 at byte 0: unknown flow type "smtp"'],
     ['a missing field', encodeToBuffer(({ version: 21, type: 'http', id: 'x' })), 'in.test: flow #0 at byte 0: client_conn is missing, expected a dict'],

@@ -81,7 +81,7 @@ export async function decodeUntilError(codec: Codec, bytes: Uint8Array, chunk = 
   try {
     for await (const batch of codec.decode(chunked(bytes, chunk), 'in.test')) {
       for (const record of batch) {
-        record.flow; // decode fully so content faults surface
+        void { ...Flow.state(record.flow) }; // decode fully (every lazily decoded part) so content faults surface
         records.push(record);
       }
     }

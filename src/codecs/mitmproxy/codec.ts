@@ -11,6 +11,7 @@ import type { FlowState } from '../../model/state.js';
 import { ByteReader } from '../byte-reader.js';
 import type { Codec, Encoder, EncoderOptions } from '../codec.js';
 import { isDict, LATEST, Migration, MigrationError } from './migrate.js';
+import { encodeLazy, lazyHttpFlow } from './lazy.js';
 import { foreignExtras, fromMitmproxy, StateShapeError, toMitmproxy } from './state.js';
 import { elementAt, encodeToBuffer, parse, TnetstringError } from './tnetstring.js';
 import { atVersion, Unwritable, WRITABLE_VERSIONS, type WritableVersion } from './versions.js';
@@ -21,6 +22,8 @@ const MAX_DIGITS = 12;
 const TAG_NAMES: Record<number, string> = { 0x2c: 'bytes', 0x3b: 'text', 0x23: 'an integer', 0x5e: 'a float', 0x21: 'a boolean', 0x7e: 'null', 0x5d: 'a list' };
 
 const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39;
+/** HTTP flows of these versions are decoded part by part, on demand (lazy.ts). */
+const LAZY_VERSIONS = new Set(['17', '18', '19', '20', '21']);
 
 /** The record's format version, read from its top-level dict without decoding anything else. */
 function scanVersion(raw: Uint8Array, from: number, to: number): string {
@@ -37,7 +40,11 @@ function scanVersion(raw: Uint8Array, from: number, to: number): string {
   return '?';
 }
 
-function load(raw: Uint8Array, position: InputPosition, migration: Migration): FlowState {
+function load(raw: Uint8Array, position: InputPosition, migration: Migration, version: string): FlowState {
+  if (LAZY_VERSIONS.has(version)) {
+    const lazy = lazyHttpFlow(raw, raw.indexOf(COLON) + 1, Number(version), position);
+    if (lazy !== undefined) return lazy;
+  }
   let value;
   try {
     value = parse(raw, 0, raw.byteLength, { floats: 'pyfloat' });
@@ -103,7 +110,7 @@ async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): Async
         throw new CodecError(position, (cause as TnetstringError).message, { cause });
       }
       const at = position;
-      const record = FlowRecord.read(at, raw, `mitmproxy/${version}`, () => load(raw, at, migration));
+      const record = FlowRecord.read(at, raw, `mitmproxy/${version}`, () => load(raw, at, migration, version));
       // Migrating versions before 12 needs every earlier record of the file (WebSocket merge, invented
       // connection ids), so those are decoded here, in order.
       if (!(Number(version) >= 12)) void record.flow;
@@ -139,7 +146,7 @@ function encoder(options: EncoderOptions = {}): Encoder {
         options.warn?.(`fields from other formats (${foreign.join(', ')}) have no place in mitmproxy flow files and are not written`);
       }
       try {
-        return [encodeToBuffer(atVersion(toMitmproxy(state), version))];
+        return [encodeLazy(state, version) ?? encodeToBuffer(atVersion(toMitmproxy(state), version))];
       } catch (cause) {
         if (!(cause instanceof Unwritable)) throw cause;
         const at = record.position;
