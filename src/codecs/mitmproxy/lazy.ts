@@ -119,7 +119,7 @@ export function encodeLazy(state: FlowState, version: WritableVersion): Buffer |
   const record = (state as FlowState & { [LAZY]?: LazyRecord })[LAZY];
   if (record === undefined || record.version !== version) return undefined;
   const untouched = new Set<string>(HTTP_PARTS.filter((key) => !record.decoded.has(key)));
-  const fresh = atVersion(toMitmproxy(state, untouched), version);
+  const fresh = atVersion(toMitmproxy(state, untouched), version, false);
   // Entries in state order (the writer reverses them), following the file's order.
   const out: Dict = {};
   for (const key of Object.keys(fresh)) if (!record.order.includes(key)) out[key] = fresh[key]!;

@@ -38,7 +38,7 @@ export function setLegacy(d: object, legacy: Legacy | undefined): void {
 const utf8 = new TextDecoder('utf-8');
 const text = (v: TValue): TValue => (v instanceof Uint8Array ? utf8.decode(v) : v);
 export const isDict = (v: TValue | undefined): v is Dict =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof PyFloat);
+  typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 
 function dict(v: TValue | undefined, what: string): Dict {
   if (!isDict(v)) throw new MigrationError(`${what} is missing or not a dict`);

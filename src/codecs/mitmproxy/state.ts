@@ -18,7 +18,7 @@ import type {
 } from '../../model/state.js';
 import type { HeaderField } from '../../model/headers.js';
 import { isDict, legacyOf, setLegacy, type Dict } from './migrate.js';
-import { PyFloat, type TValue } from './tnetstring.js';
+import { Latin1Bytes, PyFloat, type TValue } from './tnetstring.js';
 import { setOwn } from '../../model/own.js';
 
 export class StateShapeError extends Error {}
@@ -365,7 +365,7 @@ export function fromMitmproxy(d: Dict): FlowState {
 
 // ---- writing -------------------------------------------------------------------------------------------
 
-const bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+const bytes = (s: string): Latin1Bytes => new Latin1Bytes(s);
 /** A float field: written as a float unless the file had it as an integer (and it still is one). */
 const float = (n: number | null, path: string): TValue =>
   n === null ? null : Number.isInteger(n) && intPaths.has(path) ? n : new PyFloat(n);

@@ -20,7 +20,12 @@ export class RawElement {
   constructor(readonly bytes: Uint8Array) {}
 }
 
-export type TValue = Uint8Array | string | number | bigint | boolean | null | PyFloat | RawElement | TValue[] | { [key: string]: TValue };
+/** A byte string held as latin1 text (one character per byte), written as bytes without a Buffer in between. */
+export class Latin1Bytes {
+  constructor(readonly text: string) {}
+}
+
+export type TValue = Uint8Array | string | number | bigint | boolean | null | PyFloat | RawElement | Latin1Bytes | TValue[] | { [key: string]: TValue };
 
 const COLON = 0x3a;
 const MAX_DEPTH = 1000;
@@ -227,6 +232,8 @@ class BackWriter {
       this.#room(value.bytes.byteLength);
       this.#pos -= value.bytes.byteLength;
       this.#buf.set(value.bytes, this.#pos);
+    } else if (value instanceof Latin1Bytes) {
+      this.#element(TAG.bytes, () => this.#latin1(value.text));
     } else if (value instanceof Uint8Array) {
       this.#element(TAG.bytes, () => {
         this.#room(value.byteLength);

@@ -88,8 +88,11 @@ function jsonOnly(v: TValue): TValue {
   return v;
 }
 
-/** `d` (version 21, consumed) at `version`. Throws Unwritable for flows the version cannot hold. */
-export function atVersion(d: Dict, version: WritableVersion): Dict {
+/**
+ * `d` (version 21, consumed) at `version`, its keys in that version's order unless `reorder` is false (the
+ * caller writes them in an order of its own). Throws Unwritable for flows the version cannot hold.
+ */
+export function atVersion(d: Dict, version: WritableVersion, reorder = true): Dict {
   if (version === 21) return d;
   down20(d);
   if (version === 17 && d.type === 'udp') throw new Unwritable('a UDP flow cannot be written at flow format version 17 (mitmproxy 8.1 has no UDP flows)');
@@ -100,5 +103,5 @@ export function atVersion(d: Dict, version: WritableVersion): Dict {
     down19(d);
   }
   d.version = version;
-  return version <= 18 ? ordered(d, V17_FLOW) : d;
+  return version <= 18 && reorder ? ordered(d, V17_FLOW) : d;
 }
