@@ -31,6 +31,7 @@ function emptySummary(plan: RunPlan | undefined, message: string, exitCode: numb
     flows: { read: 0, written: 0, dropped: 0, emitted: 0 },
     scriptErrors: 0,
     errors: [message],
+    warnings: [],
     durationMs: 0,
   };
 }

@@ -13,6 +13,8 @@ export class Terminal {
   #started = 0;
   bytes = 0;
   flows = 0;
+  /** flowtx's own warnings (not scripts' log lines), for the summary. */
+  readonly warnings: string[] = [];
   total: number | undefined;
 
   constructor(options: { quiet: boolean; debug: boolean; progress: boolean | undefined }) {
@@ -29,6 +31,7 @@ export class Terminal {
   }
 
   warn(message: string): void {
+    this.warnings.push(message);
     this.log('warn', 'flowtx', message);
   }
 

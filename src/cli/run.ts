@@ -30,6 +30,8 @@ export interface Summary {
   flows: { read: number; written: number; dropped: number; emitted: number };
   scriptErrors: number;
   errors: string[];
+  /** flowtx's warnings: flows an output format could not hold, script export typos, … */
+  warnings: string[];
   durationMs: number;
 }
 
@@ -80,6 +82,7 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
     flows: { read: 0, written: 0, dropped: 0, emitted: 0 },
     scriptErrors: 0,
     errors: [],
+    warnings: terminal.warnings,
     durationMs: 0,
   };
 
@@ -143,8 +146,13 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
         await sink.write(encoder.begin());
         try {
           for await (const batch of engine.run(records())) {
-            await sink.write(batch.flatMap((record) => encoder.encode(record)));
-            summary.flows.written += batch.length;
+            const pieces: Uint8Array[] = [];
+            for (const record of batch) {
+              const encoded = encoder.encode(record);
+              if (encoded.length > 0) summary.flows.written++; // a format may leave out a flow it cannot hold
+              pieces.push(...encoded);
+            }
+            await sink.write(pieces);
           }
         } catch (err) {
           if (!isInputFault(err)) throw err;

@@ -133,8 +133,21 @@ describe('conversion and pass-through', () => {
       flows: { read: 10, written: 11, dropped: 1, emitted: 2 },
       scriptErrors: 0,
       errors: [],
+      warnings: [],
     });
     expect(summary.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  test('what an output version cannot hold is warned about and listed in the summary', () => {
+    const dir = tmp();
+    const ndjson = readFileSync(join(ROOT, SAMPLE_NDJSON), 'utf8').replace('"type":"tcp"', '"type":"udp"');
+    const input = join(dir, 'with-udp.ndjson');
+    writeFileSync(input, ndjson);
+    const out = flowtx([input, join(dir, 'o17.flows'), '--flow-version', '17', '--json-summary']);
+    expect(out.code).toBe(0);
+    const message = 'with-udp.ndjson: flow #9: a UDP flow cannot be written at flow format version 17 (mitmproxy 8.1 has no UDP flows); left out';
+    expect(out.stderr).toBe(`flowtx: warn: ${input.slice(0, -'with-udp.ndjson'.length)}${message}\n`);
+    expect(JSON.parse(out.stdout)).toMatchObject({ flows: { read: 10, written: 9 }, warnings: [`${input.slice(0, -'with-udp.ndjson'.length)}${message}`] });
   });
 });
 
