@@ -86,21 +86,23 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
     durationMs: 0,
   };
 
-  // Every input must exist before anything is written.
-  await Promise.all(
-    plan.inputs
-      .filter((p) => p !== '-')
-      .map((p) =>
-        stat(p).catch((cause) => {
-          throw new IoError(`cannot read ${p}: ${(cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (cause as Error).message}`, { cause });
-        }),
-      ),
+  // Every input must exist before anything is written; their sizes drive the progress bar.
+  const sizes = await Promise.all(
+    plan.inputs.map((p) =>
+      p === '-'
+        ? 0
+        : stat(p).then(
+            (info) => info.size,
+            (cause) => {
+              throw new IoError(`cannot read ${p}: ${(cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (cause as Error).message}`, { cause });
+            },
+          ),
+    ),
   );
   const scripts: LoadedScript[] = [];
   for (const spec of plan.scripts) scripts.push(await loadScript(spec, (m) => terminal.warn(m)));
 
-  const totals = await Promise.all(plan.inputs.map((p) => (p === '-' ? 0 : stat(p).then((s) => s.size))));
-  terminal.startProgress(plan.inputs.includes('-') ? undefined : totals.reduce((a, b) => a + b, 0));
+  terminal.startProgress(plan.inputs.includes('-') ? undefined : sizes.reduce((a, b) => a + b, 0));
 
   const first = await openInput(plan.inputs[0]!, terminal, summary.inputs[0]!);
   const firstCodec = detect(first);
