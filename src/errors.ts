@@ -82,10 +82,13 @@ export class BodyError extends FlowtxError {
   }
 }
 
-/** A file could not be read or written. */
+/** A file could not be read or written. A read fault is an input fault: flows read before it are kept. */
 export class IoError extends FlowtxError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('FLOWTX_IO', message, options);
+  readonly side: 'read' | 'write';
+
+  constructor(side: 'read' | 'write', path: string, reason: string, options?: { cause?: unknown }) {
+    super('FLOWTX_IO', `cannot ${side} ${path}: ${reason}`, options);
+    this.side = side;
   }
 }
 

@@ -9,7 +9,7 @@ import { codecByExtension, codecByName, codecNames, formatExtension, sniffCodec 
 import { Engine } from '../engine/pipeline.js';
 import { loadScript, type LoadedScript } from '../engine/script.js';
 import { fileSink, stdoutSink, type Sink } from '../io/sinks.js';
-import { fileSource, stdinSource, type Source } from '../io/sources.js';
+import { fileSource, readError, stdinSource, type Source } from '../io/sources.js';
 import type { FlowRecord } from '../model/record.js';
 import type { RunPlan } from './args.js';
 import { flowLine } from './listing.js';
@@ -69,7 +69,7 @@ async function openInput(path: string, terminal: Terminal, summary: InputSummary
 
 /** Is the error a fault in the input (after which complete flows are still written)? */
 function isInputFault(err: unknown): boolean {
-  return err instanceof InputError || (err instanceof IoError && err.message.startsWith('cannot read'));
+  return err instanceof InputError || (err instanceof IoError && err.side === 'read');
 }
 
 export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
@@ -94,7 +94,7 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
         : stat(p).then(
             (info) => info.size,
             (cause) => {
-              throw new IoError(`cannot read ${p}: ${(cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (cause as Error).message}`, { cause });
+              throw readError(p, cause);
             },
           ),
     ),

@@ -150,7 +150,7 @@ async function isSpecialFile(path: string): Promise<boolean> {
 export async function fileSink(target: string): Promise<Sink> {
   const direct = await isSpecialFile(target);
   const path = direct ? target : temporaryPathFor(target);
-  const fail = (cause: unknown): IoError => new IoError(`cannot write ${target}: ${(cause as Error).message}`, { cause });
+  const fail = (cause: unknown): IoError => new IoError('write', target, (cause as Error).message, { cause });
   let handle: FileHandle;
   try {
     handle = await open(path, direct ? 'w' : 'wx');

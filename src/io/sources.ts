@@ -22,11 +22,12 @@ export interface Source {
 
 export type ByteCounter = (bytes: number) => void;
 
-function describeIoError(name: string, cause: unknown): IoError {
+/** The error for an input that cannot be read, in plain words for the common causes. */
+export function readError(name: string, cause: unknown): IoError {
   const err = cause as NodeJS.ErrnoException;
   const why =
     err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
-  return new IoError(`cannot read ${name}: ${why}`, { cause });
+  return new IoError('read', name, why, { cause });
 }
 
 async function* counted(stream: AsyncIterable<Uint8Array>, name: string, count: ByteCounter): AsyncIterable<Uint8Array> {
@@ -36,7 +37,7 @@ async function* counted(stream: AsyncIterable<Uint8Array>, name: string, count: 
       yield chunk;
     }
   } catch (cause) {
-    throw describeIoError(name, cause);
+    throw readError(name, cause);
   }
 }
 
@@ -56,7 +57,7 @@ async function* gunzip(chunks: AsyncIterable<Uint8Array>, name: string): AsyncIt
     yield* inflater;
   } catch (cause) {
     if (cause instanceof IoError) throw cause;
-    throw new IoError(`cannot read ${name}: bad gzip data: ${(cause as Error).message}`, { cause });
+    throw new IoError('read', name, `bad gzip data: ${(cause as Error).message}`, { cause });
   }
   await feed;
 }
@@ -123,7 +124,7 @@ export async function fileSource(path: string, count: ByteCounter = () => {}): P
     info = await stat(path);
     if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
   } catch (cause) {
-    throw describeIoError(path, cause);
+    throw readError(path, cause);
   }
   const size = info.size;
   return open(path, counted(info.isFile() ? readFile(path) : createReadStream(path, { highWaterMark: CHUNK }), path, count), size);
