@@ -495,8 +495,10 @@ export function toMitmproxy(s: FlowState, skip: ReadonlySet<string> = NOTHING): 
     type: s.type,
     id: s.id,
     error: s.error === null ? null : { msg: s.error.msg, timestamp: float(s.error.timestamp, 'error.timestamp') },
-    client_conn: skip.has('client_conn') ? undefined! : clientTo(s.clientConn),
-    server_conn: skip.has('server_conn') ? undefined! : serverTo(s.serverConn),
+  };
+  if (!skip.has('client_conn')) d.client_conn = clientTo(s.clientConn);
+  if (!skip.has('server_conn')) d.server_conn = serverTo(s.serverConn);
+  Object.assign(d, {
     intercepted: s.intercepted,
     is_replay: s.isReplay,
     marked: s.marked,
@@ -504,7 +506,7 @@ export function toMitmproxy(s: FlowState, skip: ReadonlySet<string> = NOTHING): 
     comment: s.comment,
     timestamp_created: float(s.timestampCreated, 'timestamp_created'),
     backup: backupTo(s.backup, 'backup'),
-  };
+  });
   if (s.type === 'http') {
     if (!skip.has('request')) d.request = requestTo(s.request as RequestState);
     if (!skip.has('response')) d.response = responseTo((s.response ?? null) as ResponseState | null);
@@ -515,7 +517,6 @@ export function toMitmproxy(s: FlowState, skip: ReadonlySet<string> = NOTHING): 
   } else {
     d.messages = (s.messages ?? []).map((m, i) => [m.fromClient, m.content, float(m.timestamp, `messages[${i}][2]`)]);
   }
-  for (const key of skip) delete d[key];
   setLegacy(d, legacyOf(s));
   return addExtra(d, s.extra);
 }
