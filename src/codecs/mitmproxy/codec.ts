@@ -4,16 +4,16 @@
 // to the model. Writing produces version 17 … 21 (--flow-version). Specified in
 // ../shared/docs/mitmproxy-format.md; user documentation in docs/formats.md.
 
-import { CodecError, SchemaError, type InputPosition } from '../../errors.js';
+import { CodecError, type InputPosition } from '../../errors.js';
 import { Flow } from '../../model/flow.js';
 import { FlowRecord } from '../../model/record.js';
 import type { FlowState } from '../../model/state.js';
 import { ByteReader } from '../byte-reader.js';
 import type { Codec, Encoder, EncoderOptions } from '../codec.js';
-import { isDict, LATEST, Migration, MigrationError } from './migrate.js';
-import { encodeLazy, lazyHttpFlow } from './lazy.js';
-import { foreignExtras, fromMitmproxy, StateShapeError, toMitmproxy } from './state.js';
-import { elementAt, encodeToBuffer, parse, TnetstringError } from './tnetstring.js';
+import { isDict, LATEST, Migration } from './migrate.js';
+import { encodeLazy, lazyHttpFlow, recordFault } from './lazy.js';
+import { foreignExtras, fromMitmproxy, toMitmproxy } from './state.js';
+import { elementAt, encodeToBuffer, parse } from './tnetstring.js';
 import { atVersion, Unwritable, WRITABLE_VERSIONS, type WritableVersion } from './versions.js';
 
 const COLON = 0x3a;
@@ -45,25 +45,12 @@ function load(raw: Uint8Array, position: InputPosition, migration: Migration, ve
     const lazy = lazyHttpFlow(raw, raw.indexOf(COLON) + 1, Number(version), position);
     if (lazy !== undefined) return lazy;
   }
-  let value;
   try {
-    value = parse(raw, 0, raw.byteLength, { floats: 'pyfloat' });
+    const value = parse(raw, 0, raw.byteLength, { floats: 'pyfloat' });
+    if (!isDict(value)) throw new CodecError(position, 'not a flow: the record is not a dict');
+    return fromMitmproxy(migration.upgrade(value));
   } catch (cause) {
-    throw new CodecError(position, (cause as Error).message, { cause });
-  }
-  if (!isDict(value)) throw new CodecError(position, 'not a flow: the record is not a dict');
-  let upgraded;
-  try {
-    upgraded = migration.upgrade(value);
-  } catch (cause) {
-    if (cause instanceof MigrationError) throw new CodecError(position, cause.message, { cause });
-    throw cause;
-  }
-  try {
-    return fromMitmproxy(upgraded);
-  } catch (cause) {
-    if (cause instanceof StateShapeError) throw new SchemaError(position, cause.message, { cause });
-    throw cause;
+    throw recordFault(position, cause);
   }
 }
 
@@ -107,7 +94,7 @@ async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): Async
       try {
         version = scanVersion(raw, bodyFrom, size - 1);
       } catch (cause) {
-        throw new CodecError(position, (cause as TnetstringError).message, { cause });
+        throw recordFault(position, cause);
       }
       const at = position;
       const record = FlowRecord.read(at, raw, `mitmproxy/${version}`, () => load(raw, at, migration, version));

@@ -25,7 +25,8 @@ interface LazyRecord {
 
 const PARTS = new Set<string>(HTTP_PARTS);
 
-function fault(position: InputPosition, cause: unknown): Error {
+/** A fault met while decoding a record, as the typed error that names the record's place. */
+export function recordFault(position: InputPosition, cause: unknown): Error {
   if (cause instanceof StateShapeError) return new SchemaError(position, cause.message, { cause });
   if (cause instanceof TnetstringError || cause instanceof MigrationError) return new CodecError(position, cause.message, { cause });
   return cause as Error;
@@ -53,7 +54,7 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
       at = next;
     }
   } catch (cause) {
-    throw fault(position, cause);
+    throw recordFault(position, cause);
   }
   if (shell.type !== 'http') return undefined;
 
@@ -62,7 +63,7 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
   try {
     state = flowShellFrom(shell, ints);
   } catch (cause) {
-    throw fault(position, cause);
+    throw recordFault(position, cause);
   }
   const record: LazyRecord = { raw, version, order, slices, decoded: new Set() };
   Object.defineProperty(state, LAZY, { value: record, enumerable: false });
@@ -88,7 +89,7 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
         record.decoded.add(key);
       }
     } catch (cause) {
-      throw fault(position, cause);
+      throw recordFault(position, cause);
     }
   };
   for (const key of HTTP_PARTS) {
