@@ -36,6 +36,10 @@ interface Current {
   event: string;
 }
 
+function isInputFault(value: unknown): value is Error {
+  return isFlowtxError(value) && (value.code === 'FLOWTX_CODEC' || value.code === 'FLOWTX_SCHEMA');
+}
+
 function describeThrown(value: unknown): string {
   if (value instanceof Error) return `${value.name}: ${value.message}`;
   return `non-Error value thrown: ${typeof value === 'string' ? JSON.stringify(value) : format('%o', value)}`;
@@ -144,7 +148,7 @@ export class Engine {
           if (result !== undefined) await result;
         } catch (cause) {
           const error = this.#scriptError(script, event, record, cause);
-          if (this.#policy === 'fail') throw error;
+          if (this.#policy === 'fail' || isInputFault(cause)) throw error;
           this.counts.scriptErrors++;
           if (this.#policy === 'skip') {
             this.#log('warn', 'flowtx', `${error.message} (flow dropped: --on-script-error skip)`);
@@ -160,11 +164,10 @@ export class Engine {
     }
   }
 
-  #scriptError(script: LoadedScript, hook: HookName, record: FlowRecord | null, cause: unknown): ScriptError {
-    if (isFlowtxError(cause) && !(cause instanceof ScriptError) && cause.code !== 'FLOWTX_BODY') {
-      // A fault in the input surfaced while a hook read the flow: report it as such.
-      return cause as ScriptError;
-    }
+  #scriptError(script: LoadedScript, hook: HookName, record: FlowRecord | null, cause: unknown): Error {
+    // A fault in the input that surfaced while a hook read a lazily decoded part is an input fault, not a
+    // script error: whatever the policy, it ends the run after the flows before it.
+    if (isInputFault(cause)) return cause;
     const line = lineIn(cause, script.file);
     const where = `${script.name}${line === undefined ? '' : `:${line}`}`;
     let subject = '';

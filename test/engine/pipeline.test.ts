@@ -197,4 +197,25 @@ describe('faults', () => {
     await expect(run()).rejects.toThrow('in.test: flow #1 at byte 1: flow.id is missing, expected a string');
     expect(seen).toEqual([good]);
   });
+
+  test('an input fault met inside a hook ends the run whatever the policy', async () => {
+    const position = { origin: 'in.test', index: 1, offset: 1 };
+    const corrupt = FlowRecord.read(position, new Uint8Array(1), 'test/1', () =>
+      Object.defineProperty(tstate(), 'clientConn', {
+        get() {
+          throw new SchemaError(position, 'client_conn.id is missing, expected text');
+        },
+      }),
+    );
+    const reads = script('reads', { request: (_ctx, flow) => void flow.clientConn });
+    const good = FlowRecord.read({ origin: 'in.test', index: 0, offset: 0 }, new Uint8Array(1), 'test/1', () => tstate());
+    const engine = new Engine({ scripts: [reads], onScriptError: 'skip' });
+    const seen: FlowRecord[] = [];
+    const run = async (): Promise<void> => {
+      for await (const batch of engine.run((async function* () { yield [good, corrupt]; })())) seen.push(...batch);
+    };
+    await expect(run()).rejects.toThrow('in.test: flow #1 at byte 1: client_conn.id is missing, expected text');
+    expect(seen).toEqual([good]);
+    expect(engine.counts.scriptErrors).toBe(0);
+  });
 });
