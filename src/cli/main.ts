@@ -3,55 +3,28 @@
 
 import { isFlowtxError, UsageError } from '../errors.js';
 import { parseArgs, type RunPlan } from './args.js';
-import { Terminal } from './progress.js';
-import { run, RunFailure, type Summary } from './run.js';
+import { describe, Terminal } from './progress.js';
+import { run } from './run.js';
+import { emptySummary, type Summary } from './summary.js';
 
-function exitCodeOf(err: unknown): number {
-  return err instanceof UsageError ? 2 : 1;
-}
-
-/** The message a user sees: ours as they are, anything else (a bug) with its name; stacks only with --debug. */
-function describe(err: unknown, debug: boolean): string {
-  if (debug && err instanceof Error && err.stack !== undefined) {
-    const causes: string[] = [err.stack];
-    for (let c = (err as Error).cause; c instanceof Error; c = c.cause) causes.push(`caused by: ${c.stack ?? c.message}`);
-    return causes.join('\n');
-  }
-  if (isFlowtxError(err)) return err.message;
-  if (err instanceof Error) return `internal error: ${err.name}: ${err.message} (run with --debug for the stack trace)`;
-  return String(err);
-}
-
-function emptySummary(plan: RunPlan | undefined, message: string, exitCode: number): Summary {
-  return {
-    ok: false,
-    exitCode,
-    inputs: (plan?.inputs ?? []).map((path) => ({ path, format: null, flows: 0, bytes: 0 })),
-    output: null,
-    flows: { read: 0, written: 0, dropped: 0, emitted: 0 },
-    scriptErrors: 0,
-    errors: [message],
-    warnings: [],
-    durationMs: 0,
-  };
+/** The summary of a command that failed before it ran anything (usage, a missing input, a script). */
+function failedSummary(plan: RunPlan | undefined, message: string, exitCode: number): Summary {
+  const summary = emptySummary(plan?.inputs ?? [], []);
+  return { ...summary, ok: false, exitCode, errors: [message] };
 }
 
 export async function main(argv: string[]): Promise<number> {
   let plan: RunPlan | undefined;
   const wantsDebug = argv.includes('--debug');
   let summary: Summary;
-  let terminal: Terminal | undefined;
   try {
     plan = await parseArgs(argv);
-    terminal = new Terminal(plan);
-    summary = await run(plan, terminal);
-    if (summary.exitCode !== 0) process.stderr.write(`flowtx: error: ${summary.errors.join('; ')}\n`);
+    summary = await run(plan, new Terminal(plan));
   } catch (err) {
-    const cause = err instanceof RunFailure ? err.cause : err;
-    const message = describe(cause, wantsDebug);
+    const message = describe(err, wantsDebug);
     process.stderr.write(`flowtx: error: ${message}\n`);
-    if (cause instanceof UsageError) process.stderr.write('Run flowtx --help for usage.\n');
-    summary = err instanceof RunFailure ? err.summary : emptySummary(plan, isFlowtxError(cause) ? cause.message : message, exitCodeOf(cause));
+    if (err instanceof UsageError) process.stderr.write('Run flowtx --help for usage.\n');
+    summary = failedSummary(plan, isFlowtxError(err) ? err.message : message, err instanceof UsageError ? 2 : 1);
   }
   if (plan?.jsonSummary) {
     const stream = plan.output === '-' ? process.stderr : process.stdout;

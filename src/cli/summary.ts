@@ -1,0 +1,67 @@
+// The record of a run that --json-summary prints (shape documented in docs/cli.md), per input and in total.
+
+export type InputStatus = 'ok' | 'failed' | 'skipped';
+
+export interface FlowCounts {
+  read: number;
+  written: number;
+  dropped: number;
+  emitted: number;
+}
+
+export interface InputSummary {
+  path: string;
+  format: string | null;
+  /** Flows read from this input. */
+  flows: number;
+  bytes: number;
+  /** skipped: not read, or given up half-way, because an earlier failure stopped the run (--fail-fast). */
+  status: InputStatus;
+  error: string | null;
+  /** --out-dir only: this input's own output and what went into it. */
+  output?: { path: string; format: string } | null;
+  written?: number;
+  dropped?: number;
+  emitted?: number;
+  scriptErrors?: number;
+}
+
+export interface Summary {
+  ok: boolean;
+  exitCode: number;
+  inputs: InputSummary[];
+  /** With --out-dir: the directory, and the format given by --to (null: each input's own). */
+  output: { path: string; format: string | null } | null;
+  files: { total: number; ok: number; failed: number; skipped: number };
+  flows: FlowCounts;
+  scriptErrors: number;
+  errors: string[];
+  /** flowtx's warnings: flows an output format could not hold, script export typos, … */
+  warnings: string[];
+  durationMs: number;
+}
+
+export function inputSummary(path: string): InputSummary {
+  return { path, format: null, flows: 0, bytes: 0, status: 'ok', error: null };
+}
+
+export function emptySummary(inputs: readonly string[], warnings: string[]): Summary {
+  return {
+    ok: true,
+    exitCode: 0,
+    inputs: inputs.map(inputSummary),
+    output: null,
+    files: { total: inputs.length, ok: 0, failed: 0, skipped: 0 },
+    flows: { read: 0, written: 0, dropped: 0, emitted: 0 },
+    scriptErrors: 0,
+    errors: [],
+    warnings,
+    durationMs: 0,
+  };
+}
+
+/** Fills in the per-status file counts from the inputs. */
+export function countFiles(summary: Summary): void {
+  const count = (status: InputStatus): number => summary.inputs.filter((i) => i.status === status).length;
+  summary.files = { total: summary.inputs.length, ok: count('ok'), failed: count('failed'), skipped: count('skipped') };
+}
