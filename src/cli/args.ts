@@ -1,7 +1,6 @@
 // The command line: yargs spec → RunPlan. Flags follow mitmdump where mitmdump has one (-r, -w, -s, -q).
 
-import { realpathSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { statSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { ScriptErrorPolicy } from '../engine/pipeline.js';
 import { codecNames } from '../codecs/registry.js';
@@ -160,18 +159,6 @@ async function parseWithYargs(argv: string[]): Promise<ParsedArgs> {
   return args as unknown as ParsedArgs;
 }
 
-function same(a: string, b: string): boolean {
-  if (a === '-' || b === '-') return false;
-  const real = (p: string): string => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return resolve(p);
-    }
-  };
-  return real(a) === real(b);
-}
-
 function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
@@ -223,12 +210,6 @@ export async function parseArgs(argv: string[]): Promise<RunPlan> {
   if (args.inPlace && output === null && outDir === undefined) {
     if (inputs.length !== 1 || !isFile(inputs[0]!)) throw new UsageError('--in-place without OUTPUT rewrites one input file; give exactly one (or use --out-dir)');
     output = inputs[0]!;
-  }
-  if (output !== null && !args.inPlace) {
-    const clash = inputs.find((input) => same(input, output!));
-    if (clash !== undefined) {
-      throw new UsageError(`output ${output} is also an input; add --in-place to rewrite it safely`);
-    }
   }
   if (output === null && outDir === undefined && args.inPlace) throw new UsageError('--in-place needs an input to rewrite');
   if (args.json && (output !== null || outDir !== undefined)) throw new UsageError('--json is for the listing (no OUTPUT); to write flows as JSON use --to ndjson');

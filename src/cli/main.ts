@@ -5,12 +5,14 @@ import { isFlowtxError, UsageError } from '../errors.js';
 import { parseArgs, type RunPlan } from './args.js';
 import { describe, Terminal } from './progress.js';
 import { run } from './run.js';
-import { emptySummary, type Summary } from './summary.js';
+import { countFiles, emptySummary, type Summary } from './summary.js';
 
-/** The summary of a command that failed before it ran anything (usage, a missing input, a script). */
+/** The summary of a command that failed before it read anything (usage, a missing input, a script). */
 function failedSummary(plan: RunPlan | undefined, message: string, exitCode: number): Summary {
-  const summary = emptySummary(plan?.inputs ?? [], []);
-  return { ...summary, ok: false, exitCode, errors: [message] };
+  const summary = { ...emptySummary(plan?.inputs ?? [], []), ok: false, exitCode, errors: [message] };
+  for (const input of summary.inputs) input.status = 'skipped';
+  countFiles(summary);
+  return summary;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -154,33 +154,17 @@ export async function runStream(
     log: (level, source, message) => reporter.log(level, source, message),
   });
   const counts = { read: 0, written: 0, dropped: 0, emitted: 0, scriptErrors: 0 };
-  let output: StreamResult['output'] = null;
-  try {
-    if (job.output === null) {
-      const out = stdoutSink();
-      const line = settings.listing === 'json' ? flowJson : (record: FlowRecord) => flowLine(record.flow);
-      try {
-        for await (const batch of engine.run(records())) {
-          await out.write([Buffer.from(batch.map((record) => `${line(record)}\n`).join(''))]);
-          counts.written += batch.length;
-        }
-      } finally {
-        await out.commit();
+
+  async function list(): Promise<void> {
+    const out = stdoutSink();
+    const line = settings.listing === 'json' ? flowJson : (record: FlowRecord) => flowLine(record.flow);
+    try {
+      for await (const batch of engine.run(records())) {
+        await out.write([Buffer.from(batch.map((record) => `${line(record)}\n`).join(''))]);
+        counts.written += batch.length;
       }
-    } else {
-      let codec = job.format === undefined ? undefined : codecByName(job.format);
-      // The output takes the format of the first input that can be read.
-      for (let i = 0; codec === undefined && i < job.inputs.length && !stopped; i++) codec = (await open(i))?.codec;
-      if (codec !== undefined) {
-        output = { path: job.output, format: codec.name };
-        await write(job.output, codec);
-      }
-    }
-  } catch (err) {
-    if (isInputFault(err)) hookFault(err);
-    else {
-      failure = err;
-      if (!(err instanceof Cancelled)) reporter.error(err);
+    } finally {
+      await out.commit();
     }
   }
 
@@ -208,6 +192,26 @@ export async function runStream(
     } catch (err) {
       await sink.abort();
       throw err;
+    }
+  }
+
+  let output: StreamResult['output'] = null;
+  try {
+    if (job.output === null) await list();
+    else {
+      let codec = job.format === undefined ? undefined : codecByName(job.format);
+      // The output takes the format of the first input that can be read.
+      for (let i = 0; codec === undefined && i < job.inputs.length && !stopped; i++) codec = (await open(i))?.codec;
+      if (codec !== undefined) {
+        await write(job.output, codec);
+        output = { path: job.output, format: codec.name };
+      }
+    }
+  } catch (err) {
+    if (isInputFault(err)) hookFault(err);
+    else {
+      failure = err;
+      if (!(err instanceof Cancelled)) reporter.error(err);
     }
   }
 

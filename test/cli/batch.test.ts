@@ -208,11 +208,24 @@ export function done(ctx: ScriptContext) { ctx.log.info('read %d', ctx.counts.re
     [['caps', '--shard', '4/3'], '--shard expects K/N with 1 ≤ K ≤ N (for example 1/4), got "4/3"'],
     [['-', '--shard', '1/3'], '--shard splits files; stdin ("-") cannot be sharded'],
     [['caps', '--out-dir', 'caps'], 'output caps/a.ftx is also an input; add --in-place to rewrite it safely'],
+    [['caps/*', 'caps/a.ftx'], 'output caps/a.ftx is also an input; add --in-place to rewrite it safely'],
   ])('usage error %j exits 2', (args, message) => {
     const dir = store({ 'caps/a.ftx': SAMPLE });
     const r = flowtx(args, dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`flowtx: error: ${message}\nRun flowtx --help for usage.\n`);
+  });
+});
+
+test('a command that fails before reading anything lists its inputs as skipped', () => {
+  const dir = store({ 'caps/a.ftx': SAMPLE });
+  const r = flowtx(['caps', 'nope.ftx', 'o.ftx', '--json-summary'], dir);
+  expect(r.code).toBe(1);
+  expect(JSON.parse(r.stdout)).toMatchObject({
+    ok: false,
+    inputs: [{ path: 'caps', status: 'skipped' }, { path: 'nope.ftx', status: 'skipped' }],
+    files: { total: 2, ok: 0, failed: 0, skipped: 2 },
+    errors: ['cannot read nope.ftx: no such file'],
   });
 });
 
