@@ -161,6 +161,25 @@ export function done(ctx: ScriptContext) { ctx.log.info('read %d', ctx.counts.re
     expect(readdirSync(join(dir, 'o')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  test('--fail-fast on workers: every input is ok with its output, failed, or skipped without one; no temporary files', () => {
+    const files: Record<string, string | Buffer> = { 'caps/a.ftx': truncated() };
+    for (let i = 0; i < 8; i++) files[`caps/b${i}.ftx`] = SAMPLE;
+    const dir = store(files);
+    const r = flowtx(['caps', '--out-dir', 'o', '--jobs', '2', '--fail-fast', '--json-summary'], dir);
+    expect(r.code).toBe(1);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.inputs[0]).toMatchObject({ path: 'caps/a.ftx', status: 'failed' });
+    // How many are skipped depends on timing (the other worker goes on until it sees the stop), not the rule.
+    expect(summary.files.total).toBe(9);
+    const out = tree(join(dir, 'o'));
+    for (const input of summary.inputs) {
+      const name = relative('caps', input.path);
+      if (input.status === 'skipped') expect(out[name], name).toBeUndefined();
+      else expect(out[name], name).toBeDefined();
+    }
+    expect(Object.keys(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
   test('a script failure: that input has no output, the others do', () => {
     const dir = store({ 'caps/a.ftx': SAMPLE, 'caps/b.ndjson': SAMPLE_NDJSON, 'caps/c.ftx': SAMPLE });
     writeFileSync(join(dir, 'bad.mjs'), `export function request(ctx) { if (ctx.input.endsWith('b.ndjson') && ctx.index === 2) throw new Error('boom'); }`);
