@@ -143,7 +143,7 @@ async function parseWithYargs(argv: string[]): Promise<ParsedArgs> {
   let failure: string | undefined;
   const args = await yargs(argv)
     .scriptName('flowtx')
-    .usage('Usage: $0 [options] INPUT... [OUTPUT]\n       $0 [options] INPUT... --out-dir DIR\n\nStream saved HTTP flows through scripts and write them out, in the same or another format.\nAn INPUT is a file, a directory (recursed) or a glob pattern. With no OUTPUT, prints one line per flow.')
+    .usage('Usage: $0 [options] INPUT... [OUTPUT]\nUsage: $0 [options] INPUT... --out-dir DIR\n\nStream saved HTTP flows through scripts and write them out, in the same or another format.\nAn INPUT is a file, a directory (recursed) or a glob pattern. With no OUTPUT, prints one line per flow.')
     .options(OPTIONS as unknown as Record<OptionName, import('yargs').Options>)
     .epilog(EPILOG)
     .strictOptions()
