@@ -15,7 +15,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -139,34 +139,46 @@ function batchInputs(source) {
   mkdirSync(dir, { recursive: true });
   const ext = source.file.endsWith('.flows') ? 'flows' : 'ftx';
   for (let i = 1; i <= BATCH_FILES; i++) linkSync(source.file, join(dir, `part-${i}.${ext}`));
-  return { dir, file: dir, bytes: source.bytes * BATCH_FILES, flows: source.flows * BATCH_FILES };
+  return dir;
 }
 
+/** --jobs 1 and --jobs 2 in turns (1, 2, 1, 2, …), so a change in the machine's load hits both alike. */
 function batchPart(source) {
-  const input = batchInputs(source);
+  const dir = batchInputs(source);
   const out = join(DIR, 'batch', 'out');
+  const bytes = source.bytes * BATCH_FILES;
   warm(source.file);
-  const rowsOf = (jobs) => {
-    const walls = [];
-    for (let i = 0; i < RUNS; i++) {
+  const loadBefore = loadavg();
+  const runs = { 1: [], 2: [] };
+  for (let i = 0; i < RUNS; i++) {
+    for (const jobs of [1, 2]) {
       rmSync(out, { recursive: true, force: true });
-      walls.push(timed([input.dir, '--out-dir', out, '--jobs', String(jobs)]).wall);
+      runs[jobs].push(timed([dir, '--out-dir', out, '--jobs', String(jobs)]));
     }
-    rmSync(out, { recursive: true, force: true });
-    const wall = median(walls);
-    return { label: `pass-through ${BATCH_FILES} × ${fmt(source.bytes / MiB, 0)} MiB --out-dir --jobs ${jobs}`, walls, wall, mibs: input.bytes / MiB / wall };
-  };
-  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
-  const one = rowsOf(1);
-  const two = rowsOf(2);
-  const ratio = two.mibs / one.mibs;
-  console.log(`\nbatch: ${BATCH_FILES} hard links to ${source.file}; load average before ${load}, after ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log('| case | flowtx MiB/s | walls s |');
-  console.log('|---|---|---|');
-  for (const r of [one, two]) console.log(`| ${r.label} | ${fmt(r.mibs)} | ${r.walls.map((w) => fmt(w, 2)).join(', ')} |`);
-  console.log(`| --jobs 2 / --jobs 1 | ${fmt(ratio, 2)}× (target ≥ ${BATCH_TARGET}×: ${ratio >= BATCH_TARGET ? 'met' : 'not met'}) | |`);
+  }
+  const loadAfter = loadavg();
   rmSync(join(DIR, 'batch'), { recursive: true, force: true });
-  return { one, two, ratio, load };
+  const row = (jobs) => {
+    const wall = median(runs[jobs].map((r) => r.wall));
+    return {
+      label: `pass-through ${BATCH_FILES} × ${fmt(source.bytes / MiB, 0)} MiB into --out-dir, --jobs ${jobs}`,
+      walls: runs[jobs].map((r) => r.wall),
+      cpu: median(runs[jobs].map((r) => r.user + r.sys)),
+      wall,
+      mibs: bytes / MiB / wall,
+      peakRssMiB: Math.max(...runs[jobs].map((r) => r.rssMiB)),
+    };
+  };
+  const one = row(1);
+  const two = row(2);
+  const ratio = two.mibs / one.mibs;
+  const load = (l) => l.map((x) => x.toFixed(2)).join(' ');
+  console.log(`\nbatch: ${BATCH_FILES} hard links to ${source.file}; load average (1, 5, 15 min) before ${load(loadBefore)}, after ${load(loadAfter)} on ${availableParallelism()} cores`);
+  console.log('| case | flowtx MiB/s | walls s | CPU s (user+sys, median) | peak RSS MiB |');
+  console.log('|---|---|---|---|---|');
+  for (const r of [one, two]) console.log(`| ${r.label} | ${fmt(r.mibs)} | ${r.walls.map((w) => fmt(w, 2)).join(', ')} | ${fmt(r.cpu, 2)} | ${fmt(r.peakRssMiB)} |`);
+  console.log(`| --jobs 2 / --jobs 1 | ${fmt(ratio, 2)}× (target ≥ ${BATCH_TARGET}×: ${ratio >= BATCH_TARGET ? 'met' : 'not met'}) | | | |`);
+  return { one, two, ratio, loadBefore, loadAfter };
 }
 
 /** The input the batch part copies: the mitmproxy part's big.flows when it exists, else flowtx's big.ftx. */
