@@ -110,7 +110,9 @@ export async function runStream(
   };
 
   const opened = new Map<number, Opened>();
+  const started = new Set<number>();
   const open = async (i: number): Promise<Opened | undefined> => {
+    started.add(i);
     const path = job.inputs[i]!;
     const count = (bytes: number): void => {
       inputs[i]!.bytes += bytes;
@@ -215,6 +217,8 @@ export async function runStream(
     }
   }
 
+  // A stream that ended early never reached the inputs after the one that ended it.
+  for (const [i, input] of inputs.entries()) if (!started.has(i)) input.status = 'skipped';
   Object.assign(counts, engine.counts);
   return { inputs, output, counts, failure };
 }

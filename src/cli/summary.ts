@@ -15,7 +15,7 @@ export interface InputSummary {
   /** Flows read from this input. */
   flows: number;
   bytes: number;
-  /** skipped: not read, or given up half-way, because an earlier failure stopped the run (--fail-fast). */
+  /** skipped: not read, or given up half-way, because a failure ended the run before it (--fail-fast, a script). */
   status: InputStatus;
   error: string | null;
   /** --out-dir only: this input's own output and what went into it. */

@@ -77,7 +77,7 @@ describe('concatenation', () => {
     const r = flowtx(['caps', 'all.ndjson', '--fail-fast', '--json-summary'], dir);
     expect(r.code).toBe(1);
     expect(readFileSync(join(dir, 'all.ndjson'), 'utf8').trim().split('\n')).toHaveLength(19);
-    expect(JSON.parse(r.stdout).inputs.map((i: { status: string }) => i.status)).toEqual(['ok', 'failed', 'ok']);
+    expect(JSON.parse(r.stdout).inputs.map((i: { status: string }) => i.status)).toEqual(['ok', 'failed', 'skipped']);
   });
 });
 
