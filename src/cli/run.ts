@@ -113,7 +113,7 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
   countFiles(summary);
   for (const input of summary.inputs) if (input.error !== null) summary.errors.push(input.error);
   if (summary.files.failed > 0 && summary.files.total > 1) {
-    terminal.errorText(`${summary.files.failed} of ${summary.files.total} inputs failed${summary.files.skipped > 0 ? `, ${summary.files.skipped} skipped (--fail-fast)` : ''}`);
+    terminal.errorText(`${summary.files.failed} of ${summary.files.total} inputs failed${summary.files.skipped > 0 ? `, ${summary.files.skipped} skipped` : ''}`);
   }
   if (summary.scriptErrors > 0 && !plan.allowScriptErrors) {
     const message = `${summary.scriptErrors} flow(s) failed in a script hook`;
