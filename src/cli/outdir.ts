@@ -11,7 +11,7 @@ import type { LoadedScript } from '../engine/script.js';
 import type { InputFile } from './inputs.js';
 import type { Reporter } from './progress.js';
 import { Cancelled, runStream, type StreamSettings } from './stream.js';
-import type { InputSummary } from './summary.js';
+import { errorMessage, type InputSummary } from './summary.js';
 
 export interface FileTask {
   input: string;
@@ -74,7 +74,7 @@ export async function runFile(
   if (result.failure instanceof Cancelled) summary.status = 'skipped';
   else if (result.failure !== null && summary.status === 'ok') {
     summary.status = 'failed';
-    summary.error = result.failure instanceof Error ? result.failure.message : String(result.failure);
+    summary.error = errorMessage(result.failure);
   }
   return summary;
 }

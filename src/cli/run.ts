@@ -15,7 +15,7 @@ import { planOutputs } from './outdir.js';
 import type { Terminal } from './progress.js';
 import { inShard } from './shard.js';
 import { runStream, type StreamSettings } from './stream.js';
-import { countFiles, emptySummary, type Summary } from './summary.js';
+import { countFiles, emptySummary, errorMessage, type Summary } from './summary.js';
 
 /** The codec named by --to or by OUTPUT's extension; undefined: the first input's. */
 function outputFormat(plan: RunPlan): string | undefined {
@@ -58,7 +58,7 @@ async function concatenate(plan: RunPlan, files: readonly InputFile[], settings:
     summary.flows = flows;
     summary.scriptErrors = scriptErrors;
     // A failure that belongs to no input (a script, the output) ends the whole stream.
-    if (result.failure !== null) summary.errors.push(result.failure instanceof Error ? result.failure.message : String(result.failure));
+    if (result.failure !== null) summary.errors.push(errorMessage(result.failure));
   } finally {
     terminal.stopProgress();
   }

@@ -41,6 +41,11 @@ export interface Summary {
   durationMs: number;
 }
 
+/** What the summary's `errors` and `error` hold for a failure. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 export function inputSummary(path: string): InputSummary {
   return { path, format: null, flows: 0, bytes: 0, status: 'ok', error: null };
 }

@@ -8,7 +8,7 @@ import { loadScript, type LoadedScript } from '../engine/script.js';
 import { runFile, type FileTask } from './outdir.js';
 import { describe, type Reporter } from './progress.js';
 import type { StreamSettings } from './stream.js';
-import type { InputSummary } from './summary.js';
+import { errorMessage, type InputSummary } from './summary.js';
 
 export interface WorkerSetup {
   settings: StreamSettings;
@@ -80,7 +80,7 @@ async function serve(setup: WorkerSetup): Promise<void> {
   try {
     for (const spec of setup.scripts) scripts.push(await loadScript(spec, (m) => warnings.push(m)));
   } catch (err) {
-    post({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
+    post({ type: 'fatal', message: errorMessage(err) });
     port.close();
     return;
   }
