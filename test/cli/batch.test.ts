@@ -228,6 +228,7 @@ export function done(ctx: ScriptContext) { ctx.log.info('read %d', ctx.counts.re
     [['-', '--shard', '1/3'], '--shard splits files; stdin ("-") cannot be sharded'],
     [['caps', '--out-dir', 'caps'], 'output caps/a.ftx is also an input; add --in-place to rewrite it safely'],
     [['caps/*', 'caps/a.ftx'], 'output caps/a.ftx is also an input; add --in-place to rewrite it safely'],
+    [['caps', '--in-place'], '--in-place without OUTPUT rewrites one input file; give exactly one (or use --out-dir)'],
   ])('usage error %j exits 2', (args, message) => {
     const dir = store({ 'caps/a.ftx': SAMPLE });
     const r = flowtx(args, dir);
