@@ -180,6 +180,16 @@ export function done(ctx: ScriptContext) { ctx.log.info('read %d', ctx.counts.re
     expect(Object.keys(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  test('--out-dir onto the inputs with --in-place rewrites each file safely', () => {
+    const dir = store({ 'caps/a.ftx': SAMPLE, 'caps/sub/b.ndjson': SAMPLE_NDJSON });
+    const r = flowtx(['-s', join(ROOT, 'examples/add_header.ts'), 'caps', '--out-dir', 'caps', '--in-place', '--jobs', '2'], dir);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const out = tree(join(dir, 'caps'));
+    expect(Object.keys(out).sort()).toEqual(['a.ftx', 'sub/b.ndjson']);
+    expect(out['sub/b.ndjson']!.toString('utf8')).toContain('newheader');
+    expect(out['a.ftx']!.length).toBeGreaterThan(readFileSync(SAMPLE).length);
+  });
+
   test('a script failure: that input has no output, the others do', () => {
     const dir = store({ 'caps/a.ftx': SAMPLE, 'caps/b.ndjson': SAMPLE_NDJSON, 'caps/c.ftx': SAMPLE });
     writeFileSync(join(dir, 'bad.mjs'), `export function request(ctx) { if (ctx.input.endsWith('b.ndjson') && ctx.index === 2) throw new Error('boom'); }`);
