@@ -5,9 +5,9 @@
 
 import { CodecError, SchemaError, type InputPosition } from '../../errors.js';
 import type { FlowState } from '../../model/state.js';
-import { Migration, MigrationError, setLegacy, legacyOf, type Dict } from './migrate.js';
+import { isDict, Migration, MigrationError, setLegacy, legacyOf, type Dict } from './migrate.js';
 import { flowShellFrom, HTTP_PARTS, httpPartFrom, MEMBER_OF, StateShapeError, toMitmproxy, type HttpPart } from './state.js';
-import { elementAt, encodeToBuffer, parse, RawElement, TnetstringError, type TValue } from './tnetstring.js';
+import { elementAt, encodeToPieces, parse, RawEntry, sameValue, TnetstringError, type TValue } from './tnetstring.js';
 import { atVersion, type WritableVersion } from './versions.js';
 
 const LAZY = Symbol('mitmproxy lazy record');
@@ -17,8 +17,10 @@ interface LazyRecord {
   version: number;
   /** Top-level keys in file order. */
   order: string[];
-  /** Where each part's value element lies in `raw`. */
-  slices: Map<HttpPart, [number, number]>;
+  /** Where each top-level entry (key and value) lies in `raw`, and where its value starts. */
+  entries: Map<string, [from: number, valueAt: number, to: number]>;
+  /** The top-level values as read: the small fields, and the parts that were decoded. */
+  read: Dict;
   /** Parts that were read (and so may have changed). */
   decoded: Set<HttpPart>;
 }
@@ -39,7 +41,7 @@ export function recordFault(position: InputPosition, cause: unknown): Error {
 export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number, position: InputPosition): FlowState | undefined {
   const bodyTo = raw.byteLength - 1;
   const order: string[] = [];
-  const slices = new Map<HttpPart, [number, number]>();
+  const entries = new Map<string, [number, number, number]>();
   const shell: Dict = {};
   try {
     for (let at = bodyFrom; at < bodyTo; ) {
@@ -49,8 +51,8 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
       if (typeof parsedKey !== 'string') throw new TnetstringError('not a flow: a top-level key is not text');
       const key = parsedKey;
       order.push(key);
-      if (PARTS.has(key)) slices.set(key as HttpPart, [valueAt, next]);
-      else shell[key] = parse(raw, valueAt, next, { floats: 'pyfloat' });
+      entries.set(key, [at, valueAt, next]);
+      if (!PARTS.has(key)) shell[key] = parse(raw, valueAt, next, { floats: 'pyfloat' });
       at = next;
     }
   } catch (cause) {
@@ -65,13 +67,16 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
   } catch (cause) {
     throw recordFault(position, cause);
   }
-  const record: LazyRecord = { raw, version, order, slices, decoded: new Set() };
+  const record: LazyRecord = { raw, version, order, entries, read: shell, decoded: new Set() };
   Object.defineProperty(state, LAZY, { value: record, enumerable: false });
 
   const values = new Map<HttpPart, unknown>();
   const parsePart = (key: HttpPart): TValue | undefined => {
-    const slice = slices.get(key);
-    return slice === undefined ? undefined : parse(raw, slice[0], slice[1], { floats: 'pyfloat' });
+    const entry = entries.get(key);
+    if (entry === undefined) return undefined;
+    const value = parse(raw, entry[1], entry[2], { floats: 'pyfloat' });
+    shell[key] = value;
+    return value;
   };
   const decode = (key: HttpPart): void => {
     try {
@@ -114,21 +119,41 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
 
 /**
  * The lazily decoded flow `state` written at `version`: undefined unless it was read at that very version.
- * Parts nobody read are copied from the file; the rest is encoded as usual, in the file's key order.
+ * Parts nobody read are copied from the file, and so is every entry, at the top level and one level into
+ * the parts, whose value is unchanged: a flow with one header added costs that header's part, not its body.
+ * The rest is encoded as usual, in the file's key order.
  */
-export function encodeLazy(state: FlowState, version: WritableVersion): Buffer | undefined {
+export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Array[] | undefined {
   const record = (state as FlowState & { [LAZY]?: LazyRecord })[LAZY];
   if (record === undefined || record.version !== version) return undefined;
+  const { raw, entries, read } = record;
   const untouched = new Set<string>(HTTP_PARTS.filter((key) => !record.decoded.has(key)));
   const fresh = atVersion(toMitmproxy(state, untouched), version, false);
   // Entries in state order (the writer reverses them), following the file's order.
   const out: Dict = {};
-  for (const key of Object.keys(fresh)) if (!record.order.includes(key)) out[key] = fresh[key]!;
+  for (const key of Object.keys(fresh)) if (!entries.has(key)) out[key] = fresh[key]!;
   for (let i = record.order.length - 1; i >= 0; i--) {
     const key = record.order[i]!;
-    const slice = untouched.has(key) ? record.slices.get(key as HttpPart) : undefined;
-    if (slice !== undefined) out[key] = new RawElement(record.raw.subarray(slice[0], slice[1]));
-    else if (key in fresh) out[key] = fresh[key]!;
+    const [from, valueAt, to] = entries.get(key)!;
+    if (untouched.has(key) || sameValue(fresh[key], read[key])) out[key] = new RawEntry(raw.subarray(from, to));
+    else if (key in fresh) out[key] = PARTS.has(key) ? keepUnchanged(fresh[key]!, read[key], raw, valueAt, to) : fresh[key]!;
   }
-  return encodeToBuffer(out);
+  return encodeToPieces(out);
+}
+
+/** A changed part with the entries whose value did not change taken from `raw[from, to)`, where it was read. */
+function keepUnchanged(fresh: TValue, read: TValue | undefined, raw: Uint8Array, from: number, to: number): TValue {
+  if (!isDict(fresh) || !isDict(read)) return fresh;
+  const kept = new Map<string, RawEntry>();
+  const [first, end] = elementAt(raw, from, to);
+  for (let at = first; at < end; ) {
+    const [keyFrom, keyTo, , valueAt] = elementAt(raw, at, end);
+    const next = elementAt(raw, valueAt, end)[3];
+    const key = Buffer.from(raw.buffer, raw.byteOffset + keyFrom, keyTo - keyFrom).toString('utf8');
+    if (sameValue(fresh[key], read[key])) kept.set(key, new RawEntry(raw.subarray(at, next)));
+    at = next;
+  }
+  const out: Dict = {};
+  for (const key of Object.keys(fresh)) out[key] = kept.get(key) ?? fresh[key]!;
+  return out;
 }

@@ -18,7 +18,7 @@ import type {
 } from '../../model/state.js';
 import type { HeaderField } from '../../model/headers.js';
 import { isDict, legacyOf, setLegacy, type Dict } from './migrate.js';
-import { Latin1Bytes, PyFloat, type TValue } from './tnetstring.js';
+import { Latin1Bytes, latin1At, PyFloat, type TValue } from './tnetstring.js';
 import { setOwn } from '../../model/own.js';
 
 export class StateShapeError extends Error {}
@@ -37,7 +37,7 @@ const utf8 = new TextDecoder('utf-8');
 
 /** A byte string field (method, path, header…) as a latin1 string; text is accepted as mitmproxy does. */
 function bytesField(v: TValue | undefined, path: string): string {
-  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
+  if (v instanceof Uint8Array) return latin1At(v, 0, v.byteLength);
   if (typeof v === 'string') return v;
   throw new StateShapeError(`${path} is ${describe(v)}, expected bytes`);
 }
@@ -87,7 +87,10 @@ function listField(v: TValue | undefined, path: string): TValue[] {
 function headerFields(v: TValue | undefined, path: string): HeaderField[] {
   return listField(v, path).map((pair, i) => {
     if (!Array.isArray(pair) || pair.length !== 2) throw new StateShapeError(`${path}[${i}] is not a [name, value] pair`);
-    return [bytesField(pair[0], `${path}[${i}][0]`), bytesField(pair[1], `${path}[${i}][1]`)];
+    const [name, value] = pair;
+    // Paths are built only for the message: headers are the bulk of a flow's fields.
+    if (name instanceof Uint8Array && value instanceof Uint8Array) return [latin1At(name, 0, name.byteLength), latin1At(value, 0, value.byteLength)];
+    return [bytesField(name, `${path}[${i}][0]`), bytesField(value, `${path}[${i}][1]`)];
   });
 }
 
