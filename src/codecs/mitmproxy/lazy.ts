@@ -9,6 +9,7 @@ import { isDict, Migration, MigrationError, setLegacy, legacyOf, type Dict } fro
 import { flowShellFrom, HTTP_PARTS, httpPartFrom, MEMBER_OF, StateShapeError, toMitmproxy, type HttpPart } from './state.js';
 import { elementAt, encodeToPieces, parse, RawEntry, sameValue, TnetstringError, type TValue } from './tnetstring.js';
 import { atVersion, type WritableVersion } from './versions.js';
+import { encodeMessage, lazyMessage } from './lazy-message.js';
 
 const LAZY = Symbol('mitmproxy lazy record');
 
@@ -90,7 +91,12 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
           record.decoded.add(conn);
         }
       } else {
-        values.set(key, httpPartFrom(key, parsePart(key), ints));
+        const entry = entries.get(key);
+        const message =
+          (key === 'request' || key === 'response') && entry !== undefined
+            ? lazyMessage(key, raw, entry[1], entry[2], ints, (cause) => recordFault(position, cause))
+            : undefined;
+        values.set(key, message !== undefined ? message : httpPartFrom(key, parsePart(key), ints));
         record.decoded.add(key);
       }
     } catch (cause) {
@@ -128,14 +134,23 @@ export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Arr
   if (record === undefined || record.version !== version) return undefined;
   const { raw, entries, read } = record;
   const untouched = new Set<string>(HTTP_PARTS.filter((key) => !record.decoded.has(key)));
-  const fresh = atVersion(toMitmproxy(state, untouched), version, false);
+  // Requests and responses decoded field by field are written field by field.
+  const messages = new Map<string, ReturnType<typeof encodeMessage>>();
+  for (const key of ['request', 'response'] as const) {
+    const message = record.decoded.has(key) ? state[key] : null;
+    const encoded = message === null || message === undefined ? undefined : encodeMessage(message);
+    if (encoded !== undefined) messages.set(key, encoded);
+  }
+  const fresh = atVersion(toMitmproxy(state, new Set([...untouched, ...messages.keys()])), version, false);
   // Entries in state order (the writer reverses them), following the file's order.
   const out: Dict = {};
   for (const key of Object.keys(fresh)) if (!entries.has(key)) out[key] = fresh[key]!;
   for (let i = record.order.length - 1; i >= 0; i--) {
     const key = record.order[i]!;
     const [from, valueAt, to] = entries.get(key)!;
-    if (untouched.has(key) || sameValue(fresh[key], read[key])) out[key] = new RawEntry(raw.subarray(from, to));
+    const message = messages.get(key);
+    if (message !== undefined) out[key] = message.unchanged ? new RawEntry(raw.subarray(from, to)) : message.dict;
+    else if (untouched.has(key) || sameValue(fresh[key], read[key])) out[key] = new RawEntry(raw.subarray(from, to));
     else if (key in fresh) out[key] = PARTS.has(key) ? keepUnchanged(fresh[key]!, read[key], raw, valueAt, to) : fresh[key]!;
   }
   return encodeToPieces(out);

@@ -182,10 +182,6 @@ function serverFrom(v: TValue | undefined): ServerConnState {
   );
 }
 
-const MESSAGE_KEYS = ['http_version', 'headers', 'content', 'trailers', 'timestamp_start', 'timestamp_end'];
-const REQUEST_KEYS = [...MESSAGE_KEYS, 'host', 'port', 'method', 'scheme', 'authority', 'path'];
-const RESPONSE_KEYS = [...MESSAGE_KEYS, 'status_code', 'reason'];
-
 function body(v: TValue | undefined, path: string): Uint8Array | null {
   if (v === null || v === undefined) return null;
   if (v instanceof Uint8Array) return v;
@@ -193,40 +189,67 @@ function body(v: TValue | undefined, path: string): Uint8Array | null {
   throw new StateShapeError(`${path} is ${describe(v)}, expected bytes`);
 }
 
-function messageFrom(d: Dict, path: string): MessageState {
-  return {
-    httpVersion: bytesField(d.http_version, `${path}.http_version`),
-    headers: headerFields(d.headers, `${path}.headers`),
-    content: body(d.content, `${path}.content`),
-    trailers: d.trailers === null || d.trailers === undefined ? null : headerFields(d.trailers, `${path}.trailers`),
-    timestampStart: numberField(d.timestamp_start ?? 0, `${path}.timestamp_start`),
-    timestampEnd: optional(numberField)(d.timestamp_end, `${path}.timestamp_end`),
-  };
+type MessageMember = keyof RequestState | keyof ResponseState;
+
+/** One field of a request or response: its key in the file, its member in the model, and both conversions. */
+export interface MessageField {
+  readonly key: string;
+  readonly member: MessageMember;
+  /** `${part}.${key}`, for messages and integer timestamps. */
+  readonly path: string;
+  read(v: TValue | undefined): unknown;
+  write(m: Record<MessageMember, unknown>): TValue;
+}
+
+type FieldSpec = [key: string, member: MessageMember, read: (v: TValue | undefined, path: string) => unknown, write: (value: never, path: string) => TValue];
+
+const MESSAGE_SPECS: FieldSpec[] = [
+  ['http_version', 'httpVersion', bytesField, bytes],
+  ['headers', 'headers', headerFields, fieldsValue],
+  ['content', 'content', body, (content: Uint8Array | null) => content],
+  ['trailers', 'trailers', optional(headerFields), (t: HeaderField[] | null) => (t === null ? null : fieldsValue(t))],
+  ['timestamp_start', 'timestampStart', (v, p) => numberField(v ?? 0, p), float],
+  ['timestamp_end', 'timestampEnd', optional(numberField), float],
+];
+
+function fields(part: string, specs: FieldSpec[]): readonly MessageField[] {
+  return specs.map(([key, member, read, write]) => {
+    const path = `${part}.${key}`;
+    return { key, member, path, read: (v) => read(v, path), write: (m) => write(m[member] as never, path) };
+  });
+}
+
+/** A request's fields in mitmproxy's state order. */
+export const REQUEST_FIELDS = fields('request', [
+  ...MESSAGE_SPECS,
+  ['host', 'host', bytesField, (host: string) => host],
+  ['port', 'port', numberField, (port: number) => port],
+  ['method', 'method', bytesField, bytes],
+  ['scheme', 'scheme', bytesField, bytes],
+  ['authority', 'authority', (v, p) => (v === undefined ? '' : bytesField(v, p)), bytes],
+  ['path', 'path', bytesField, bytes],
+]);
+
+/** A response's fields in mitmproxy's state order. */
+export const RESPONSE_FIELDS = fields('response', [
+  ...MESSAGE_SPECS,
+  ['status_code', 'statusCode', numberField, (code: number) => code],
+  ['reason', 'reason', (v, p) => bytesField(v ?? new Uint8Array(0), p), bytes],
+]);
+
+function messageFrom<T>(d: Dict, messageFields: readonly MessageField[]): T {
+  const m: Record<string, unknown> = {};
+  for (const field of messageFields) m[field.member] = field.read(d[field.key]);
+  return withExtra(m, extraOf(d, messageFields.map((f) => f.key))) as T;
 }
 
 function requestFrom(v: TValue | undefined): RequestState {
-  const d = dictField(v, 'request');
-  return withExtra(
-    {
-      ...messageFrom(d, 'request'),
-      host: bytesField(d.host, 'request.host'),
-      port: numberField(d.port, 'request.port'),
-      method: bytesField(d.method, 'request.method'),
-      scheme: bytesField(d.scheme, 'request.scheme'),
-      authority: d.authority === undefined ? '' : bytesField(d.authority, 'request.authority'),
-      path: bytesField(d.path, 'request.path'),
-    },
-    extraOf(d, REQUEST_KEYS),
-  );
+  return messageFrom(dictField(v, 'request'), REQUEST_FIELDS);
 }
 
 function responseFrom(v: TValue | undefined): ResponseState | null {
   if (v === null || v === undefined) return null;
-  const d = dictField(v, 'response');
-  return withExtra(
-    { ...messageFrom(d, 'response'), statusCode: numberField(d.status_code, 'response.status_code'), reason: bytesField(d.reason ?? new Uint8Array(0), 'response.reason') },
-    extraOf(d, RESPONSE_KEYS),
-  );
+  return messageFrom(dictField(v, 'response'), RESPONSE_FIELDS);
 }
 
 const WEBSOCKET_KEYS = ['messages', 'closed_by_client', 'close_code', 'close_reason', 'timestamp_end'];
@@ -284,12 +307,15 @@ const TYPE_KEYS: Record<string, readonly string[]> = { http: ['request', 'respon
 export const HTTP_PARTS = ['client_conn', 'server_conn', 'request', 'response', 'websocket'] as const;
 export type HttpPart = (typeof HTTP_PARTS)[number];
 
-/** Runs `read` with `ints` collecting the integer timestamps it meets. */
-function collecting<T>(ints: Set<string>, read: () => T): T {
+/**
+ * Runs `convert` with `ints` as the flow's integer timestamps: reading collects them, writing keeps them
+ * integers.
+ */
+export function withIntPaths<T>(ints: Set<string>, convert: () => T): T {
   const saved = intPaths;
   intPaths = ints;
   try {
-    return read();
+    return convert();
   } finally {
     intPaths = saved;
   }
@@ -297,7 +323,7 @@ function collecting<T>(ints: Set<string>, read: () => T): T {
 
 /** One HTTP part of a version-21 state dict as the FlowState member it becomes. */
 export function httpPartFrom(key: HttpPart, value: TValue | undefined, ints: Set<string>): unknown {
-  return collecting(ints, () => {
+  return withIntPaths(ints, () => {
     switch (key) {
       case 'client_conn':
         return clientFrom(value);
@@ -327,7 +353,7 @@ export const MEMBER_OF: Record<HttpPart, 'clientConn' | 'serverConn' | 'request'
  * caller adds; `ints` collects the integer timestamps of the whole flow.
  */
 export function flowShellFrom(d: Dict, ints: Set<string>): FlowState {
-  return collecting(ints, () => {
+  return withIntPaths(ints, () => {
     const type = textField(d.type, 'type');
     const typeKeys = TYPE_KEYS[type];
     if (typeKeys === undefined) throw new StateShapeError(`unknown flow type "${type}"`);
@@ -361,17 +387,21 @@ export function fromMitmproxy(d: Dict): FlowState {
     state.request = dnsMessage(d.request) ?? {};
     state.response = dnsMessage(d.response);
   } else if (state.type !== 'http') {
-    state.messages = collecting(ints, () => streamMessages(d.messages));
+    state.messages = withIntPaths(ints, () => streamMessages(d.messages));
   }
   return state;
 }
 
 // ---- writing -------------------------------------------------------------------------------------------
 
-const bytes = (s: string): Latin1Bytes => new Latin1Bytes(s);
+function bytes(s: string): Latin1Bytes {
+  return new Latin1Bytes(s);
+}
+
 /** A float field: written as a float unless the file had it as an integer (and it still is one). */
-const float = (n: number | null, path: string): TValue =>
-  n === null ? null : Number.isInteger(n) && intPaths.has(path) ? n : new PyFloat(n);
+function float(n: number | null, path: string): TValue {
+  return n === null ? null : Number.isInteger(n) && intPaths.has(path) ? n : new PyFloat(n);
+}
 const text = (s: string | null): TValue => s;
 
 function toValue(v: StateValue | undefined): TValue {
@@ -440,29 +470,22 @@ function serverTo(c: ServerConnState): Dict {
   );
 }
 
-const fieldsValue = (fields: HeaderField[]): TValue => fields.map(([n, v]) => [bytes(n), bytes(v)]);
+function fieldsValue(headers: HeaderField[]): TValue {
+  return headers.map(([n, v]) => [bytes(n), bytes(v)]);
+}
 
-function messageTo(m: MessageState, path: string): Dict {
-  return {
-    http_version: bytes(m.httpVersion),
-    headers: fieldsValue(m.headers),
-    content: m.content,
-    trailers: m.trailers === null ? null : fieldsValue(m.trailers),
-    timestamp_start: float(m.timestampStart, `${path}.timestamp_start`),
-    timestamp_end: float(m.timestampEnd, `${path}.timestamp_end`),
-  };
+function messageTo(m: MessageState, messageFields: readonly MessageField[]): Dict {
+  const d: Dict = {};
+  for (const field of messageFields) d[field.key] = field.write(m as unknown as Record<MessageMember, unknown>);
+  return addExtra(d, m.extra);
 }
 
 function requestTo(r: RequestState): Dict {
-  return addExtra(
-    { ...messageTo(r, 'request'), host: r.host, port: r.port, method: bytes(r.method), scheme: bytes(r.scheme), authority: bytes(r.authority), path: bytes(r.path) },
-    r.extra,
-  );
+  return messageTo(r, REQUEST_FIELDS);
 }
 
 function responseTo(r: ResponseState | null): TValue {
-  if (r === null) return null;
-  return addExtra({ ...messageTo(r, 'response'), status_code: r.statusCode, reason: bytes(r.reason) }, r.extra);
+  return r === null ? null : messageTo(r, RESPONSE_FIELDS);
 }
 
 function websocketTo(w: WebSocketState | null | undefined): TValue {
