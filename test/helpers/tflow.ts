@@ -76,12 +76,18 @@ export async function collectRecords(batches: AsyncIterable<FlowRecord[]>): Prom
 }
 
 /** Decodes everything, returning the records read before a failure and the failure itself. */
+/** Reads every field of `value`, nested ones too. */
+function readAll(value: unknown): void {
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
+  for (const key of Object.keys(value)) readAll((value as Record<string, unknown>)[key]);
+}
+
 export async function decodeUntilError(codec: Codec, bytes: Uint8Array, chunk = 4096): Promise<{ records: FlowRecord[]; error: unknown }> {
   const records: FlowRecord[] = [];
   try {
     for await (const batch of codec.decode(chunked(bytes, chunk), 'in.test')) {
       for (const record of batch) {
-        void { ...Flow.state(record.flow) }; // decode fully (every lazily decoded part) so content faults surface
+        readAll(Flow.state(record.flow)); // decode fully (every lazily decoded part and field) so content faults surface
         records.push(record);
       }
     }

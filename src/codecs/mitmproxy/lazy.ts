@@ -6,27 +6,28 @@
 import { CodecError, SchemaError, type InputPosition } from '../../errors.js';
 import type { FlowState } from '../../model/state.js';
 import { isDict, Migration, MigrationError, setLegacy, legacyOf, type Dict } from './migrate.js';
-import { flowShellFrom, HTTP_PARTS, httpPartFrom, MEMBER_OF, StateShapeError, toMitmproxy, type HttpPart } from './state.js';
-import { elementAt, encodeToPieces, parse, RawEntry, sameValue, TnetstringError, type TValue } from './tnetstring.js';
+import { flowShellFrom, HTTP_PARTS, SHELL_KEYS, httpPartFrom, MEMBER_OF, StateShapeError, toMitmproxy, type HttpPart } from './state.js';
+import { elementAt, encodeToPieces, KeyTable, parse, RawEntry, sameValue, scan, scanned, TnetstringError, type TValue } from './tnetstring.js';
 import { atVersion, type WritableVersion } from './versions.js';
 import { encodeMessage, lazyMessage } from './lazy-message.js';
-
-const LAZY = Symbol('mitmproxy lazy record');
+import { isLoaded, lazyObject } from './lazy-object.js';
 
 interface LazyRecord {
   raw: Uint8Array;
   version: number;
   /** Top-level keys in file order. */
   order: string[];
-  /** Where each top-level entry (key and value) lies in `raw`, and where its value starts. */
-  entries: Map<string, [from: number, valueAt: number, to: number]>;
-  /** The top-level values as read: the small fields, and the parts that were decoded. */
+  /** Where the entry of order[i] starts, where its value starts and where it ends: [3i, 3i + 3). */
+  offsets: number[];
+  /** The top-level values as read: the small fields, and the parts that were decoded whole. */
   read: Dict;
-  /** Parts that were read (and so may have changed). */
-  decoded: Set<HttpPart>;
 }
 
+const LAZY = Symbol('mitmproxy lazy record');
 const PARTS = new Set<string>(HTTP_PARTS);
+const NULL_TAG = 0x7e;
+const TEXT_TAG = 0x3b;
+const FLOW_KEYS = new KeyTable([...SHELL_KEYS, ...HTTP_PARTS]);
 
 /** A fault met while decoding a record, as the typed error that names the record's place. */
 export function recordFault(position: InputPosition, cause: unknown): Error {
@@ -42,17 +43,17 @@ export function recordFault(position: InputPosition, cause: unknown): Error {
 export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number, position: InputPosition): FlowState | undefined {
   const bodyTo = raw.byteLength - 1;
   const order: string[] = [];
-  const entries = new Map<string, [number, number, number]>();
+  const offsets: number[] = [];
   const shell: Dict = {};
   try {
     for (let at = bodyFrom; at < bodyTo; ) {
-      const [, , , valueAt] = elementAt(raw, at, bodyTo);
-      const [, , , next] = elementAt(raw, valueAt, bodyTo);
-      const parsedKey = parse(raw, at, valueAt);
-      if (typeof parsedKey !== 'string') throw new TnetstringError('not a flow: a top-level key is not text');
-      const key = parsedKey;
+      const valueAt = scan(raw, at, bodyTo);
+      const known = scanned.tag === TEXT_TAG ? FLOW_KEYS.match(raw, scanned.from, scanned.to) : undefined;
+      const next = scan(raw, valueAt, bodyTo);
+      const key = known ?? parse(raw, at, valueAt);
+      if (typeof key !== 'string') throw new TnetstringError('not a flow: a top-level key is not text');
       order.push(key);
-      entries.set(key, [at, valueAt, next]);
+      offsets.push(at, valueAt, next);
       if (!PARTS.has(key)) shell[key] = parse(raw, valueAt, next, { floats: 'pyfloat' });
       at = next;
     }
@@ -68,58 +69,53 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
   } catch (cause) {
     throw recordFault(position, cause);
   }
-  const record: LazyRecord = { raw, version, order, entries, read: shell, decoded: new Set() };
-  Object.defineProperty(state, LAZY, { value: record, enumerable: false });
-
-  const values = new Map<HttpPart, unknown>();
-  const parsePart = (key: HttpPart): TValue | undefined => {
-    const entry = entries.get(key);
-    if (entry === undefined) return undefined;
-    const value = parse(raw, entry[1], entry[2], { floats: 'pyfloat' });
-    shell[key] = value;
-    return value;
+  const record: LazyRecord = { raw, version, order, offsets, read: shell };
+  const valueOf = (key: string): [number, number] | undefined => {
+    const i = order.indexOf(key);
+    return i < 0 ? undefined : [offsets[3 * i + 1]!, offsets[3 * i + 2]!];
   };
-  const decode = (key: HttpPart): void => {
+  Object.defineProperty(state, LAZY, { value: record });
+
+  const parsePart = (key: HttpPart): TValue | undefined => {
+    const value = valueOf(key);
+    if (value === undefined) return undefined;
+    const parsed = parse(raw, value[0], value[1], { floats: 'pyfloat' });
+    shell[key] = parsed;
+    return parsed;
+  };
+  const decoded = <T>(decode: () => T): T => {
     try {
-      if (key === 'client_conn' || key === 'server_conn') {
-        // Connections are the only parts that differ between versions 17 and 21: migrate them together.
-        const conns: Dict = { version, type: 'http', client_conn: parsePart('client_conn')!, server_conn: parsePart('server_conn')! };
-        const upgraded = new Migration().upgrade(conns);
-        setLegacy(state, { ...legacyOf(state), ...legacyOf(upgraded) });
-        for (const conn of ['client_conn', 'server_conn'] as const) {
-          values.set(conn, httpPartFrom(conn, upgraded[conn], ints));
-          record.decoded.add(conn);
-        }
-      } else {
-        const entry = entries.get(key);
-        const message =
-          (key === 'request' || key === 'response') && entry !== undefined
-            ? lazyMessage(key, raw, entry[1], entry[2], ints, (cause) => recordFault(position, cause))
-            : undefined;
-        values.set(key, message !== undefined ? message : httpPartFrom(key, parsePart(key), ints));
-        record.decoded.add(key);
-      }
+      return decode();
     } catch (cause) {
       throw recordFault(position, cause);
     }
   };
-  for (const key of HTTP_PARTS) {
-    Object.defineProperty(state, MEMBER_OF[key], {
-      enumerable: true,
-      configurable: true,
-      get() {
-        if (!values.has(key)) decode(key);
-        return values.get(key);
-      },
-      set(value: unknown) {
-        if (key === 'client_conn' || key === 'server_conn') {
-          if (!record.decoded.has(key)) decode(key);
-        }
-        values.set(key, value);
-        record.decoded.add(key);
-      },
+  // Connections are the only parts that differ between versions 17 and 21: migrated together, on first use.
+  let connections: Dict | undefined;
+  const connection = (key: 'client_conn' | 'server_conn') => () =>
+    decoded(() => {
+      if (connections === undefined) {
+        const read: Dict = { version, type: 'http', client_conn: parsePart('client_conn')!, server_conn: parsePart('server_conn')! };
+        connections = new Migration().upgrade(read);
+        setLegacy(state, { ...legacyOf(state), ...legacyOf(connections) });
+      }
+      return httpPartFrom(key, connections[key], ints) as object;
     });
-  }
+  const whole = (key: HttpPart) => () => decoded(() => httpPartFrom(key, parsePart(key), ints) as object);
+  const isNull = (key: HttpPart): boolean => {
+    const value = valueOf(key);
+    return value === undefined || raw[value[1] - 1] === NULL_TAG;
+  };
+  const message = (key: 'request' | 'response') => {
+    const value = valueOf(key);
+    const lazy = value === undefined ? undefined : lazyMessage(key, raw, value[0], value[1], ints, (cause) => recordFault(position, cause));
+    return lazy !== undefined ? lazy : lazyObject(whole(key));
+  };
+  state.clientConn = lazyObject(connection('client_conn')) as FlowState['clientConn'];
+  state.serverConn = lazyObject(connection('server_conn')) as FlowState['serverConn'];
+  state.request = message('request') as FlowState['request'];
+  state.response = message('response') as FlowState['response'];
+  state.websocket = isNull('websocket') ? null : (lazyObject(whole('websocket')) as FlowState['websocket']);
   return state;
 }
 
@@ -132,22 +128,30 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
 export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Array[] | undefined {
   const record = (state as FlowState & { [LAZY]?: LazyRecord })[LAZY];
   if (record === undefined || record.version !== version) return undefined;
-  const { raw, entries, read } = record;
-  const untouched = new Set<string>(HTTP_PARTS.filter((key) => !record.decoded.has(key)));
-  // Requests and responses decoded field by field are written field by field.
-  const messages = new Map<string, ReturnType<typeof encodeMessage>>();
-  for (const key of ['request', 'response'] as const) {
-    const message = record.decoded.has(key) ? state[key] : null;
-    const encoded = message === null || message === undefined ? undefined : encodeMessage(message);
-    if (encoded !== undefined) messages.set(key, encoded);
+  const { raw, order, offsets, read } = record;
+  // Parts nobody used are copied; requests and responses decoded field by field are written field by field.
+  const untouched = new Set<string>();
+  const messages = new Map<string, { dict: Dict; unchanged: boolean }>();
+  const parts = state as unknown as Record<string, object | null | undefined>;
+  // The connections are decoded together, and down-converted together.
+  const connectionsUsed = isLoaded(parts.clientConn!) || isLoaded(parts.serverConn!);
+  for (const key of HTTP_PARTS) {
+    const part = parts[MEMBER_OF[key]];
+    if (part === null || part === undefined) continue;
+    if (key === 'client_conn' || key === 'server_conn' ? !connectionsUsed : !isLoaded(part)) {
+      untouched.add(key);
+      continue;
+    }
+    const message = key === 'request' || key === 'response' ? encodeMessage(part) : undefined;
+    if (message !== undefined) messages.set(key, message);
   }
   const fresh = atVersion(toMitmproxy(state, new Set([...untouched, ...messages.keys()])), version, false);
   // Entries in state order (the writer reverses them), following the file's order.
   const out: Dict = {};
-  for (const key of Object.keys(fresh)) if (!entries.has(key)) out[key] = fresh[key]!;
-  for (let i = record.order.length - 1; i >= 0; i--) {
-    const key = record.order[i]!;
-    const [from, valueAt, to] = entries.get(key)!;
+  for (const key of Object.keys(fresh)) if (!order.includes(key)) out[key] = fresh[key]!;
+  for (let i = order.length - 1; i >= 0; i--) {
+    const key = order[i]!;
+    const [from, valueAt, to] = [offsets[3 * i]!, offsets[3 * i + 1]!, offsets[3 * i + 2]!];
     const message = messages.get(key);
     if (message !== undefined) out[key] = message.unchanged ? new RawEntry(raw.subarray(from, to)) : message.dict;
     else if (untouched.has(key) || sameValue(fresh[key], read[key])) out[key] = new RawEntry(raw.subarray(from, to));

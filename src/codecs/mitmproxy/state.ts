@@ -198,7 +198,7 @@ export interface MessageField {
   /** `${part}.${key}`, for messages and integer timestamps. */
   readonly path: string;
   read(v: TValue | undefined): unknown;
-  write(m: Record<MessageMember, unknown>): TValue;
+  write(value: unknown): TValue;
 }
 
 type FieldSpec = [key: string, member: MessageMember, read: (v: TValue | undefined, path: string) => unknown, write: (value: never, path: string) => TValue];
@@ -215,7 +215,7 @@ const MESSAGE_SPECS: FieldSpec[] = [
 function fields(part: string, specs: FieldSpec[]): readonly MessageField[] {
   return specs.map(([key, member, read, write]) => {
     const path = `${part}.${key}`;
-    return { key, member, path, read: (v) => read(v, path), write: (m) => write(m[member] as never, path) };
+    return { key, member, path, read: (v) => read(v, path), write: (value) => write(value as never, path) };
   });
 }
 
@@ -300,7 +300,8 @@ function dnsMessage(v: TValue | undefined): Extra | null {
   return plain(stateOrder(dictField(v, 'dns message'))) as Extra;
 }
 
-const FLOW_KEYS = ['version', 'type', 'id', 'error', 'client_conn', 'server_conn', 'intercepted', 'is_replay', 'marked', 'metadata', 'comment', 'timestamp_created', 'backup'];
+/** The keys of every flow type (the type's own follow in TYPE_KEYS). */
+export const SHELL_KEYS = ['version', 'type', 'id', 'error', 'client_conn', 'server_conn', 'intercepted', 'is_replay', 'marked', 'metadata', 'comment', 'timestamp_created', 'backup'];
 const TYPE_KEYS: Record<string, readonly string[]> = { http: ['request', 'response', 'websocket'], tcp: ['messages'], udp: ['messages'], dns: ['request', 'response'] };
 
 /** The parts of an HTTP flow a codec may decode only when asked for (mitmproxy keys). */
@@ -373,7 +374,7 @@ export function flowShellFrom(d: Dict, ints: Set<string>): FlowState {
     } as FlowState;
     Object.defineProperty(state, INT_PATHS, { value: ints, enumerable: false });
     setLegacy(state, legacyOf(d));
-    return withExtra(state, extraOf(d, [...FLOW_KEYS, ...typeKeys]));
+    return withExtra(state, extraOf(d, [...SHELL_KEYS, ...typeKeys]));
   });
 }
 
@@ -476,7 +477,7 @@ function fieldsValue(headers: HeaderField[]): TValue {
 
 function messageTo(m: MessageState, messageFields: readonly MessageField[]): Dict {
   const d: Dict = {};
-  for (const field of messageFields) d[field.key] = field.write(m as unknown as Record<MessageMember, unknown>);
+  for (const field of messageFields) d[field.key] = field.write((m as unknown as Record<MessageMember, unknown>)[field.member]);
   return addExtra(d, m.extra);
 }
 

@@ -41,33 +41,40 @@ const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.by
 // several times faster than a call into the runtime (TextDecoder, Buffer#toString, Buffer#write).
 const SHORT = 48;
 
+/** Strings up to this length are read by a loop: longer ones would make a garbage string per character. */
+const TINY = 8;
+
+type Slicing = Uint8Array & { latin1Slice?: (from: number, to: number) => string };
+
 /** data[from, to) as latin1 text. */
 export function latin1At(data: Uint8Array, from: number, to: number): string {
-  if (to - from > SHORT) return latin1(data.subarray(from, to));
-  let s = '';
-  for (let i = from; i < to; i++) s += String.fromCharCode(data[i]!);
-  return s;
-}
-
-function isShortAscii(s: string): boolean {
-  if (s.length > SHORT) return false;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
-  return true;
+  if (to - from <= TINY) {
+    let s = '';
+    for (let i = from; i < to; i++) s += String.fromCharCode(data[i]!);
+    return s;
+  }
+  const slice = (data as Slicing).latin1Slice;
+  return slice !== undefined ? slice.call(data, from, to) : latin1(data.subarray(from, to));
 }
 
 /** data[from, to) as text, which must be valid UTF-8. */
 function utf8At(data: Uint8Array, from: number, to: number): string {
   if (to - from <= SHORT) {
-    let s = '';
     let i = from;
-    for (; i < to && data[i]! < 0x80; i++) s += String.fromCharCode(data[i]!);
-    if (i === to) return s;
+    while (i < to && data[i]! < 0x80) i++;
+    if (i === to) return latin1At(data, from, to); // ASCII
   }
   try {
     return utf8.decode(data.subarray(from, to));
   } catch {
     throw new TnetstringError('not a tnetstring: text is not valid UTF-8');
   }
+}
+
+function isShortAscii(s: string): boolean {
+  if (s.length > SHORT) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
 }
 
 export interface ParseOptions {
@@ -408,9 +415,49 @@ const TAG = { bytes: 0x2c, text: 0x3b, int: 0x23, float: 0x5e, bool: 0x21, null:
 
 /** The element at `at`: [payload start, payload end (= tag position), tag, next element]. No parsing. */
 export function elementAt(data: Uint8Array, at: number, end: number): [number, number, number, number] {
+  const next = scan(data, at, end);
+  return [scanned.from, scanned.to, scanned.tag, next];
+}
+
+/** Where the element scan() saw last lies: its payload [from, to) and its tag (at `to`). */
+export const scanned = { from: 0, to: 0, tag: 0 };
+
+/** elementAt() for hot loops: returns where the next element starts and leaves the rest in `scanned`. */
+export function scan(data: Uint8Array, at: number, end: number): number {
   const length = lengthAt(data, at, end);
   const from = cursor;
   const to = from + length;
   if (to >= end) throw new TnetstringError('not a tnetstring: invalid length prefix');
-  return [from, to, data[to]!, to + 1];
+  scanned.from = from;
+  scanned.to = to;
+  scanned.tag = data[to]!;
+  return to + 1;
+}
+
+/**
+ * Known dict keys, matched against a key's bytes without making a string: a flow record has a dozen keys at
+ * each level, and the same ones in every record.
+ */
+export class KeyTable {
+  readonly #byLength = new Map<number, [bytes: Uint8Array, key: string][]>();
+
+  constructor(keys: readonly string[]) {
+    for (const key of keys) {
+      const bytes = Buffer.from(key, 'utf8');
+      const same = this.#byLength.get(bytes.length) ?? [];
+      same.push([bytes, key]);
+      this.#byLength.set(bytes.length, same);
+    }
+  }
+
+  /** The key whose bytes are data[from, to), if it is one of the table's. */
+  match(data: Uint8Array, from: number, to: number): string | undefined {
+    const candidates = this.#byLength.get(to - from);
+    if (candidates === undefined) return undefined;
+    next: for (const [bytes, key] of candidates) {
+      for (let i = 0; i < bytes.length; i++) if (data[from + i] !== bytes[i]) continue next;
+      return key;
+    }
+    return undefined;
+  }
 }
