@@ -5,7 +5,7 @@
 // msgpack see plain fields.
 
 import { REQUEST_FIELDS, RESPONSE_FIELDS, withIntPaths, type MessageField } from './state.js';
-import { KeyTable, parse, RawEntry, sameValue, scan, scanned, type TValue } from './tnetstring.js';
+import { DictBuilder, KeyTable, parse, sameValue, scan, scanned, type TValue } from './tnetstring.js';
 import type { Dict } from './migrate.js';
 
 const NULL_TAG = 0x7e;
@@ -154,19 +154,19 @@ export function encodeMessage(message: object): { dict: Dict; unchanged: boolean
   const source = (message as { [SOURCE]?: Source })[SOURCE];
   if (source === undefined || (source.others !== null && 'extra' in source.others)) return undefined;
   const { raw, kind: { fields }, entries, read, known } = source;
-  const dict: Dict = {};
+  const dict = new DictBuilder(raw);
   let unchanged = true;
   withIntPaths(source.ints, () => {
     fields.forEach((f, i) => {
       const at = entries[3 * i]!;
       const fresh = at >= 0 && !known[i] ? undefined : f.write(field(source, i));
       if (at >= 0 && (fresh === undefined || sameValue(fresh, read[i]))) {
-        dict[f.key] = new RawEntry(raw.subarray(at, entries[3 * i + 2]));
+        dict.copy(f.key, at, entries[3 * i + 2]!);
       } else {
-        dict[f.key] = fresh!;
+        dict.set(f.key, fresh!);
         unchanged = false;
       }
     });
   });
-  return { dict, unchanged };
+  return { dict: dict.done(), unchanged };
 }

@@ -7,7 +7,7 @@ import { CodecError, SchemaError, type InputPosition } from '../../errors.js';
 import type { FlowState } from '../../model/state.js';
 import { isDict, Migration, MigrationError, setLegacy, legacyOf, type Dict } from './migrate.js';
 import { flowShellFrom, HTTP_PARTS, SHELL_KEYS, httpPartFrom, MEMBER_OF, StateShapeError, toMitmproxy, type HttpPart } from './state.js';
-import { elementAt, encodeToPieces, KeyTable, parse, RawEntry, sameValue, scan, scanned, TnetstringError, type TValue } from './tnetstring.js';
+import { DictBuilder, elementAt, encodeToPieces, KeyTable, parse, RawEntry, sameValue, scan, scanned, TnetstringError, type TValue } from './tnetstring.js';
 import { atVersion, type WritableVersion } from './versions.js';
 import { encodeMessage, lazyMessage } from './lazy-message.js';
 import { isLoaded, lazyObject } from './lazy-object.js';
@@ -147,17 +147,18 @@ export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Arr
   }
   const fresh = atVersion(toMitmproxy(state, new Set([...untouched, ...messages.keys()])), version, false);
   // Entries in state order (the writer reverses them), following the file's order.
-  const out: Dict = {};
-  for (const key of Object.keys(fresh)) if (!order.includes(key)) out[key] = fresh[key]!;
+  const out = new DictBuilder(raw);
+  for (const key of Object.keys(fresh)) if (!order.includes(key)) out.set(key, fresh[key]!);
   for (let i = order.length - 1; i >= 0; i--) {
     const key = order[i]!;
-    const [from, valueAt, to] = [offsets[3 * i]!, offsets[3 * i + 1]!, offsets[3 * i + 2]!];
+    const from = offsets[3 * i]!;
+    const to = offsets[3 * i + 2]!;
     const message = messages.get(key);
-    if (message !== undefined) out[key] = message.unchanged ? new RawEntry(raw.subarray(from, to)) : message.dict;
-    else if (untouched.has(key) || sameValue(fresh[key], read[key])) out[key] = new RawEntry(raw.subarray(from, to));
-    else if (key in fresh) out[key] = PARTS.has(key) ? keepUnchanged(fresh[key]!, read[key], raw, valueAt, to) : fresh[key]!;
+    if (message?.unchanged || (message === undefined && (untouched.has(key) || sameValue(fresh[key], read[key])))) out.copy(key, from, to);
+    else if (message !== undefined) out.set(key, message.dict);
+    else if (key in fresh) out.set(key, PARTS.has(key) ? keepUnchanged(fresh[key]!, read[key], raw, offsets[3 * i + 1]!, to) : fresh[key]!);
   }
-  return encodeToPieces(out);
+  return encodeToPieces(out.done());
 }
 
 /** A changed part with the entries whose value did not change taken from `raw[from, to)`, where it was read. */

@@ -435,6 +435,52 @@ export function scan(data: Uint8Array, at: number, end: number): number {
 }
 
 /**
+ * A dict for the writer, built in insertion (state) order from fresh values and from entries copied from
+ * `raw`. Copied entries that lie next to each other in `raw`, in the order they will be written, become one
+ * RawEntry: a flow with one changed header is then a handful of pieces, not one per field.
+ */
+export class DictBuilder {
+  readonly #dict: { [key: string]: TValue } = {};
+  readonly #raw: Uint8Array;
+  #runKey: string | null = null;
+  #runFrom = 0;
+  #runTo = 0;
+
+  constructor(raw: Uint8Array) {
+    this.#raw = raw;
+  }
+
+  /** The entry `key` as it is in raw[from, to). */
+  copy(key: string, from: number, to: number): void {
+    // The writer puts later entries first: this one joins the run if it ends where the run starts.
+    if (this.#runKey !== null && to === this.#runFrom) {
+      this.#runFrom = from;
+      return;
+    }
+    this.#flush();
+    this.#runKey = key;
+    this.#runFrom = from;
+    this.#runTo = to;
+  }
+
+  set(key: string, value: TValue): void {
+    this.#flush();
+    this.#dict[key] = value;
+  }
+
+  done(): { [key: string]: TValue } {
+    this.#flush();
+    return this.#dict;
+  }
+
+  #flush(): void {
+    if (this.#runKey === null) return;
+    this.#dict[this.#runKey] = new RawEntry(this.#raw.subarray(this.#runFrom, this.#runTo));
+    this.#runKey = null;
+  }
+}
+
+/**
  * Known dict keys, matched against a key's bytes without making a string: a flow record has a dozen keys at
  * each level, and the same ones in every record.
  */
