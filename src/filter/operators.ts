@@ -135,7 +135,7 @@ export const OPERATORS: readonly Operator[] = [
   { name: 'u', argument: 'text', help: 'URL (with the Host header\'s host); DNS: the first question\'s name. A bare pattern means ~u', types: ['http', 'dns'],
     match: (s, re) => (s.isHttp ? re.test(s.prettyUrl) : s.state.type === 'dns' && textMatch(s.firstQuestion, re)) },
   ofType('udp'),
-  { name: 'websocket', argument: 'none', help: 'HTTP flows with WebSocket messages', types: HTTP, match: (s) => s.websocket !== null },
+  { name: 'websocket', argument: 'none', help: 'WebSocket flows (HTTP flows with WebSocket data)', types: HTTP, match: (s) => s.websocket !== null },
 ];
 
 const BY_NAME = new Map(OPERATORS.map((op) => [op.name, op]));
