@@ -50,7 +50,8 @@ const EPILOG = `Examples:
       run the script on matching flows only, pass the others through
 
 Exit codes: 0 success; 1 runtime failure (script error, corrupt or unreadable input, write failure);
-2 usage error. Docs: docs/cli.md, docs/scripting.md, docs/formats.md.`;
+2 usage error (including a filter expression that does not parse). Docs: docs/cli.md, docs/filters.md,
+docs/scripting.md, docs/formats.md.`;
 
 const POLICIES = ['fail', 'skip', 'keep'] as const;
 
@@ -131,7 +132,7 @@ async function parseWithYargs(argv: string[]): Promise<ParsedArgs> {
   let failure: string | undefined;
   const args = await yargs(argv)
     .scriptName('flowtx')
-    .usage('Usage: $0 [options] INPUT... [OUTPUT]\n\nStream saved HTTP flows through scripts and write them out, in the same or another format.\nWith no OUTPUT, prints one line per flow.')
+    .usage('Usage: $0 [options] INPUT... [OUTPUT] [FILTER EXPRESSION]\n\nStream saved HTTP flows through scripts and write them out, in the same or another format.\nWith no OUTPUT, prints one line per flow. A trailing filter expression (mitmproxy syntax, starting\nwith ~, ! or () keeps only the flows it matches; see --help-filters.')
     .options(OPTIONS as unknown as Record<OptionName, import('yargs').Options>)
     .epilog(EPILOG)
     .strictOptions()

@@ -170,7 +170,7 @@ describe('filters', () => {
   });
 
   test('--select: scripts run on matching flows only; the others pass through unchanged', async () => {
-    const s = script('s', { request: (_ctx, flow) => flow.request.headers.set('x-seen', '1') });
+    const s = script('s', { request: (_ctx, flow) => void flow.request.headers.set('x-seen', '1') });
     const { out, engine } = await runAll({ scripts: [s], select: compileFilter('~u /login') }, records(tstate(), post(), tstate()));
     expect(out.map((r) => r.pristine)).toEqual([true, false, true]);
     expect(out.map((r) => r.flow.request.headers.get('x-seen'))).toEqual([undefined, '1', undefined]);
