@@ -220,5 +220,11 @@ class Parser {
 /** Parses a filter expression; throws FilterSyntaxError (a UsageError) with the column of the fault. */
 export function parseFilter(expression: string): FilterNode {
   if (expression.trim() === '') throw new FilterSyntaxError(expression, 0, 'empty filter expression');
-  return new Parser(expression).parse();
+  try {
+    return new Parser(expression).parse();
+  } catch (cause) {
+    // The parser recurses once per nesting level; thousands of "(" or "!" exhaust the stack.
+    if (cause instanceof RangeError) throw new FilterSyntaxError(expression, 0, 'the expression nests too deeply', { cause });
+    throw cause;
+  }
 }

@@ -128,7 +128,7 @@ class Translator {
    */
   #readGlobalFlags(): void {
     for (;;) {
-      const m = /^\(\?([aiLmsux]+)\)/.exec(this.#chars.slice(this.#pos, this.#pos + 12).join(''));
+      const m = /^\(\?([aiLmsux]+)\)/.exec(this.#chars.slice(this.#pos, this.#pos + 40).join(''));
       if (m === null) return;
       this.#applyFlags(m[1]!, '', this.#pos + 2, this.#flags);
       this.#pos += m[0].length;
@@ -516,7 +516,13 @@ class Translator {
 /** The JavaScript RegExp that searches like Python's `re.compile(pattern, flags).search`. */
 export function translatePattern(pattern: string, options: PatternOptions): RegExp {
   const translator = new Translator(pattern, options);
-  const source = translator.translate();
+  let source: string;
+  try {
+    source = translator.translate();
+  } catch (cause) {
+    if (cause instanceof RangeError) throw new PatternError('the pattern nests too deeply', 0);
+    throw cause;
+  }
   try {
     return new RegExp(source, translator.jsFlags);
   } catch (cause) {

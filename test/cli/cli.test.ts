@@ -362,6 +362,13 @@ describe('filters', () => {
     expect(JSON.parse(r.stdout).flows).toMatchObject({ read: SAMPLE_FLOWS, written: 5, filtered: 5 });
   });
 
+  test('the mitmdump form: -r IN -w OUT EXPR', () => {
+    const dir = tmp();
+    const out = join(dir, 'o.ndjson');
+    expect(flowtx(['-r', SAMPLE, '-w', out, '~m', 'POST']).code).toBe(0);
+    expect(ndjsonLines(out).map((f) => f.request.path)).toEqual(['/v1/login', '/v1/upload']);
+  });
+
   test('--select runs scripts on matching flows only; the others are written unchanged', () => {
     const dir = tmp();
     const out = join(dir, 'o.ndjson');

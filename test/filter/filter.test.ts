@@ -329,6 +329,11 @@ describe('syntax errors', () => {
     expect(caret).toBe(`  ${' '.repeat(column - 1)}^`);
   });
 
+  test('deep nesting is a syntax error, not a stack overflow', () => {
+    expect(() => compileFilter(`${'!'.repeat(100_000)}~q`)).toThrow(/column 1: the expression nests too deeply/);
+    expect(() => compileFilter(`~b "${'('.repeat(100_000)}"`)).toThrow(/column 4: ~b pattern .*: the pattern nests too deeply/);
+  });
+
   test('arbitrary strings either compile or fail with a FilterSyntaxError', () => {
     const pieces = fc.constantFrom('~', 'q', 'b', 'h', 'c', 'u', ' ', '(', ')', '!', '&', '|', '"', "'", '\\', '?', 'P', '<', '>', '[', ']', '{', '}', '*', '+', '1', 'é', '\n');
     fc.assert(
