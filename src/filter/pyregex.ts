@@ -128,10 +128,17 @@ class Translator {
    */
   #readGlobalFlags(): void {
     for (;;) {
-      const m = /^\(\?([aiLmsux]+)\)/.exec(this.#chars.slice(this.#pos, this.#pos + 40).join(''));
-      if (m === null) return;
-      this.#applyFlags(m[1]!, '', this.#pos + 2, this.#flags);
-      this.#pos += m[0].length;
+      this.#skipVerbose();
+      const head = this.#chars.slice(this.#pos, this.#pos + 40).join('');
+      const m = /^\(\?([aiLmsux]+)\)/.exec(head);
+      if (m !== null) {
+        this.#applyFlags(m[1]!, '', this.#pos + 2, this.#flags);
+        this.#pos += m[0].length;
+      } else if (head.startsWith('(?#')) {
+        this.#group(this.#pos++); // a comment adds nothing, so flags may still follow
+      } else {
+        return;
+      }
     }
   }
 
@@ -207,7 +214,7 @@ class Translator {
     } else {
       return undefined;
     }
-    this.#skipVerbose();
+    // No verbose-mode skipping here: Python reads the lazy `?` (or possessive `+`) right after the quantifier.
     if (this.#peek() === '?') {
       this.#pos++;
       text += '?';
@@ -249,10 +256,11 @@ class Translator {
     this.#pos++;
     const c = this.#next();
     if (c === ':') return { text: `(?:${this.#body()})`, anchor: false };
-    if (c === '=' || c === '!') return { text: `(?${c}${this.#body()})`, anchor: false };
+    // Lookarounds are wrapped in a group: Python lets a quantifier follow one, JavaScript only a group.
+    if (c === '=' || c === '!') return { text: `(?:(?${c}${this.#body()}))`, anchor: false };
     if (c === '<' && (this.#peek() === '=' || this.#peek() === '!')) {
       const kind = this.#next()!;
-      return { text: `(?<${kind}${this.#body()})`, anchor: false };
+      return { text: `(?:(?<${kind}${this.#body()}))`, anchor: false };
     }
     if (c === 'P') {
       if (this.#match('<')) return this.#capture(at, this.#groupName('>'));
@@ -377,9 +385,11 @@ class Translator {
 
   /** Python's `\b`: ASCII word characters for bytes and (?a), Unicode ones for text. */
   #wordBoundary(negated: boolean): string {
-    if (this.#kind === 'bytes' || this.#flags.a) return negated ? '\\B' : '\\b';
+    // Python's \B never matches in an empty string (before 3.14); JavaScript's does.
+    const nonEmpty = '(?:(?<=[^])|(?=[^]))';
+    if (this.#kind === 'bytes' || this.#flags.a) return negated ? `${nonEmpty}\\B` : '\\b';
     const w = '[\\p{L}\\p{N}_]';
-    return negated ? `(?:(?<=${w})(?=${w})|(?<!${w})(?!${w}))` : `(?:(?<=${w})(?!${w})|(?<!${w})(?=${w}))`;
+    return negated ? `${nonEmpty}(?:(?<=${w})(?=${w})|(?<!${w})(?!${w}))` : `(?:(?<=${w})(?!${w})|(?<!${w})(?=${w}))`;
   }
 
   /** `\d \D \s \S \w \W` as a class (or class members when `inClass`). */
