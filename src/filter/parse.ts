@@ -38,6 +38,8 @@ class Parser {
   #pos = 0;
   /** Where parsing got furthest before failing, for the error message. */
   #furthest = 0;
+  /** Where a group lacked its ")" although an expression followed: the likely fault. */
+  #unclosedAt = -1;
 
   constructor(text: string) {
     this.#text = text;
@@ -63,6 +65,9 @@ class Parser {
     if (c === undefined) return this.#error('the expression ends too early', at);
     if (c === ')') return this.#error('unexpected ")": no "(" is open here (an operator needs a space before ")")', at);
     if (c === '(') return this.#error('missing ")" for this "("', at);
+    if (at === this.#unclosedAt) {
+      return this.#error('expected ")" or an operator: inside parentheses, join expressions with & or | (side by side they are ANDed only outside)', at);
+    }
     return this.#error(`unexpected ${JSON.stringify(c)}`, at);
   }
 
@@ -128,7 +133,10 @@ class Parser {
         const inner = this.#or();
         if (inner === null) return null;
         this.#skipSpace();
-        if (this.#text[this.#pos] !== ')') return null;
+        if (this.#text[this.#pos] !== ')') {
+          if (this.#pos < this.#text.length) this.#unclosedAt = this.#pos;
+          return null;
+        }
         this.#pos++;
         return inner;
       });

@@ -304,6 +304,7 @@ const SYNTAX_ERRORS: [string, number, RegExp][] = [
   ["~b 'a\nb'", 4, /unterminated single-quoted string/],
   ['~q )', 4, /unexpected "\)"/],
   ['( ~q', 5, /ends too early/],
+  ['( ~q ~s )', 6, /inside parentheses, join expressions with & or \|/],
   ['~h "(?P<x>a"', 4, /~h pattern "\(\?P<x>a": missing \), unterminated subpattern/],
   ['"a**"', 1, /pattern "a\*\*": multiple repeat/],
   ['~b (?>x)', 4, /needs a pattern/],
