@@ -82,7 +82,7 @@ function prettyHost(request: RequestState): string {
 function prettyUrl(request: RequestState): string {
   const scheme = text(request.scheme);
   const path = request.path === '*' ? '' : text(request.path);
-  if (request.method.toUpperCase() === 'CONNECT') return text(request.authority) || `${request.host}:${request.port}`;
+  if (request.method.toUpperCase() === 'CONNECT') return text(request.authority);
   const authority = hostHeader(request);
   if (authority === undefined) return `${scheme}://${hostPort(scheme, request.host, request.port)}${path}`;
   const [host, port] = parseAuthority(authority);
