@@ -3,7 +3,8 @@
 // kept for the rest of one evaluation, so an expression touches only the parts of a lazily decoded flow
 // that its operators need, and reading never marks the flow changed (it bypasses the Flow's getters).
 
-import { decodeContent, parseCodings } from '../model/encoding.js';
+import { unzipSync } from 'node:zlib';
+import { decodeContent } from '../model/encoding.js';
 import type { HeaderField } from '../model/headers.js';
 import type {
   Address,
@@ -40,14 +41,22 @@ function headerValue(fields: readonly HeaderField[], name: string): string | und
   return values.length === 0 ? undefined : values.join(', ');
 }
 
-/** `get_content(strict=False)`: the body with its content-encoding undone, or as stored when that fails. */
+/**
+ * mitmproxy's `get_content(strict=False)`: the body with its Content-Encoding undone, or as stored when
+ * that fails. mitmproxy decodes exactly one coding named by the whole header value (`gzip, br` and `x-gzip`
+ * stay as stored), and reads zlib streams as well as gzip ones under `gzip`.
+ */
 function decodedBody(message: MessageState): string | null {
-  if (message.content === null) return null;
+  const content = message.content;
+  if (content === null) return null;
+  const coding = headerValue(message.headers, 'content-encoding')?.toLowerCase();
   try {
-    return binary(decodeContent(message.content, parseCodings(headerValue(message.headers, 'content-encoding'))));
+    if (coding === 'gzip') return binary(unzipSync(content));
+    if (coding === 'deflate' || coding === 'br' || coding === 'zstd') return binary(decodeContent(content, [coding]));
   } catch {
-    return binary(message.content);
+    // not valid for its coding: searched as stored
   }
+  return binary(content);
 }
 
 const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443 };

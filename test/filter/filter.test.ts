@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { mitmproxyCodec } from '../../src/codecs/mitmproxy/codec.js';
@@ -165,6 +165,18 @@ const FLOWS: [string, FlowState][] = [
     s.response!.headers = [['Content-Encoding', 'gzip']];
     s.response!.content = Buffer.from('plain text, not gzip');
   }),
+  http('xgzip', (s) => {
+    s.response!.headers = [['Content-Encoding', 'x-gzip']];
+    s.response!.content = gzipSync('zipped under another name');
+  }),
+  http('upper', (s) => {
+    s.response!.headers = [['content-encoding', 'GZIP'], ['Content-Encoding', 'br']];
+    s.response!.content = gzipSync('two codings named');
+  }),
+  http('zlib', (s) => {
+    s.response!.headers = [['Content-Encoding', 'GZip']];
+    s.response!.content = deflateSync('a zlib stream under gzip');
+  }),
   http('connect', (s) => {
     s.request.method = 'CONNECT';
     s.request.path = '';
@@ -195,6 +207,7 @@ const OPERATOR_CASES: [string, string[]][] = [
   ['~b s3cret', ['post']],
   ['~b "color: red"', ['css']], // decoded gzip, case ignored
   ['~b "not gzip"', ['brokengzip']], // undecodable: searched as stored
+  ['~b "zipped|two codings|zlib stream"', ['zlib']], // one coding, named alone (any case); zlib read as gzip
   ['~b token', ['ws']],
   ['~b "\\\\xff\\\\x00"', ['ws']],
   ['~b PING', ['tcp', 'udp']],
@@ -217,7 +230,7 @@ const OPERATOR_CASES: [string, string[]][] = [
   ['~e', ['failed']],
   ['~h "^user-agent: curl\\\\r$"', ['h2']],
   ['~hq "^content-type:"', ['post']],
-  ['~hs "^content-type:"', httpBut('pending', 'failed', 'brokengzip')],
+  ['~hs "^content-type:"', httpBut('pending', 'failed', 'brokengzip', 'xgzip', 'upper', 'zlib')],
   ['~http', HTTP_NAMES],
   ['~m post', ['post']],
   ['~m "^CONNECT$"', ['connect']],
