@@ -102,16 +102,20 @@ function address(value: Address | null): string | undefined {
   return value === null ? undefined : `${value[0]}:${value[1]}`;
 }
 
+/** Python's repr() of a str (or, with `bytes`, of a bytes value given as a binary string). */
+function quoted(value: string, bytes: boolean): string {
+  const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+  const special = bytes ? /[\\\n\r\t]|[\x00-\x1f\x7f-\xff]/g : /[\\\n\r\t]|[\x00-\x1f\x7f]/g;
+  const body = value.replace(special, (c) =>
+    c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+  return (bytes ? 'b' : '') + quote + (quote === "'" ? body.replaceAll("'", "\\'") : body) + quote;
+}
+
 /** Python's repr() of a state value, for metadata rendered the way `str(dict value)` shows it. */
 function pyRepr(value: StateValue): string {
-  if (typeof value === 'string') {
-    const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
-    const body = value.replace(/[\\\n\r\t]|[\x00-\x1f\x7f]/g, (c) =>
-      c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-    );
-    return quote + (quote === "'" ? body.replaceAll("'", "\\'") : body) + quote;
-  }
-  if (value instanceof Uint8Array) return `b${pyRepr(binary(value))}`;
+  if (typeof value === 'string') return quoted(value, false);
+  if (value instanceof Uint8Array) return quoted(binary(value), true);
   if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`;
   if (value !== null && typeof value === 'object') {
     return `{${Object.entries(value).map(([k, v]) => `${pyRepr(k)}: ${pyRepr(v)}`).join(', ')}}`;

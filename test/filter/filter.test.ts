@@ -186,6 +186,9 @@ const FLOWS: [string, FlowState][] = [
     s.request.headers = [];
     s.response!.statusCode = 502;
   }),
+  http('pymeta', (s) => {
+    s.metadata = { b: new Uint8Array([0xff, 0x41, 0x27]), s: "it's", l: ['a\n', 1, true, null, new Uint8Array([0x78])], d: { x: 1.5, q: 'say "hi"' } };
+  }),
   http('replayq', (s) => {
     s.isReplay = 'request';
     s.serverConn.address = null;
@@ -237,6 +240,11 @@ const OPERATOR_CASES: [string, string[]][] = [
   ['~marked', ['annotated']],
   ['~marker grapes', ['annotated']],
   ['~meta "^flag: True$"', ['annotated']],
+  // Python's str() of the values: b"\xffA'" / it's / ['a\n', 1, True, None, b'x'] / {'x': 1.5, 'q': 'say "hi"'}
+  ['~meta \'^b: b"\\\\\\\\xffA\\\'"$\'', ['pymeta']],
+  ['~meta "^s: it\'s$"', ['pymeta']],
+  ['~meta "^l: \\\\[\'a\\\\\\\\n\', 1, True, None, b\'x\'\\\\]$"', ['pymeta']],
+  ['~meta \'^d: \\\\{\\\'x\\\': 1\\\\.5, \\\'q\\\': \\\'say "hi"\\\'\\\\}$\'', ['pymeta']],
   ['~meta "nested: \\\\{\'a\': \\\\[1, \'x\'\\\\]\\\\}"', ['annotated']],
   ['~q', ['pending', 'failed']],
   ['~replay', ['annotated', 'replayq']],
