@@ -90,6 +90,7 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
 
   const filter = plan.filter === undefined ? undefined : compileFilter(plan.filter);
   const select = plan.select === undefined ? undefined : compileFilter(plan.select);
+  if (select !== undefined && plan.scripts.length === 0) terminal.warn('--select has no effect without a script (-s); --filter leaves flows out');
   // Every input must exist before anything is written; their sizes drive the progress bar.
   const sizes = await Promise.all(
     plan.inputs.map((p) =>

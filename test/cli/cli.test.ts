@@ -378,6 +378,12 @@ describe('filters', () => {
     expect(ndjsonLines(out)[tagged.indexOf(true)]!.request.path).toBe('/v1/login');
   });
 
+  test('--select without a script is pointless and says so', () => {
+    const r = flowtx([SAMPLE, '--select', '~q']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('--select has no effect without a script (-s); --filter leaves flows out');
+  });
+
   test('a syntax error exits 2 and points at the column', () => {
     const r = flowtx([SAMPLE, '--filter', '~m GET & (~q)']);
     expect(r.code).toBe(2);
