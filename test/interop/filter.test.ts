@@ -9,11 +9,11 @@
 // and the parser tree for tree on generated expressions.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mitmproxyCodec } from '../../src/codecs/mitmproxy/codec.js';
 import { FilterSyntaxError } from '../../src/errors.js';
 import { compileFilter } from '../../src/filter/compile.js';
@@ -162,8 +162,8 @@ async function idsIn(file: string): Promise<string[]> {
 const sorted = (ids: readonly string[]): string[] => [...new Set(ids)].sort();
 
 describe.skipIf(why !== '')(`flowtx selects the flows mitmproxy 8.1.1 selects${why}`, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'flowtx-filter-peer-'));
-  const input = join(dir, 'captures.flows');
+  let dir = '';
+  let input = '';
   // A sample through mitmdump itself: kinds, quoting, bare patterns, decoded bodies, precedence quirks.
   const SAMPLE = ['~q & !~e', '~m "^(PUT|PATCH)$"', "'/static/app[.](css|js)$'", '~b keep-me-vis-canary-17', '~hs "gzip\\\\r$"', '~m GET ~d api | ~d cdn', '~m POST|~m PUT', '!(~m GET & ~d shop)'];
   let records: FlowRecord[] = [];
@@ -171,6 +171,8 @@ describe.skipIf(why !== '')(`flowtx selects the flows mitmproxy 8.1.1 selects${w
   let dumped: string[][] = [];
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'flowtx-filter-peer-'));
+    input = join(dir, 'captures.flows');
     writeFileSync(input, Buffer.concat(CAPTURES.map((f) => readFileSync(join(REAL, f)))));
     records = await collectRecords(mitmproxyCodec.decode(chunked(readFileSync(input), 1 << 20), input));
     selected = peer('filter', input, [...EXPRESSIONS, ...INVALID]);
@@ -183,6 +185,8 @@ describe.skipIf(why !== '')(`flowtx selects the flows mitmproxy 8.1.1 selects${w
       2,
     );
   }, 120_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('the table has at least 40 expressions and uses every operator 8.1.1 knows', () => {
     expect(EXPRESSIONS.length).toBeGreaterThanOrEqual(40);
