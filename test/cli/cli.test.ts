@@ -343,6 +343,68 @@ describe('bad input and safe output', () => {
   });
 });
 
+describe('filters', () => {
+  test('--filter in listing mode lists matching flows only', () => {
+    const r = flowtx([SAMPLE, '--filter', '~m POST']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout.trim().split('\n').map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([
+      'POST https://api.example.com/v1/login',
+      'POST https://api.example.com/v1/upload',
+    ]);
+  });
+
+  test('a trailing expression (words after the paths, as mitmdump takes them) filters what is written', () => {
+    const dir = tmp();
+    const out = join(dir, 'o.ndjson');
+    const r = flowtx([SAMPLE, out, '~d', 'example.com', '&', '!~q', '--json-summary']);
+    expect(r.code).toBe(0);
+    expect(ndjsonLines(out).map((f) => f.request.path)).toEqual(['/v1/users?page=1&api_key=sk_live_123', '/v1/login', '/logo.png', '/v1/upload', '/socket']);
+    expect(JSON.parse(r.stdout).flows).toMatchObject({ read: SAMPLE_FLOWS, written: 5, filtered: 5 });
+  });
+
+  test('the mitmdump form: -r IN -w OUT EXPR', () => {
+    const dir = tmp();
+    const out = join(dir, 'o.ndjson');
+    expect(flowtx(['-r', SAMPLE, '-w', out, '~m', 'POST']).code).toBe(0);
+    expect(ndjsonLines(out).map((f) => f.request.path)).toEqual(['/v1/login', '/v1/upload']);
+  });
+
+  test('--select runs scripts on matching flows only; the others are written unchanged', () => {
+    const dir = tmp();
+    const out = join(dir, 'o.ndjson');
+    expect(flowtx(['-s', 'examples/add_header.ts', '--select', '~u /v1/login', SAMPLE, out]).code).toBe(0);
+    const tagged = ndjsonLines(out).map((f) => f.response && headerOf(f.response.headers, 'newheader') !== undefined);
+    expect(tagged.filter(Boolean)).toHaveLength(1);
+    expect(ndjsonLines(out)[tagged.indexOf(true)]!.request.path).toBe('/v1/login');
+  });
+
+  test('--select without a script is pointless and says so', () => {
+    const r = flowtx([SAMPLE, '--select', '~q']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('--select has no effect without a script (-s); --filter leaves flows out');
+  });
+
+  test('a syntax error exits 2 and points at the column', () => {
+    const r = flowtx([SAMPLE, '--filter', '~m GET & (~q)']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('flowtx: error: invalid filter expression at column 13: an operator must be followed by a space: write "~q )"');
+    expect(r.stderr).toContain('\n  ~m GET & (~q)\n              ^\n');
+    expect(r.stdout).toBe('');
+  });
+
+  test('--filter and a trailing expression together are refused', () => {
+    const r = flowtx([SAMPLE, '--filter', '~q', '~s']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('give the filter once');
+  });
+
+  test('--help-filters lists every operator', () => {
+    const r = flowtx(['--help-filters']);
+    expect(r.code).toBe(0);
+    for (const op of ['~a ', '~bq regex', '~c int', '~websocket', '~udp', '~meta regex', 'A | B']) expect(r.stdout).toContain(op);
+  });
+});
+
 describe('help', () => {
   test('--help shows usage, examples and exit codes', () => {
     const r = flowtx(['--help']);
