@@ -20,12 +20,12 @@ interface Result {
   stderr: string;
 }
 
-function flowtx(args: string[], options: { input?: Buffer | string; cwd?: string } = {}): Result {
+function flowtx(args: string[], options: { input?: Buffer | string; cwd?: string; env?: Record<string, string> } = {}): Result {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     input: options.input,
     encoding: 'buffer',
-    env: { ...process.env, FORCE_COLOR: '0' },
+    env: { ...process.env, FORCE_COLOR: '0', ...options.env },
     timeout: 60_000,
   });
   return { code: result.status, stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8') };
@@ -210,6 +210,23 @@ export function response(ctx: unknown, flow: any) { flow.response.headers.set(NA
     const out = join(dir, 'o.ndjson');
     expect(flowtx(['-s', s, SAMPLE, out])).toMatchObject({ code: 0, stderr: '' });
     expect(readFileSync(out, 'utf8')).toContain('x-helper');
+  });
+
+  test('compiled TypeScript is cached by content: an edited script is compiled again', () => {
+    const dir = tmp();
+    const cache = join(dir, 'cache');
+    const env = { FLOWTX_CACHE_DIR: cache };
+    const out = join(dir, 'o.ndjson');
+    const s = script(dir, 'tag.ts', `export function response(ctx: unknown, flow: any) { flow.response.headers.set('x-tag', 'one'); }`);
+    for (let run = 0; run < 2; run++) {
+      expect(flowtx(['-s', s, SAMPLE, out], { env })).toMatchObject({ code: 0, stderr: '' });
+      expect(readdirSync(cache)).toHaveLength(1);
+      expect(readFileSync(out, 'utf8')).toContain('"x-tag","one"');
+    }
+    script(dir, 'tag.ts', `export function response(ctx: unknown, flow: any) { flow.response.headers.set('x-tag', 'two'); }`);
+    expect(flowtx(['-s', s, SAMPLE, out], { env })).toMatchObject({ code: 0, stderr: '' });
+    expect(readdirSync(cache)).toHaveLength(2);
+    expect(readFileSync(out, 'utf8')).toContain('"x-tag","two"');
   });
 
   test('a default-exported object works', () => {
