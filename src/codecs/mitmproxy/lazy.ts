@@ -1,15 +1,26 @@
-// Lazily decoded HTTP flows of versions 17 … 21. Only the small top-level fields are parsed up front; the
-// connections, request, response and WebSocket data are parsed when first read. Written back at the same
-// version, a part nobody read is copied from the file as it was, so a script that touches one header pays
-// for one response, not for the whole flow. (Versions 17 … 21 differ only in the connections.)
+// Lazily decoded HTTP flows of versions 17 … 21. Reading a record only finds where its fields lie; each
+// field, part and message field is decoded when first read. Written back at the same version, whatever
+// nobody read, or read and left unchanged, is copied from the file as it was, so a script that touches one
+// header pays for one header and a filter on the method decodes the method. (Versions 17 … 21 differ only
+// in the connections.)
 
 import { CodecError, SchemaError, type InputPosition } from '../../errors.js';
 import type { FlowState } from '../../model/state.js';
 import { isDict, Migration, MigrationError, setLegacy, legacyOf, type Dict } from './migrate.js';
-import { flowShellFrom, HTTP_PARTS, SHELL_KEYS, httpPartFrom, MEMBER_OF, StateShapeError, toMitmproxy, type HttpPart } from './state.js';
+import {
+  HTTP_PARTS,
+  httpPartFrom,
+  MEMBER_OF,
+  REQUEST_FIELDS,
+  RESPONSE_FIELDS,
+  SHELL_FIELDS,
+  StateShapeError,
+  toMitmproxy,
+  type HttpPart,
+} from './state.js';
 import { DictBuilder, elementAt, encodeToPieces, KeyTable, parse, RawEntry, sameValue, scan, scanned, TnetstringError, type TValue } from './tnetstring.js';
 import { atVersion, type WritableVersion } from './versions.js';
-import { encodeMessage, lazyMessage } from './lazy-message.js';
+import { attachmentOf, encodeFields, fieldStatus, fieldTable, indexFields, lazyFields, type FieldEntries } from './lazy-fields.js';
 import { isLoaded, lazyObject } from './lazy-object.js';
 
 interface LazyRecord {
@@ -19,15 +30,20 @@ interface LazyRecord {
   order: string[];
   /** Where the entry of order[i] starts, where its value starts and where it ends: [3i, 3i + 3). */
   offsets: number[];
-  /** The top-level values as read: the small fields, and the parts that were decoded whole. */
+  /** The parts that were decoded whole, as the file held them. */
   read: Dict;
 }
 
-const LAZY = Symbol('mitmproxy lazy record');
-const PARTS = new Set<string>(HTTP_PARTS);
 const NULL_TAG = 0x7e;
 const TEXT_TAG = 0x3b;
-const FLOW_KEYS = new KeyTable([...SHELL_KEYS, ...HTTP_PARTS]);
+const PARTS = new Set<string>(HTTP_PARTS);
+const SHELL = fieldTable(SHELL_FIELDS);
+const MESSAGES = { request: fieldTable(REQUEST_FIELDS), response: fieldTable(RESPONSE_FIELDS) };
+/** Every key a version 17 … 21 HTTP flow has; a record with another is decoded whole. */
+const FLOW_KEYS = new KeyTable(['version', ...SHELL_FIELDS.map((f) => f.key), ...HTTP_PARTS]);
+/** Whether raw[from, to) is "http". */
+const isHttp = (raw: Uint8Array, from: number, to: number): boolean =>
+  to - from === 4 && raw[from] === 0x68 && raw[from + 1] === 0x74 && raw[from + 2] === 0x74 && raw[from + 3] === 0x70;
 
 /** A fault met while decoding a record, as the typed error that names the record's place. */
 export function recordFault(position: InputPosition, cause: unknown): Error {
@@ -37,57 +53,59 @@ export function recordFault(position: InputPosition, cause: unknown): Error {
 }
 
 /**
- * The flow in `raw` (a version 17 … 21 record) with its parts decoded on demand; undefined when the record
- * is not an HTTP flow (the caller decodes those whole).
+ * The flow in `raw` (a version 17 … 21 record) with its fields decoded on demand; undefined when the record
+ * is not an HTTP flow, or has keys of its own (the caller decodes those whole).
  */
 export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number, position: InputPosition): FlowState | undefined {
   const bodyTo = raw.byteLength - 1;
   const order: string[] = [];
   const offsets: number[] = [];
-  const shell: Dict = {};
+  const shellEntries: FieldEntries = new Array<number>(3 * SHELL_FIELDS.length).fill(-1);
+  let http = false;
   try {
     for (let at = bodyFrom; at < bodyTo; ) {
       const valueAt = scan(raw, at, bodyTo);
-      const known = scanned.tag === TEXT_TAG ? FLOW_KEYS.match(raw, scanned.from, scanned.to) : undefined;
+      const key = scanned.tag === TEXT_TAG ? FLOW_KEYS.match(raw, scanned.from, scanned.to) : undefined;
       const next = scan(raw, valueAt, bodyTo);
-      const key = known ?? parse(raw, at, valueAt);
-      if (typeof key !== 'string') throw new TnetstringError('not a flow: a top-level key is not text');
+      if (key === undefined || order.includes(key)) return undefined;
+      if (key === 'type') http = scanned.tag === TEXT_TAG && isHttp(raw, scanned.from, scanned.to);
+      const i = SHELL.keys.get(key);
+      if (i !== undefined) {
+        shellEntries[3 * i] = at;
+        shellEntries[3 * i + 1] = valueAt;
+        shellEntries[3 * i + 2] = next;
+      }
       order.push(key);
       offsets.push(at, valueAt, next);
-      if (!PARTS.has(key)) shell[key] = parse(raw, valueAt, next, { floats: 'pyfloat' });
       at = next;
     }
   } catch (cause) {
     throw recordFault(position, cause);
   }
-  if (shell.type !== 'http') return undefined;
+  if (!http) return undefined;
 
+  const fault = (cause: unknown): Error => recordFault(position, cause);
   const ints = new Set<string>();
-  let state: FlowState;
-  try {
-    state = flowShellFrom(shell, ints);
-  } catch (cause) {
-    throw recordFault(position, cause);
-  }
-  const record: LazyRecord = { raw, version, order, offsets, read: shell };
+  const read: Dict = {};
+  // The parts are set below, once the state they belong to exists.
+  const parts: Record<string, unknown> = { clientConn: null, serverConn: null, request: null, response: null, websocket: null };
+  const record: LazyRecord = { raw, version, order, offsets, read };
+  const state = lazyFields(SHELL, raw, shellEntries, ints, fault, parts, record) as FlowState;
+
   const valueOf = (key: string): [number, number] | undefined => {
     const i = order.indexOf(key);
     return i < 0 ? undefined : [offsets[3 * i + 1]!, offsets[3 * i + 2]!];
   };
-  Object.defineProperty(state, LAZY, { value: record });
-
   const parsePart = (key: HttpPart): TValue | undefined => {
     const value = valueOf(key);
     if (value === undefined) return undefined;
-    const parsed = parse(raw, value[0], value[1], { floats: 'pyfloat' });
-    shell[key] = parsed;
-    return parsed;
+    return (read[key] = parse(raw, value[0], value[1], { floats: 'pyfloat' }));
   };
   const decoded = <T>(decode: () => T): T => {
     try {
       return decode();
     } catch (cause) {
-      throw recordFault(position, cause);
+      throw fault(cause);
     }
   };
   // Connections are the only parts that differ between versions 17 and 21: migrated together, on first use.
@@ -95,42 +113,40 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
   const connection = (key: 'client_conn' | 'server_conn') => () =>
     decoded(() => {
       if (connections === undefined) {
-        const read: Dict = { version, type: 'http', client_conn: parsePart('client_conn')!, server_conn: parsePart('server_conn')! };
-        connections = new Migration().upgrade(read);
+        const conns: Dict = { version, type: 'http', client_conn: parsePart('client_conn')!, server_conn: parsePart('server_conn')! };
+        connections = new Migration().upgrade(conns);
         setLegacy(state, { ...legacyOf(state), ...legacyOf(connections) });
       }
       return httpPartFrom(key, connections[key], ints) as object;
     });
   const whole = (key: HttpPart) => () => decoded(() => httpPartFrom(key, parsePart(key), ints) as object);
-  const isNull = (key: HttpPart): boolean => {
+  const message = (key: 'request' | 'response'): object | null => {
     const value = valueOf(key);
-    return value === undefined || raw[value[1] - 1] === NULL_TAG;
+    if (value !== undefined && key === 'response' && raw[value[1] - 1] === NULL_TAG) return null;
+    const entries = value === undefined ? undefined : indexFields(MESSAGES[key], raw, value[0], value[1]);
+    return entries === undefined ? lazyObject(whole(key)) : lazyFields(MESSAGES[key], raw, entries, ints, fault);
   };
-  const message = (key: 'request' | 'response') => {
-    const value = valueOf(key);
-    const lazy = value === undefined ? undefined : lazyMessage(key, raw, value[0], value[1], ints, (cause) => recordFault(position, cause));
-    return lazy !== undefined ? lazy : lazyObject(whole(key));
-  };
-  state.clientConn = lazyObject(connection('client_conn')) as FlowState['clientConn'];
-  state.serverConn = lazyObject(connection('server_conn')) as FlowState['serverConn'];
-  state.request = message('request') as FlowState['request'];
-  state.response = message('response') as FlowState['response'];
-  state.websocket = isNull('websocket') ? null : (lazyObject(whole('websocket')) as FlowState['websocket']);
+  const websocket = valueOf('websocket');
+  parts.clientConn = lazyObject(connection('client_conn'));
+  parts.serverConn = lazyObject(connection('server_conn'));
+  parts.request = message('request');
+  parts.response = message('response');
+  parts.websocket = websocket === undefined || raw[websocket[1] - 1] === NULL_TAG ? null : lazyObject(whole('websocket'));
   return state;
 }
 
 /**
  * The lazily decoded flow `state` written at `version`: undefined unless it was read at that very version.
- * Parts nobody read are copied from the file, and so is every entry, at the top level and one level into
- * the parts, whose value is unchanged: a flow with one header added costs that header's part, not its body.
- * The rest is encoded as usual, in the file's key order.
+ * What nobody read is copied from the file, and so is every entry, at the top level and one level into the
+ * parts, whose value is unchanged. The rest is encoded as usual, in the file's key order.
  */
 export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Array[] | undefined {
-  const record = (state as FlowState & { [LAZY]?: LazyRecord })[LAZY];
+  const record = attachmentOf(state) as LazyRecord | undefined;
   if (record === undefined || record.version !== version) return undefined;
   const { raw, order, offsets, read } = record;
-  // Parts nobody used are copied; requests and responses decoded field by field are written field by field.
-  const untouched = new Set<string>();
+  // Copied as they are: fields nobody read, parts nobody used. Requests and responses decoded field by field
+  // are written field by field.
+  const copied = new Set<string>(SHELL_FIELDS.filter((f) => fieldStatus(state, f.key)?.read === false).map((f) => f.key));
   const messages = new Map<string, { dict: Dict; unchanged: boolean }>();
   const parts = state as unknown as Record<string, object | null | undefined>;
   // The connections are decoded together, and down-converted together.
@@ -139,13 +155,17 @@ export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Arr
     const part = parts[MEMBER_OF[key]];
     if (part === null || part === undefined) continue;
     if (key === 'client_conn' || key === 'server_conn' ? !connectionsUsed : !isLoaded(part)) {
-      untouched.add(key);
+      copied.add(key);
       continue;
     }
-    const message = key === 'request' || key === 'response' ? encodeMessage(part) : undefined;
+    const message = key === 'request' || key === 'response' ? encodeFields(part) : undefined;
     if (message !== undefined) messages.set(key, message);
   }
-  const fresh = atVersion(toMitmproxy(state, new Set([...untouched, ...messages.keys()])), version, false);
+  const fresh = atVersion(toMitmproxy(state, new Set([...copied, ...messages.keys()])), version, false);
+  const wasRead = (key: string): TValue | undefined => {
+    const status = fieldStatus(state, key);
+    return status?.read ? status.value : read[key];
+  };
   // Entries in state order (the writer reverses them), following the file's order.
   const out = new DictBuilder(raw);
   for (const key of Object.keys(fresh)) if (!order.includes(key)) out.set(key, fresh[key]!);
@@ -154,7 +174,7 @@ export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Arr
     const from = offsets[3 * i]!;
     const to = offsets[3 * i + 2]!;
     const message = messages.get(key);
-    if (message?.unchanged || (message === undefined && (untouched.has(key) || sameValue(fresh[key], read[key])))) out.copy(key, from, to);
+    if (message?.unchanged || (message === undefined && (copied.has(key) || key === 'version' || sameValue(fresh[key], wasRead(key))))) out.copy(key, from, to);
     else if (message !== undefined) out.set(key, message.dict);
     else if (key in fresh) out.set(key, PARTS.has(key) ? keepUnchanged(fresh[key]!, read[key], raw, offsets[3 * i + 1]!, to) : fresh[key]!);
   }

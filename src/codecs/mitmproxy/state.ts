@@ -28,7 +28,7 @@ export class StateShapeError extends Error {}
  * had: test fixtures use ints for timestamps). Kept on the state, invisible to other codecs, so that a
  * changed flow written back still has them as integers. Set for the duration of one conversion.
  */
-const INT_PATHS = Symbol('mitmproxy integer timestamps');
+export const INT_PATHS = Symbol('mitmproxy integer timestamps');
 let intPaths: Set<string> = new Set();
 
 const utf8 = new TextDecoder('utf-8');
@@ -191,17 +191,17 @@ function body(v: TValue | undefined, path: string): Uint8Array | null {
 
 type MessageMember = keyof RequestState | keyof ResponseState;
 
-/** One field of a request or response: its key in the file, its member in the model, and both conversions. */
-export interface MessageField {
+/** One field of a flow or of a message: its key in the file, its member in the model, and both conversions. */
+export interface StateField {
   readonly key: string;
-  readonly member: MessageMember;
-  /** `${part}.${key}`, for messages and integer timestamps. */
+  readonly member: string;
+  /** Where it is in the flow (`request.headers`), for messages and integer timestamps. */
   readonly path: string;
   read(v: TValue | undefined): unknown;
   write(value: unknown): TValue;
 }
 
-type FieldSpec = [key: string, member: MessageMember, read: (v: TValue | undefined, path: string) => unknown, write: (value: never, path: string) => TValue];
+type FieldSpec = [key: string, member: string, read: (v: TValue | undefined, path: string) => unknown, write: (value: never, path: string) => TValue];
 
 const MESSAGE_SPECS: FieldSpec[] = [
   ['http_version', 'httpVersion', bytesField, bytes],
@@ -212,9 +212,9 @@ const MESSAGE_SPECS: FieldSpec[] = [
   ['timestamp_end', 'timestampEnd', optional(numberField), float],
 ];
 
-function fields(part: string, specs: FieldSpec[]): readonly MessageField[] {
+function fields(part: string, specs: FieldSpec[]): readonly StateField[] {
   return specs.map(([key, member, read, write]) => {
-    const path = `${part}.${key}`;
+    const path = part === '' ? key : `${part}.${key}`;
     return { key, member, path, read: (v) => read(v, path), write: (value) => write(value as never, path) };
   });
 }
@@ -237,7 +237,7 @@ export const RESPONSE_FIELDS = fields('response', [
   ['reason', 'reason', (v, p) => bytesField(v ?? new Uint8Array(0), p), bytes],
 ]);
 
-function messageFrom<T>(d: Dict, messageFields: readonly MessageField[]): T {
+function messageFrom<T>(d: Dict, messageFields: readonly StateField[]): T {
   const m: Record<string, unknown> = {};
   for (const field of messageFields) m[field.member] = field.read(d[field.key]);
   return withExtra(m, extraOf(d, messageFields.map((f) => f.key))) as T;
@@ -349,32 +349,54 @@ export const MEMBER_OF: Record<HttpPart, 'clientConn' | 'serverConn' | 'request'
   websocket: 'websocket',
 };
 
+function flowType(v: TValue | undefined, path: string): string {
+  const type = textField(v, path);
+  if (TYPE_KEYS[type] === undefined) throw new StateShapeError(`unknown flow type "${type}"`);
+  return type;
+}
+
+function errorFrom(v: TValue | undefined): FlowState['error'] {
+  if (v === null || v === undefined) return null;
+  const error = dictField(v, 'error');
+  return { msg: textField(error.msg, 'error.msg'), timestamp: numberField(error.timestamp, 'error.timestamp') };
+}
+
+function replayFrom(v: TValue | undefined, path: string): FlowState['isReplay'] {
+  const replay = v === null || v === undefined ? null : textField(v, path);
+  return replay === 'request' || replay === 'response' ? replay : null;
+}
+
+/** The fields every flow has besides its parts, in the model's order. */
+export const SHELL_FIELDS = fields('', [
+  ['id', 'id', textField, (id: string) => id],
+  ['type', 'type', flowType, (type: string) => type],
+  ['error', 'error', errorFrom, (e: FlowState['error']) => (e === null ? null : { msg: e.msg, timestamp: float(e.timestamp, 'error.timestamp') })],
+  ['intercepted', 'intercepted', (v, p) => boolField(v ?? false, p), (b: boolean) => b],
+  ['is_replay', 'isReplay', replayFrom, (r: string | null) => r],
+  ['marked', 'marked', (v, p) => (typeof v === 'boolean' ? (v ? ':default:' : '') : textField(v ?? '', p)), (m: string) => m],
+  ['metadata', 'metadata', (v) => (isDict(v) ? plain(v) : {}), (m: StateValue) => toValue(m)],
+  ['comment', 'comment', (v, p) => textField(v ?? '', p), (c: string) => c],
+  ['timestamp_created', 'timestampCreated', (v, p) => numberField(v ?? 0, p), float],
+  ['backup', 'backup', (v, p) => (v === undefined ? null : backupFrom(stateOrder(v), p)), backupTo],
+]);
+
+/** Marks `state` as holding the integer timestamps `ints` (toMitmproxy writes those back as integers). */
+export function setIntPaths(state: object, ints: Set<string>): void {
+  Object.defineProperty(state, INT_PATHS, { value: ints, enumerable: false });
+}
+
 /**
  * Everything of a version-21 state dict but the parts (connections, request, response, …), which the
  * caller adds; `ints` collects the integer timestamps of the whole flow.
  */
 export function flowShellFrom(d: Dict, ints: Set<string>): FlowState {
   return withIntPaths(ints, () => {
-    const type = textField(d.type, 'type');
-    const typeKeys = TYPE_KEYS[type];
-    if (typeKeys === undefined) throw new StateShapeError(`unknown flow type "${type}"`);
-    const error = d.error === null || d.error === undefined ? null : dictField(d.error, 'error');
-    const isReplay = d.is_replay === null || d.is_replay === undefined ? null : textField(d.is_replay, 'is_replay');
-    const state = {
-      id: textField(d.id, 'id'),
-      type: type as FlowState['type'],
-      error: error === null ? null : { msg: textField(error.msg, 'error.msg'), timestamp: numberField(error.timestamp, 'error.timestamp') },
-      intercepted: boolField(d.intercepted ?? false, 'intercepted'),
-      isReplay: isReplay === 'request' || isReplay === 'response' ? isReplay : null,
-      marked: typeof d.marked === 'boolean' ? (d.marked ? ':default:' : '') : textField(d.marked ?? '', 'marked'),
-      metadata: isDict(d.metadata) ? (plain(d.metadata) as Record<string, StateValue>) : {},
-      comment: textField(d.comment ?? '', 'comment'),
-      timestampCreated: numberField(d.timestamp_created ?? 0, 'timestamp_created'),
-      backup: d.backup === undefined ? null : backupFrom(stateOrder(d.backup), 'backup'),
-    } as FlowState;
-    Object.defineProperty(state, INT_PATHS, { value: ints, enumerable: false });
+    flowType(d.type, 'type'); // an unknown type is the first thing to say
+    const state: Record<string, unknown> = {};
+    for (const field of SHELL_FIELDS) state[field.member] = field.read(d[field.key]);
+    setIntPaths(state, ints);
     setLegacy(state, legacyOf(d));
-    return withExtra(state, extraOf(d, [...SHELL_KEYS, ...typeKeys]));
+    return withExtra(state, extraOf(d, [...SHELL_KEYS, ...TYPE_KEYS[state.type as string]!])) as unknown as FlowState;
   });
 }
 
@@ -475,9 +497,9 @@ function fieldsValue(headers: HeaderField[]): TValue {
   return headers.map(([n, v]) => [bytes(n), bytes(v)]);
 }
 
-function messageTo(m: MessageState, messageFields: readonly MessageField[]): Dict {
+function messageTo(m: MessageState, messageFields: readonly StateField[]): Dict {
   const d: Dict = {};
-  for (const field of messageFields) d[field.key] = field.write((m as unknown as Record<MessageMember, unknown>)[field.member]);
+  for (const field of messageFields) d[field.key] = field.write((m as unknown as Record<string, unknown>)[field.member]);
   return addExtra(d, m.extra);
 }
 
@@ -517,23 +539,15 @@ function dnsTo(m: StateValue | undefined): TValue {
  */
 export function toMitmproxy(s: FlowState, skip: ReadonlySet<string> = NOTHING): Dict {
   intPaths = (s as FlowState & { [INT_PATHS]?: Set<string> })[INT_PATHS] ?? new Set();
-  const d: Dict = {
-    version: 21,
-    type: s.type,
-    id: s.id,
-    error: s.error === null ? null : { msg: s.error.msg, timestamp: float(s.error.timestamp, 'error.timestamp') },
+  const d: Dict = { version: 21 };
+  const shell = (key: string): void => {
+    const field = SHELL_BY_KEY.get(key)!;
+    if (!skip.has(key)) d[key] = field.write((s as unknown as Record<string, unknown>)[field.member]);
   };
+  for (const key of ['type', 'id', 'error']) shell(key);
   if (!skip.has('client_conn')) d.client_conn = clientTo(s.clientConn);
   if (!skip.has('server_conn')) d.server_conn = serverTo(s.serverConn);
-  Object.assign(d, {
-    intercepted: s.intercepted,
-    is_replay: s.isReplay,
-    marked: s.marked,
-    metadata: toValue(s.metadata),
-    comment: s.comment,
-    timestamp_created: float(s.timestampCreated, 'timestamp_created'),
-    backup: backupTo(s.backup, 'backup'),
-  });
+  for (const key of ['intercepted', 'is_replay', 'marked', 'metadata', 'comment', 'timestamp_created', 'backup']) shell(key);
   if (s.type === 'http') {
     if (!skip.has('request')) d.request = requestTo(s.request as RequestState);
     if (!skip.has('response')) d.response = responseTo((s.response ?? null) as ResponseState | null);
@@ -549,3 +563,4 @@ export function toMitmproxy(s: FlowState, skip: ReadonlySet<string> = NOTHING): 
 }
 
 const NOTHING: ReadonlySet<string> = new Set();
+const SHELL_BY_KEY = new Map(SHELL_FIELDS.map((f) => [f.key, f]));
