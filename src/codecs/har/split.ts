@@ -4,6 +4,7 @@
 // (stream-json's token stream is about 40 MiB/s; this path is several times faster). Holds one entry and
 // the envelope, never the whole file. Pure: bytes in, entries out.
 
+import { isUtf8 } from 'node:buffer';
 import { Assembler } from 'stream-json/core/assembler.js';
 import { jsonParser, type Token } from 'stream-json/core/parser.js';
 import { CodecError, type InputPosition } from '../../errors.js';
@@ -22,7 +23,6 @@ export interface SplitEntry {
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 type Mode = 'envelope' | 'entries' | 'entry' | 'after';
 
@@ -278,15 +278,10 @@ export class HarSplitter {
         : Buffer.concat([...this.#entryParts, chunk.subarray(0, endInChunk)]);
     this.#entryParts = [];
     const position: InputPosition = { origin: this.#origin, index: this.#index, offset: this.#entryStart };
-    let text: string;
-    try {
-      text = utf8.decode(raw);
-    } catch {
-      throw this.#fault('entry is not valid UTF-8', this.#entryStart);
-    }
+    if (!isUtf8(raw)) throw this.#fault('entry is not valid UTF-8', this.#entryStart);
     let value: Json;
     try {
-      value = JSON.parse(text) as Json;
+      value = JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')) as Json;
     } catch (cause) {
       throw this.#fault(`entry is not valid JSON: ${(cause as Error).message}`, this.#entryStart);
     }
