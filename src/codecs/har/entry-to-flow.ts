@@ -184,7 +184,7 @@ function requestFrom(entry: JsonObject, at: Times): { request: RequestState; bod
 function responseFrom(entry: JsonObject, at: Times): { response: ResponseState | null; body?: Body; error?: string } {
   const r = object(entry, 'response', 'entry');
   const status = number(r, 'status', 'entry.response');
-  if (status <= 0) return { response: null, ...(typeof r._error === 'string' && r._error !== '' ? { error: r._error } : {}) };
+  if (status <= 0) return { response: null, ...(typeof r._error === 'string' ? { error: r._error } : {}) };
   const fields = headerFields(r, 'headers', 'entry.response');
   const holder = isObject(r.content) ? r.content : undefined;
   const content = body(holder, 'entry.response.content', fields);
