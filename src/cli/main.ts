@@ -33,6 +33,7 @@ function emptySummary(plan: RunPlan | undefined, message: string, exitCode: numb
     scriptErrors: 0,
     errors: [message],
     warnings: [],
+    lost: {},
     durationMs: 0,
   };
 }

@@ -9,6 +9,7 @@
 import { INT_PATHS, withIntPaths, type StateField } from './state.js';
 import { DictBuilder, KeyTable, parse, sameValue, scan, scanned, type TValue } from './tnetstring.js';
 import type { Dict } from './migrate.js';
+import { loaded } from './lazy-object.js';
 
 const TEXT_TAG = 0x3b;
 const BYTES_TAG = 0x2c;
@@ -105,12 +106,24 @@ const others = (source: Source): Record<string | symbol, unknown> => (source.oth
 const NONE: Record<string | symbol, unknown> = Object.freeze({});
 const SOURCE = Symbol('lazily decoded fields');
 
+/**
+ * Another property, given as a lazyObject() (a part decoded on first use) or as itself. Handed out as the
+ * plain object it stands for, which replaces it: what scripts get is plain data that structuredClone takes.
+ */
+function other(source: Source, key: string | symbol): unknown {
+  if (source.others === null || !Object.hasOwn(source.others, key)) return Reflect.get(NONE, key);
+  const value = source.others[key];
+  const plain = loaded(value);
+  if (plain !== value) source.others[key] = plain;
+  return plain;
+}
+
 const HANDLER: ProxyHandler<Source> = {
   get: (source, key) => {
     if (key === SOURCE) return source;
     if (key === INT_PATHS) return source.ints;
     const i = source.table.members.get(key);
-    return i === undefined ? Reflect.get(source.others ?? NONE, key) : field(source, i);
+    return i === undefined ? other(source, key) : field(source, i);
   },
   set: (source, key, value) => {
     const i = source.table.members.get(key);
@@ -125,8 +138,10 @@ const HANDLER: ProxyHandler<Source> = {
   getOwnPropertyDescriptor: (source, key) => {
     const i = source.table.members.get(key);
     if (i !== undefined) return { value: field(source, i), writable: true, enumerable: true, configurable: true };
-    const descriptor = source.others === null ? undefined : Reflect.getOwnPropertyDescriptor(source.others, key);
-    if (descriptor !== undefined) descriptor.configurable = true;
+    if (source.others === null || !Object.hasOwn(source.others, key)) return undefined;
+    other(source, key);
+    const descriptor = Reflect.getOwnPropertyDescriptor(source.others, key)!;
+    descriptor.configurable = true;
     return descriptor;
   },
   defineProperty: (source, key, descriptor) => {
@@ -152,6 +167,11 @@ export function lazyFields(
 }
 
 const sourceOf = (value: object): Source | undefined => (value as { [SOURCE]?: Source })[SOURCE];
+
+/** Other property `key` of an object of lazyFields() as it is held, without decoding it. */
+export function peekOther(value: object, key: string): unknown {
+  return sourceOf(value)?.others?.[key];
+}
 
 /** What lazyFields() was given to keep with `value`; undefined for other objects. */
 export function attachmentOf(value: object): unknown {

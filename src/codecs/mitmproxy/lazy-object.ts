@@ -37,6 +37,12 @@ export function lazyObject<T extends object>(load: () => T): T {
   return new Proxy<Holder>({ load, data: null }, HANDLER) as unknown as T;
 }
 
+/** `value`, or the object it stands for when it is an object of lazyObject() (decoding it if need be). */
+export function loaded<T>(value: T): T {
+  const holder = value !== null && typeof value === 'object' ? (value as { [HOLDER]?: Holder })[HOLDER] : undefined;
+  return holder === undefined ? value : (data(holder) as T);
+}
+
 /** False for an object of lazyObject() that nobody used yet; true for every other object. */
 export function isLoaded(value: object): boolean {
   const holder = (value as { [HOLDER]?: Holder })[HOLDER];

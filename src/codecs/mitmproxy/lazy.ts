@@ -20,7 +20,7 @@ import {
 } from './state.js';
 import { DictBuilder, elementAt, encodeToPieces, KeyTable, parse, RawEntry, sameValue, scan, scanned, TnetstringError, type TValue } from './tnetstring.js';
 import { atVersion, type WritableVersion } from './versions.js';
-import { attachmentOf, encodeFields, fieldStatus, fieldTable, indexFields, lazyFields, type FieldEntries } from './lazy-fields.js';
+import { attachmentOf, encodeFields, fieldStatus, fieldTable, indexFields, lazyFields, peekOther, type FieldEntries } from './lazy-fields.js';
 import { isLoaded, lazyObject } from './lazy-object.js';
 
 interface LazyRecord {
@@ -148,17 +148,17 @@ export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Arr
   // are written field by field.
   const copied = new Set<string>(SHELL_FIELDS.filter((f) => fieldStatus(state, f.key)?.read === false).map((f) => f.key));
   const messages = new Map<string, { dict: Dict; unchanged: boolean }>();
-  const parts = state as unknown as Record<string, object | null | undefined>;
+  const part = (key: HttpPart) => peekOther(state, MEMBER_OF[key]) as object | null | undefined;
   // The connections are decoded together, and down-converted together.
-  const connectionsUsed = isLoaded(parts.clientConn!) || isLoaded(parts.serverConn!);
+  const connectionsUsed = isLoaded(part('client_conn')!) || isLoaded(part('server_conn')!);
   for (const key of HTTP_PARTS) {
-    const part = parts[MEMBER_OF[key]];
-    if (part === null || part === undefined) continue;
-    if (key === 'client_conn' || key === 'server_conn' ? !connectionsUsed : !isLoaded(part)) {
+    const value = part(key);
+    if (value === null || value === undefined) continue;
+    if (key === 'client_conn' || key === 'server_conn' ? !connectionsUsed : !isLoaded(value)) {
       copied.add(key);
       continue;
     }
-    const message = key === 'request' || key === 'response' ? encodeFields(part) : undefined;
+    const message = key === 'request' || key === 'response' ? encodeFields(value) : undefined;
     if (message !== undefined) messages.set(key, message);
   }
   const fresh = atVersion(toMitmproxy(state, new Set([...copied, ...messages.keys()])), version, false);
