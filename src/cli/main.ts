@@ -2,6 +2,7 @@
 // process.exit (0 ok, 1 runtime failure, 2 usage).
 
 import { isFlowtxError, UsageError } from '../errors.js';
+import { filterHelpText } from '../filter/help.js';
 import { parseArgs, type RunPlan } from './args.js';
 import { describe, Terminal } from './progress.js';
 import { run } from './run.js';
@@ -19,6 +20,10 @@ export async function main(argv: string[]): Promise<number> {
   let plan: RunPlan | undefined;
   const wantsDebug = argv.includes('--debug');
   let summary: Summary;
+  if (argv.includes('--help-filters')) {
+    process.stdout.write(filterHelpText());
+    return 0;
+  }
   try {
     plan = await parseArgs(argv);
     summary = await run(plan, new Terminal(plan));

@@ -69,8 +69,8 @@ export async function runFile(
     return { path: task.input, format: null, flows: 0, bytes: 0, status: 'failed', error: err.message, output: null };
   }
   const result = await runStream({ inputs: [task.input], output: task.output, format: task.format }, settings, scripts, reporter, cancelled);
-  const { written, dropped, emitted, scriptErrors } = result.counts;
-  const summary: InputSummary = { ...result.inputs[0]!, output: result.output, written, dropped, emitted, scriptErrors };
+  const { written, dropped, emitted, filtered, scriptErrors } = result.counts;
+  const summary: InputSummary = { ...result.inputs[0]!, output: result.output, written, dropped, emitted, filtered, scriptErrors, lost: result.lost };
   if (result.failure instanceof Cancelled) summary.status = 'skipped';
   else if (result.failure !== null && summary.status === 'ok') {
     summary.status = 'failed';

@@ -15,7 +15,8 @@ import { planOutputs } from './outdir.js';
 import type { Terminal } from './progress.js';
 import { inShard } from './shard.js';
 import { runStream, type StreamSettings } from './stream.js';
-import { countFiles, emptySummary, errorMessage, type Summary } from './summary.js';
+import { addLost, countFiles, emptySummary, errorMessage, type Summary } from './summary.js';
+import { compileFilter } from '../filter/compile.js';
 
 /** The codec named by --to or by OUTPUT's extension; undefined: the first input's. */
 function outputFormat(plan: RunPlan): string | undefined {
@@ -57,6 +58,7 @@ async function concatenate(plan: RunPlan, files: readonly InputFile[], settings:
     const { scriptErrors, ...flows } = result.counts;
     summary.flows = flows;
     summary.scriptErrors = scriptErrors;
+    summary.lost = result.lost;
     // A failure that belongs to no input (a script, the output) ends the whole stream.
     if (result.failure !== null) summary.errors.push(errorMessage(result.failure));
   } finally {
@@ -82,7 +84,9 @@ async function mirror(plan: RunPlan, outDir: string, files: readonly InputFile[]
     summary.flows.written += input.written ?? 0;
     summary.flows.dropped += input.dropped ?? 0;
     summary.flows.emitted += input.emitted ?? 0;
+    summary.flows.filtered += input.filtered ?? 0;
     summary.scriptErrors += input.scriptErrors ?? 0;
+    addLost(summary.lost, input.lost);
   }
 }
 
@@ -105,7 +109,12 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
     onScriptError: plan.onScriptError,
     failFast: plan.failFast,
     listing: plan.json ? 'json' : 'lines',
+    filter: plan.filter,
+    select: plan.select,
   };
+  // Expressions are checked here, once, so that a syntax error is a usage error before anything runs.
+  for (const expression of [plan.filter, plan.select]) if (expression !== undefined) compileFilter(expression);
+  if (plan.select !== undefined && plan.scripts.length === 0) terminal.warn('--select has no effect without a script (-s); --filter leaves flows out');
   const summary = emptySummary(files.map((f) => f.path), terminal.warnings);
   if (plan.outDir === undefined) await concatenate(plan, files, settings, terminal, summary);
   else await mirror(plan, plan.outDir, files, settings, terminal, summary);

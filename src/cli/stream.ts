@@ -13,7 +13,8 @@ import { fileSource, stdinSource, type Source } from '../io/sources.js';
 import type { FlowRecord } from '../model/record.js';
 import { flowJson, flowLine } from './listing.js';
 import type { Reporter } from './progress.js';
-import { inputSummary, type FlowCounts, type InputSummary } from './summary.js';
+import { compileFilter } from '../filter/compile.js';
+import { inputSummary, type FlowCounts, type InputSummary, type Lost } from './summary.js';
 
 /** What every stream of a run shares; plain data, so it crosses to worker threads as it is. */
 export interface StreamSettings {
@@ -24,6 +25,10 @@ export interface StreamSettings {
   failFast: boolean;
   /** The listing's form when there is no output. */
   listing: 'lines' | 'json';
+  /** --filter: only matching flows are seen by scripts and written. */
+  filter: string | undefined;
+  /** --select: scripts run only on matching flows. */
+  select: string | undefined;
 }
 
 export interface StreamJob {
@@ -38,6 +43,7 @@ export interface StreamResult {
   inputs: InputSummary[];
   output: { path: string; format: string } | null;
   counts: FlowCounts & { scriptErrors: number };
+  lost: Lost;
   /**
    * What ended the stream early and belongs to no input (a script failure, a write failure, a
    * cancellation), already reported; null if nothing did. Input faults are in `inputs[i].error`.
@@ -153,9 +159,12 @@ export async function runStream(
     scripts,
     options: settings.options,
     onScriptError: settings.onScriptError,
+    filter: settings.filter === undefined ? undefined : compileFilter(settings.filter),
+    select: settings.select === undefined ? undefined : compileFilter(settings.select),
     log: (level, source, message) => reporter.log(level, source, message),
   });
-  const counts = { read: 0, written: 0, dropped: 0, emitted: 0, scriptErrors: 0 };
+  const counts = { read: 0, written: 0, dropped: 0, emitted: 0, filtered: 0, scriptErrors: 0 };
+  const lost: Lost = {};
 
   async function list(): Promise<void> {
     const out = stdoutSink();
@@ -172,7 +181,10 @@ export async function runStream(
 
   async function write(path: string, codec: Codec): Promise<void> {
     const sink: Sink = path === '-' ? stdoutSink() : await fileSink(path);
-    const encoder = codec.encoder({ warn: (m) => reporter.warn(m), flowVersion: settings.flowVersion });
+    const lose = (what: string): void => {
+      lost[what] = (lost[what] ?? 0) + 1;
+    };
+    const encoder = codec.encoder({ warn: (m) => reporter.warn(m), lose, flowVersion: settings.flowVersion });
     try {
       await sink.write(encoder.begin());
       try {
@@ -190,6 +202,7 @@ export async function runStream(
         hookFault(err); // and keep every complete flow before the fault
       }
       await sink.write(encoder.end());
+      for (const [what, flows] of Object.entries(lost)) reporter.warn(`${codec.name} output cannot carry ${what}: ${flows} flow(s)`);
       await sink.commit();
     } catch (err) {
       await sink.abort();
@@ -220,5 +233,5 @@ export async function runStream(
   // A stream that ended early never reached the inputs after the one that ended it.
   for (const [i, input] of inputs.entries()) if (!started.has(i)) input.status = 'skipped';
   Object.assign(counts, engine.counts);
-  return { inputs, output, counts, failure };
+  return { inputs, output, counts, lost, failure };
 }

@@ -7,6 +7,16 @@ export interface FlowCounts {
   written: number;
   dropped: number;
   emitted: number;
+  /** Flows left out by --filter. */
+  filtered: number;
+}
+
+/** What an output format could not carry, by name: how many flows lost it (see EncoderOptions.lose). */
+export type Lost = Record<string, number>;
+
+/** Adds the counts of `more` to `into`. */
+export function addLost(into: Lost, more: Lost | undefined): void {
+  for (const [what, flows] of Object.entries(more ?? {})) into[what] = (into[what] ?? 0) + flows;
 }
 
 export interface InputSummary {
@@ -23,7 +33,9 @@ export interface InputSummary {
   written?: number;
   dropped?: number;
   emitted?: number;
+  filtered?: number;
   scriptErrors?: number;
+  lost?: Lost;
 }
 
 export interface Summary {
@@ -38,6 +50,7 @@ export interface Summary {
   errors: string[];
   /** flowtx's warnings: flows an output format could not hold, script export typos, … */
   warnings: string[];
+  lost: Lost;
   durationMs: number;
 }
 
@@ -57,10 +70,11 @@ export function emptySummary(inputs: readonly string[], warnings: string[]): Sum
     inputs: inputs.map(inputSummary),
     output: null,
     files: { total: inputs.length, ok: 0, failed: 0, skipped: 0 },
-    flows: { read: 0, written: 0, dropped: 0, emitted: 0 },
+    flows: { read: 0, written: 0, dropped: 0, emitted: 0, filtered: 0 },
     scriptErrors: 0,
     errors: [],
     warnings,
+    lost: {},
     durationMs: 0,
   };
 }

@@ -128,6 +128,28 @@ export function done(ctx: ScriptContext) { ctx.log.info('read %d', ctx.counts.re
     }
   });
 
+  test('--filter and --select reach worker threads: --jobs 2 gives what --jobs 1 gives', () => {
+    const dir = store(MIXED);
+    const args = ['caps', '-s', join(ROOT, 'examples/add_header.ts'), '--select', '~m GET', '--filter', '!~d tracker.test', '--to', 'ndjson', '--json-summary'];
+    const runs = [1, 2].map((jobs) => {
+      const r = flowtx([...args, '--out-dir', `j${jobs}`, '--jobs', String(jobs)], dir);
+      expect(r.code).toBe(0);
+      return { summary: JSON.parse(r.stdout), files: tree(join(dir, `j${jobs}`)) };
+    });
+    const [one, two] = runs as [(typeof runs)[0], (typeof runs)[0]];
+    expect(one.summary.flows.filtered).toBeGreaterThan(0);
+    expect(two.summary.flows).toEqual(one.summary.flows);
+    for (const [path, bytes] of Object.entries(one.files)) expect(two.files[path]!.equals(bytes), path).toBe(true);
+    for (const bytes of Object.values(one.files)) {
+      const flows = bytes.toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+      for (const f of flows.filter((flow) => flow.type === 'http')) {
+        expect(f.request.host).not.toBe('tracker.test');
+        const tagged = f.response?.headers.some(([n]: [string]) => n === 'newheader') ?? false;
+        expect(tagged).toBe(f.response !== null && f.request.method === 'GET');
+      }
+    }
+  });
+
   test('--shard K/N: the N shards partition the files, and a shard is the same whatever else is listed', () => {
     const dir = store(MIXED);
     const shards = [1, 2, 3].map((k) => {
@@ -217,15 +239,16 @@ export function done(ctx: ScriptContext) { ctx.log.info('read %d', ctx.counts.re
       ok: false,
       exitCode: 1,
       inputs: [
-        { path: 'caps/a.ftx', format: 'msgpack', flows: 10, bytes: readFileSync(SAMPLE).length, status: 'ok', error: null, output: { path: 'o/a.ndjson', format: 'ndjson' }, written: 12, dropped: 0, emitted: 2, scriptErrors: 0 },
-        { path: 'caps/b.ftx', format: 'msgpack', flows: 9, bytes: readFileSync(SAMPLE).length - 10, status: 'failed', error, output: { path: 'o/b.ndjson', format: 'ndjson' }, written: 11, dropped: 0, emitted: 2, scriptErrors: 0 },
+        { path: 'caps/a.ftx', format: 'msgpack', flows: 10, bytes: readFileSync(SAMPLE).length, status: 'ok', error: null, output: { path: 'o/a.ndjson', format: 'ndjson' }, written: 12, dropped: 0, emitted: 2, filtered: 0, scriptErrors: 0, lost: {} },
+        { path: 'caps/b.ftx', format: 'msgpack', flows: 9, bytes: readFileSync(SAMPLE).length - 10, status: 'failed', error, output: { path: 'o/b.ndjson', format: 'ndjson' }, written: 11, dropped: 0, emitted: 2, filtered: 0, scriptErrors: 0, lost: {} },
       ],
       output: { path: 'o', format: 'ndjson' },
       files: { total: 2, ok: 1, failed: 1, skipped: 0 },
-      flows: { read: 19, written: 23, dropped: 0, emitted: 4 },
+      flows: { read: 19, written: 23, dropped: 0, emitted: 4, filtered: 0 },
       scriptErrors: 0,
       errors: [error],
       warnings: [],
+      lost: {},
       durationMs: expect.any(Number),
     });
   });

@@ -20,12 +20,12 @@ interface Result {
   stderr: string;
 }
 
-function flowtx(args: string[], options: { input?: Buffer | string; cwd?: string } = {}): Result {
+function flowtx(args: string[], options: { input?: Buffer | string; cwd?: string; env?: Record<string, string> } = {}): Result {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     input: options.input,
     encoding: 'buffer',
-    env: { ...process.env, FORCE_COLOR: '0' },
+    env: { ...process.env, FORCE_COLOR: '0', ...options.env },
     timeout: 60_000,
   });
   return { code: result.status, stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8') };
@@ -134,6 +134,7 @@ describe('conversion and pass-through', () => {
       scriptErrors: 0,
       errors: [],
       warnings: [],
+      lost: {},
     });
     expect(summary.durationMs).toBeGreaterThanOrEqual(0);
   });
@@ -148,6 +149,29 @@ describe('conversion and pass-through', () => {
     const message = 'with-udp.ndjson: flow #9: a UDP flow cannot be written at flow format version 17 (mitmproxy 8.1 has no UDP flows); left out';
     expect(out.stderr).toBe(`flowtx: warn: ${input.slice(0, -'with-udp.ndjson'.length)}${message}\n`);
     expect(JSON.parse(out.stdout)).toMatchObject({ flows: { read: 10, written: 9 }, warnings: [`${input.slice(0, -'with-udp.ndjson'.length)}${message}`] });
+  });
+
+  test('what HAR cannot carry is counted per name in the summary and warned about', () => {
+    const out = flowtx([SAMPLE, join(tmp(), 'o.har'), '--json-summary']);
+    expect(out.code).toBe(0);
+    const lost = {
+      'content-encoded body bytes (HAR holds the decoded body)': 2,
+      'TLS details': 8,
+      'an error beside a response': 1,
+      'WebSocket close details and message flags': 1,
+      'TCP flows (left out)': 1,
+    };
+    const warnings = Object.entries(lost).map(([what, n]) => `har output cannot carry ${what}: ${n} flow(s)`);
+    expect(JSON.parse(out.stdout)).toMatchObject({ output: { format: 'har' }, flows: { read: 10, written: 9 }, lost, warnings });
+    expect(out.stderr).toBe(warnings.map((w) => `flowtx: warn: ${w}\n`).join(''));
+  });
+
+  test('HAR in, HAR out: the entries and envelope come back as they were', () => {
+    const out = join(tmp(), 'o.har');
+    const r = flowtx(['fixtures/sample.har', out, '--json-summary']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ inputs: [{ format: 'har', flows: 6 }], flows: { written: 6 }, lost: {}, warnings: [] });
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(readFileSync(join(ROOT, 'fixtures/sample.har'), 'utf8')));
   });
 });
 
@@ -210,6 +234,23 @@ export function response(ctx: unknown, flow: any) { flow.response.headers.set(NA
     const out = join(dir, 'o.ndjson');
     expect(flowtx(['-s', s, SAMPLE, out])).toMatchObject({ code: 0, stderr: '' });
     expect(readFileSync(out, 'utf8')).toContain('x-helper');
+  });
+
+  test('compiled TypeScript is cached by content: an edited script is compiled again', () => {
+    const dir = tmp();
+    const cache = join(dir, 'cache');
+    const env = { FLOWTX_CACHE_DIR: cache };
+    const out = join(dir, 'o.ndjson');
+    const s = script(dir, 'tag.ts', `export function response(ctx: unknown, flow: any) { flow.response.headers.set('x-tag', 'one'); }`);
+    for (let run = 0; run < 2; run++) {
+      expect(flowtx(['-s', s, SAMPLE, out], { env })).toMatchObject({ code: 0, stderr: '' });
+      expect(readdirSync(cache)).toHaveLength(1);
+      expect(readFileSync(out, 'utf8')).toContain('"x-tag","one"');
+    }
+    script(dir, 'tag.ts', `export function response(ctx: unknown, flow: any) { flow.response.headers.set('x-tag', 'two'); }`);
+    expect(flowtx(['-s', s, SAMPLE, out], { env })).toMatchObject({ code: 0, stderr: '' });
+    expect(readdirSync(cache)).toHaveLength(2);
+    expect(readFileSync(out, 'utf8')).toContain('"x-tag","two"');
   });
 
   test('a default-exported object works', () => {
@@ -296,7 +337,7 @@ describe('bad input and safe output', () => {
     writeFileSync(junk, 'this is not a capture');
     const r = flowtx([junk, join(dir, 'o.ftx')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`flowtx: error: ${junk}: flow #0 at byte 0: unrecognised format (starts with "this is not a ca"); known formats: mitmproxy, msgpack, ndjson\n`);
+    expect(r.stderr).toBe(`flowtx: error: ${junk}: flow #0 at byte 0: unrecognised format (starts with "this is not a ca"); known formats: mitmproxy, msgpack, ndjson, har\n`);
   });
 
   test('an existing output is replaced only when the run succeeds', () => {
@@ -328,8 +369,8 @@ describe('bad input and safe output', () => {
     [['--bogus', SAMPLE], 'Unknown argument: bogus'],
     [[], 'no input given; see flowtx --help'],
     [['--on-script-error', 'maybe', SAMPLE], 'Invalid values:'],
-    [[SAMPLE, 'out.hra'], 'unknown output format ".hra" for out.hra; known formats: mitmproxy, msgpack, ndjson (or use --to)'],
-    [[SAMPLE, '-', '--to', 'xml'], 'unknown format "xml"; known formats: mitmproxy, msgpack, ndjson'],
+    [[SAMPLE, 'out.hra'], 'unknown output format ".hra" for out.hra; known formats: mitmproxy, msgpack, ndjson, har (or use --to)'],
+    [[SAMPLE, '-', '--to', 'xml'], 'unknown format "xml"; known formats: mitmproxy, msgpack, ndjson, har'],
     [['--set', 'novalue', SAMPLE], '--set expects key=value, got "novalue"'],
   ])('usage error %j exits 2', (args, message) => {
     const r = flowtx(args as string[]);
@@ -340,6 +381,68 @@ describe('bad input and safe output', () => {
   test('a missing input exits 1 and names it', () => {
     const r = flowtx(['nope.ftx', join(tmp(), 'o.ftx')]);
     expect(r).toMatchObject({ code: 1, stderr: 'flowtx: error: cannot read nope.ftx: no such file\n' });
+  });
+});
+
+describe('filters', () => {
+  test('--filter in listing mode lists matching flows only', () => {
+    const r = flowtx([SAMPLE, '--filter', '~m POST']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout.trim().split('\n').map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([
+      'POST https://api.example.com/v1/login',
+      'POST https://api.example.com/v1/upload',
+    ]);
+  });
+
+  test('a trailing expression (words after the paths, as mitmdump takes them) filters what is written', () => {
+    const dir = tmp();
+    const out = join(dir, 'o.ndjson');
+    const r = flowtx([SAMPLE, out, '~d', 'example.com', '&', '!~q', '--json-summary']);
+    expect(r.code).toBe(0);
+    expect(ndjsonLines(out).map((f) => f.request.path)).toEqual(['/v1/users?page=1&api_key=sk_live_123', '/v1/login', '/logo.png', '/v1/upload', '/socket']);
+    expect(JSON.parse(r.stdout).flows).toMatchObject({ read: SAMPLE_FLOWS, written: 5, filtered: 5 });
+  });
+
+  test('the mitmdump form: -r IN -w OUT EXPR', () => {
+    const dir = tmp();
+    const out = join(dir, 'o.ndjson');
+    expect(flowtx(['-r', SAMPLE, '-w', out, '~m', 'POST']).code).toBe(0);
+    expect(ndjsonLines(out).map((f) => f.request.path)).toEqual(['/v1/login', '/v1/upload']);
+  });
+
+  test('--select runs scripts on matching flows only; the others are written unchanged', () => {
+    const dir = tmp();
+    const out = join(dir, 'o.ndjson');
+    expect(flowtx(['-s', 'examples/add_header.ts', '--select', '~u /v1/login', SAMPLE, out]).code).toBe(0);
+    const tagged = ndjsonLines(out).map((f) => f.response && headerOf(f.response.headers, 'newheader') !== undefined);
+    expect(tagged.filter(Boolean)).toHaveLength(1);
+    expect(ndjsonLines(out)[tagged.indexOf(true)]!.request.path).toBe('/v1/login');
+  });
+
+  test('--select without a script is pointless and says so', () => {
+    const r = flowtx([SAMPLE, '--select', '~q']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('--select has no effect without a script (-s); --filter leaves flows out');
+  });
+
+  test('a syntax error exits 2 and points at the column', () => {
+    const r = flowtx([SAMPLE, '--filter', '~m GET & (~q)']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('flowtx: error: invalid filter expression at column 13: an operator must be followed by a space: write "~q )"');
+    expect(r.stderr).toContain('\n  ~m GET & (~q)\n              ^\n');
+    expect(r.stdout).toBe('');
+  });
+
+  test('--filter and a trailing expression together are refused', () => {
+    const r = flowtx([SAMPLE, '--filter', '~q', '~s']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('give the filter once');
+  });
+
+  test('--help-filters lists every operator', () => {
+    const r = flowtx(['--help-filters']);
+    expect(r.code).toBe(0);
+    for (const op of ['~a ', '~bq regex', '~c int', '~websocket', '~udp', '~meta regex', 'A | B']) expect(r.stdout).toContain(op);
   });
 });
 
