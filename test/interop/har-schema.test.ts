@@ -1,0 +1,100 @@
+// HAR that flowtx writes is valid HAR 1.2: checked against the HAR 1.2 JSON Schema (har-schema, with ajv)
+// and the spec's rules the schema cannot express (test/helpers/har-schema.ts), for every fixture and corpus
+// file converted by the command, and for property-generated flows.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fc, test as prop } from '@fast-check/vitest';
+import { describe, expect, test } from 'vitest';
+import { codecByName } from '../../src/codecs/registry.js';
+import { flowState } from '../helpers/arbitrary.js';
+import { harProblems } from '../helpers/har-schema.js';
+import { encodeAll } from '../helpers/tflow.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CORPUS = resolve(ROOT, '../shared/corpus');
+const haveCorpus = existsSync(CORPUS);
+
+/** The smallest valid HAR with one page and one entry, for the validator's own tests. */
+function minimalHar(): any {
+  return {
+    log: {
+      version: '1.2',
+      creator: { name: 'test', version: '1' },
+      pages: [{ startedDateTime: '2024-06-01T00:00:00.000Z', id: 'page_1', title: 'home', pageTimings: { onContentLoad: -1, onLoad: -1 } }],
+      entries: [
+        {
+          pageref: 'page_1',
+          startedDateTime: '2024-06-01T00:00:00.100Z',
+          time: 3,
+          request: { method: 'GET', url: 'http://127.0.0.1:8080/a?b=1', httpVersion: 'HTTP/1.1', cookies: [], headers: [{ name: 'Host', value: '127.0.0.1:8080' }], queryString: [{ name: 'b', value: '1' }], headersSize: -1, bodySize: 0 },
+          response: { status: 200, statusText: 'OK', httpVersion: 'HTTP/1.1', cookies: [], headers: [], content: { size: 3, mimeType: 'image/png', text: 'AAEC', encoding: 'base64' }, redirectURL: '', headersSize: -1, bodySize: 3 },
+          cache: {},
+          timings: { blocked: -1, dns: -1, connect: -1, ssl: -1, send: 1, wait: 1, receive: 1 },
+        },
+      ],
+    },
+  };
+}
+
+describe('the HAR 1.2 validator', () => {
+  test('accepts a minimal valid HAR', () => {
+    expect(harProblems(minimalHar())).toEqual([]);
+  });
+
+  test.each<[string, (har: any) => void, string]>([
+    ['no creator', (h) => delete h.log.creator, `/log must have required property 'creator' {"missingProperty":"creator"}`],
+    ['a relative URL', (h) => (h.log.entries[0].request.url = '/a?b=1'), '/log/entries/0/request/url must match format "uri" {"format":"uri"}'],
+    ['a space in the URL', (h) => (h.log.entries[0].request.url = 'http://h/a b'), '/log/entries/0/request/url must match format "uri" {"format":"uri"}'],
+    ['a date without zone', (h) => (h.log.entries[0].startedDateTime = '2024-06-01T00:00:00'), '/log/entries/0/startedDateTime must match format "date-time" {"format":"date-time"}'],
+    ['a fractional status', (h) => (h.log.entries[0].response.status = 200.5), '/log/entries/0/response/status must be integer {"type":"integer"}'],
+    ['content without size', (h) => delete h.log.entries[0].response.content.size, `/log/entries/0/response/content must have required property 'size' {"missingProperty":"size"}`],
+    ['a timing below -1', (h) => (h.log.entries[0].timings.dns = -2), '/log/entries/0/timings/dns must pass "min" keyword validation {}'],
+    ['a negative total time', (h) => (h.log.entries[0].time = -1), '/log/entries/0/time must pass "min" keyword validation {}'],
+    ['an unknown pageref', (h) => (h.log.entries[0].pageref = 'page_9'), '/log/entries/0/pageref: no page has the id "page_9"'],
+    ['a repeated page id', (h) => h.log.pages.push({ ...h.log.pages[0] }), '/log/pages: page id "page_1" is not unique'],
+    ['wait of -1', (h) => Object.assign(h.log.entries[0].timings, { wait: -1, receive: 2 }), '/log/entries/0/timings/wait is negative'],
+    ['time that is not the sum of the timings', (h) => (h.log.entries[0].time = 4), '/log/entries/0/time is 4, the timings add up to 3'],
+    ['text that is not base64', (h) => (h.log.entries[0].response.content.text = 'AA='), '/log/entries/0/response/content/text is not base64'],
+  ])('rejects %s', (_what, spoil, problem) => {
+    const har = minimalHar();
+    spoil(har);
+    expect(harProblems(har)).toContain(problem);
+  });
+});
+
+/** Paths relative to the project root. */
+function inputs(): string[] {
+  const fixtures = ['fixtures/sample.flows', 'fixtures/sample.ftx', 'fixtures/sample.ndjson'];
+  if (!haveCorpus) return fixtures;
+  const corpus = ([
+    ['mitmproxy/flows', /\.(mitm|har)$/],
+    ['mitmproxy/generated', /\.mitm$/],
+    ['mitmproxy/har_files', /\.har$/],
+    ['real', /\.(flows|har)$/],
+  ] as const).flatMap(([dir, pattern]) => readdirSync(join(CORPUS, dir)).filter((f) => pattern.test(f)).sort().map((f) => `../shared/corpus/${dir}/${f}`));
+  return [...fixtures, ...corpus];
+}
+
+describe(`flowtx IN OUT.har writes valid HAR 1.2${haveCorpus ? '' : ' (corpus files skipped: ../shared/corpus is absent)'}`, () => {
+  test.each(inputs())('%s', (input) => {
+    const out = join(mkdtempSync(join(tmpdir(), 'flowtx-har-')), 'out.har');
+    const r = spawnSync(process.execPath, ['bin/flowtx.js', input, out, '--json-summary'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).not.toMatch(/flowtx: error/);
+    expect(r.status).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    const har = JSON.parse(readFileSync(out, 'utf8'));
+    expect(harProblems(har)).toEqual([]);
+    expect(har.log.entries).toHaveLength(summary.flows.written);
+    expect(summary.flows.written).toBeGreaterThan(0);
+  });
+});
+
+describe('HAR written from property-generated flows', () => {
+  prop.prop([fc.array(flowState, { maxLength: 4 })], { numRuns: 200 })('is valid HAR 1.2', (states) => {
+    const har = JSON.parse(encodeAll(codecByName('har'), states).toString('utf8'));
+    expect(harProblems(har)).toEqual([]);
+  });
+});
