@@ -21,7 +21,14 @@ import { encodeAll } from '../helpers/tflow.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const CHROMIUM = ['/usr/bin/chromium', '/usr/lib/chromium/chromium'].find((path) => existsSync(path));
 const haveMitmdump = spawnSync('mitmdump', ['--version']).status === 0;
-const BROWSER: LaunchOptions = { executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'] };
+// Chromium resolves no name itself, and every request it makes goes to a proxy on 127.0.0.1: mitmdump with
+// loopback_only.py while capturing, a closed port while replaying (routeFromHAR answers inside the browser),
+// so its own background requests (update and sign-in services) never leave the machine.
+const BROWSER: LaunchOptions = {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1'],
+};
 
 /** A 3×2 RGBA PNG: its natural size can only come from decoding the real bytes. */
 function png(width: number, height: number): Buffer {
@@ -129,12 +136,17 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** Loads the site in Chromium through mitmdump (regular proxy mode) and returns the flow file it wrote. */
+/** Loads the site in Chromium through mitmdump (regular proxy mode) and returns the flow file it wrote: the
+ * site's flows only (Chromium's refused background requests are not saved). */
 async function captureWithMitmdump(dir: string, origin: string): Promise<string> {
   const flows = join(dir, 'captured.flows');
   const port = await freePort();
   const confdir = join(dir, 'mitmproxy');
-  const mitmdump = spawn('mitmdump', ['-q', '--listen-host', '127.0.0.1', '-p', String(port), '--set', `confdir=${confdir}`, '-w', flows], { stdio: 'ignore' });
+  const mitmdump = spawn(
+    'mitmdump',
+    ['-q', '--listen-host', '127.0.0.1', '-p', String(port), '--set', `confdir=${confdir}`, '--set', 'connection_strategy=lazy', '-s', join(import.meta.dirname, 'loopback_only.py'), '-w', flows, '--set', 'save_stream_filter=~d ^127\\.0\\.0\\.1$'],
+    { stdio: 'ignore' },
+  );
   cleanups.push(() => stop(mitmdump));
   await listening(port, Date.now() + 30_000);
   const browser = await chromium.launch({ ...BROWSER, proxy: { server: `http://127.0.0.1:${port}` } });
@@ -182,7 +194,7 @@ describe.skipIf(CHROMIUM === undefined)(`Chromium replays a page from a HAR flow
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
 
-    const browser = await chromium.launch(BROWSER);
+    const browser = await chromium.launch({ ...BROWSER, proxy: { server: `http://127.0.0.1:${await freePort()}` } });
     cleanups.push(() => browser.close());
     const page = await browser.newPage();
     const failed: string[] = [];
