@@ -15,6 +15,11 @@ export interface Encoder {
 export interface EncoderOptions {
   /** Reports what the format cannot carry (never silently lost). */
   warn?: (message: string) => void;
+  /**
+   * Counts one flow that loses `what` (a short name: "trailers", "TCP flows (left out)") because the output
+   * format cannot carry it; the run adds up the counts per name and reports them.
+   */
+  lose?: (what: string) => void;
   /** The mitmproxy flow format version to write (mitmproxy codec only; others ignore it). */
   flowVersion?: number;
 }

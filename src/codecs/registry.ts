@@ -2,11 +2,12 @@
 
 import { UsageError } from '../errors.js';
 import type { Codec } from './codec.js';
+import { harCodec } from './har/codec.js';
 import { mitmproxyCodec } from './mitmproxy/codec.js';
 import { msgpackCodec } from './msgpack/codec.js';
 import { ndjsonCodec } from './ndjson/codec.js';
 
-export const codecs: readonly Codec[] = [mitmproxyCodec, msgpackCodec, ndjsonCodec];
+export const codecs: readonly Codec[] = [mitmproxyCodec, msgpackCodec, ndjsonCodec, harCodec];
 
 export function codecNames(): string[] {
   return codecs.map((c) => c.name);

@@ -86,6 +86,9 @@ export function charsetOf(contentType: string | undefined): string | undefined {
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 const LATIN1 = new Set(['latin1', 'latin-1', 'iso-8859-1', 'iso8859-1', 'l1', 'us-ascii', 'ascii']);
 
+/** Whether a charset label names Latin-1 (or ASCII, its subset): one byte per character, nothing lost. */
+export const isLatin1Charset = (charset: string): boolean => LATIN1.has(charset);
+
 /** Whether `data` is valid UTF-8 (used to pick text or base64 when serialising bytes). */
 export function isUtf8(data: Uint8Array): boolean {
   try {

@@ -1,0 +1,154 @@
+// HAR 1.2 (HTTP Archive): read as a stream, one entry at a time (split.ts), whatever the key order of `log`;
+// written as a stream, the envelope around entries written one at a time. An entry read and not changed is
+// written back from its bytes; a changed one is rebuilt (flow-to-entry.ts) and what the HAR held beyond the
+// model is put back (extra.har). User documentation in docs/formats.md.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SchemaError } from '../../errors.js';
+import { Flow } from '../../model/flow.js';
+import { FlowRecord } from '../../model/record.js';
+import type { HttpFlowState } from '../../model/state.js';
+import type { Codec, Encoder, EncoderOptions } from '../codec.js';
+import { entryToState, HarShapeError, type EntryContext } from './entry-to-flow.js';
+import { flowToEntry, httpLosses, ServersSeen } from './flow-to-entry.js';
+import { applyPatch, isObject, type Json, type JsonObject, type JsonPatch } from './json-patch.js';
+import { HarSplitter, type SplitEntry } from './split.js';
+
+const FORMAT = 'har';
+
+/** Envelope parts of the records this codec read, so that pass-through needs no decoding. */
+const contexts = new WeakMap<FlowRecord, EntryContext>();
+
+function load(entry: SplitEntry): HttpFlowState {
+  try {
+    return entryToState(entry.value, entry.context);
+  } catch (cause) {
+    if (cause instanceof HarShapeError) throw new SchemaError(entry.position, cause.message, { cause });
+    throw cause;
+  }
+}
+
+function record(entry: SplitEntry): FlowRecord {
+  const r = FlowRecord.read(entry.position, entry.raw, FORMAT, () => load(entry));
+  contexts.set(r, entry.context);
+  return r;
+}
+
+async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): AsyncIterable<FlowRecord[]> {
+  const splitter = new HarSplitter(origin);
+  for await (const chunk of chunks) {
+    const entries = splitter.push(chunk);
+    if (entries.length > 0) yield entries.map(record);
+    if (splitter.fault !== undefined) throw splitter.fault;
+  }
+  const last = splitter.end();
+  if (last.length > 0) yield last.map(record);
+  if (splitter.fault !== undefined) throw splitter.fault;
+}
+
+let creator: JsonObject | undefined;
+/** `log.creator` of HARs flowtx makes: its name and the version in the nearest package.json. */
+function flowtxCreator(): JsonObject {
+  if (creator === undefined) {
+    let version = '';
+    for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+      const file = join(dir, 'package.json');
+      if (!existsSync(file)) continue;
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'flowtx') {
+        version = pkg.version ?? '';
+        break;
+      }
+    }
+    creator = { name: 'flowtx', version, comment: '' };
+  }
+  return creator;
+}
+
+const SEPARATOR = Buffer.from(',\n');
+const json = (value: Json): Buffer => Buffer.from(JSON.stringify(value), 'utf8');
+
+/** The envelope parts a record's flow carries (extra.har.log, extra.har.page). */
+function contextOf(record: FlowRecord, state: HttpFlowState | undefined): EntryContext {
+  if (state === undefined) return contexts.get(record) ?? {};
+  const har = state.extra?.har;
+  if (!isObject(har)) return {};
+  return { ...(isObject(har.log) ? { log: har.log } : {}), ...(isObject(har.page) ? { page: har.page } : {}) };
+}
+
+/**
+ * Writes `{"log":{…,"entries":[` when the first flow arrives (its log fields, from the HAR it was read from,
+ * or flowtx's own), the entries, then `],"pages":[…]` and log fields met later: pages come from the flows,
+ * so they are written after the entries (JSON does not order keys), one per page id.
+ */
+function encoder(options: EncoderOptions = {}): Encoder {
+  const servers = new ServersSeen();
+  let count = 0;
+  let head: JsonObject | undefined;
+  const late: JsonObject = {};
+  const pages = new Map<string, Json>();
+  /** A HAR read without `pages` is written without, unless its flows bring some. */
+  let pagesOptional = false;
+
+  const collect = (context: EntryContext): Uint8Array[] => {
+    const log = context.log ?? {};
+    for (const page of [...(Array.isArray(log.pages) ? log.pages : []), ...(context.page ? [context.page] : [])]) {
+      const key = isObject(page) && typeof page.id === 'string' ? page.id : JSON.stringify(page);
+      if (!pages.has(key)) pages.set(key, page);
+    }
+    const fields = Object.entries(log).filter(([k]) => k !== 'pages' && k !== 'entries');
+    if (head === undefined) {
+      pagesOptional = context.log !== undefined && !Object.hasOwn(context.log, 'pages');
+      head = { version: '1.2', creator: flowtxCreator(), ...Object.fromEntries(fields) };
+      return [Buffer.from(`{"log":${JSON.stringify(head).slice(0, -1)},"entries":[\n`, 'utf8')];
+    }
+    for (const [k, v] of fields) if (!Object.hasOwn(head, k) && !Object.hasOwn(late, k)) late[k] = v;
+    return [];
+  };
+
+  return {
+    begin: () => [],
+    encode(record) {
+      let raw: Uint8Array;
+      let state: HttpFlowState | undefined;
+      if (record.pristine && record.format === FORMAT) raw = record.raw!;
+      else {
+        const s = Flow.state(record.flow);
+        if (s.type !== 'http') {
+          options.lose?.(`${s.type.toUpperCase()} flows (left out)`);
+          return [];
+        }
+        state = s as HttpFlowState;
+        for (const what of httpLosses(state)) options.lose?.(what);
+        const entry = flowToEntry(state, servers);
+        const har = state.extra?.har;
+        if (isObject(har)) applyPatch(entry, har as unknown as Partial<JsonPatch>);
+        raw = json(entry);
+      }
+      const pieces = collect(contextOf(record, state));
+      if (count++ > 0) pieces.push(SEPARATOR);
+      pieces.push(raw);
+      return pieces;
+    },
+    end() {
+      const start = head === undefined ? collect({}) : [];
+      const tail = pagesOptional && pages.size === 0 ? late : { pages: [...pages.values()], ...late };
+      const rest = JSON.stringify(tail).slice(1, -1);
+      return [...start, Buffer.from(`\n]${rest === '' ? '' : `,${rest}`}}}\n`, 'utf8')];
+    },
+  };
+}
+
+const SIGNATURE = /^(\ufeff|\xef\xbb\xbf)?\s*\{\s*"log"\s*:/;
+
+export const harCodec: Codec = {
+  name: 'har',
+  description: 'HTTP Archive 1.2 (browsers, Charles, Playwright, mitmproxy); read and written as a stream',
+  extensions: ['har'],
+  sniff: (head) => SIGNATURE.test(Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1')),
+  decode,
+  encoder,
+};
+

@@ -1,0 +1,253 @@
+// HAR entry → flow state, as mitmproxy's HAR reader maps it (mitmproxy/io/har.py) where that keeps the data
+// whole, and docs/formats.md says where it does not. What the entry holds beyond what the model derives is
+// kept in extra.har as a patch against this codec's own writer (flow-to-entry.ts), so an unchanged flow is
+// written back as the entry it was read from. Pure; throws HarShapeError for entries that are not HTTP.
+
+import { randomUUID } from 'node:crypto';
+import { newClientConn, newServerConn } from '../../model/connection.js';
+import { decodeContent, parseCodings } from '../../model/encoding.js';
+import type { HeaderField } from '../../model/headers.js';
+import type { Extra, HttpFlowState, RequestState, ResponseState, StateValue, WebSocketState } from '../../model/state.js';
+import { parseUrl } from '../../model/url.js';
+import { harTextToBytes, type BodyForm } from './body-text.js';
+import { flowToEntry, ServersSeen } from './flow-to-entry.js';
+import { parseIsoTime } from './iso-time.js';
+import { diff, isEmptyPatch, isObject, type Json, type JsonObject } from './json-patch.js';
+
+export class HarShapeError extends Error {}
+
+/** Envelope parts a flow carries: `log` fields (on the first and last flow of a file) and its page. */
+export interface EntryContext {
+  log?: JsonObject;
+  page?: JsonObject;
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'missing';
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  return typeof v === 'object' ? 'an object' : JSON.stringify(v);
+}
+
+function expect<T>(ok: boolean, value: unknown, path: string, what: string): T {
+  if (!ok) throw new HarShapeError(`${path} is ${describe(value)}, expected ${what}`);
+  return value as T;
+}
+
+const object = (o: JsonObject, key: string, path: string): JsonObject => expect(isObject(o[key]), o[key], `${path}.${key}`, 'an object');
+const string = (o: JsonObject, key: string, path: string): string => expect(typeof o[key] === 'string', o[key], `${path}.${key}`, 'a string');
+const number = (o: JsonObject, key: string, path: string, fallback?: number): number =>
+  fallback !== undefined && o[key] === undefined ? fallback : expect(typeof o[key] === 'number', o[key], `${path}.${key}`, 'a number');
+
+/** HAR text (Unicode) as a model byte string: UTF-8 bytes, one character per byte. */
+const textBytes = (s: string): string => (/^[\x00-\x7f]*$/.test(s) ? s : Buffer.from(s, 'utf8').toString('latin1'));
+
+/** `{name, value}` objects, or `[name, value]` pairs (Slack's exports), as mitmproxy accepts both. */
+function headerFields(o: JsonObject, key: string, path: string): HeaderField[] {
+  const list = expect<Json[]>(Array.isArray(o[key]), o[key], `${path}.${key}`, 'a list');
+  return list.map((h, i): HeaderField => {
+    if (isObject(h) && typeof h.name === 'string' && typeof h.value === 'string') return [textBytes(h.name), textBytes(h.value)];
+    if (Array.isArray(h) && h.length === 2 && typeof h[0] === 'string' && typeof h[1] === 'string') return [textBytes(h[0]), textBytes(h[1])];
+    throw new HarShapeError(`${path}.${key}[${i}] is ${JSON.stringify(h)}, expected {"name": …, "value": …} or ["name", "value"]`);
+  });
+}
+
+/** HTTP versions as mitmproxy's live capture stores them ("HTTP/2.0", "HTTP/3"); browsers spell them variously. */
+export function httpVersion(v: string): string {
+  const upper = v.toUpperCase();
+  if (upper === 'H2' || upper === 'HTTP/2' || upper === 'HTTP/2.0') return 'HTTP/2.0';
+  if (upper === 'H3' || upper.startsWith('HTTP/3')) return 'HTTP/3';
+  if (upper === '' || upper === 'UNKNOWN') return 'HTTP/1.1';
+  return upper;
+}
+
+function headerValue(fields: HeaderField[], name: string): string | undefined {
+  return fields.find(([n]) => n.toLowerCase() === name)?.[1];
+}
+
+/** Declares `charset` in the Content-Type (the HAR text could not be stored in the declared one). */
+function redeclareCharset(fields: HeaderField[], charset: string): void {
+  for (const field of fields) {
+    if (field[0].toLowerCase() === 'content-type') field[1] = field[1].replace(/charset\s*=\s*"?[^";\s]+"?/i, `charset=${charset}`);
+  }
+}
+
+/**
+ * HAR holds decoded bodies, yet keeps the Content-Encoding header of the wire (browsers do). A body given as
+ * text, or as bytes that are not data in that coding, is stored decoded: the header goes and Content-Length
+ * follows the body, so that scripts and mitmproxy see the body as it is. Bytes that are data in the coding
+ * (a tool that kept the wire bytes) are kept with their header.
+ */
+function settleEncoding(fields: HeaderField[], body: Uint8Array, form: BodyForm): HeaderField[] {
+  const codings = parseCodings(headerValue(fields, 'content-encoding'));
+  if (codings.length === 0 || body.byteLength === 0) return fields;
+  if (form === 'base64') {
+    try {
+      decodeContent(body, codings);
+      return fields;
+    } catch {
+      // not data in that coding: the HAR holds the decoded body
+    }
+  }
+  return fields
+    .filter(([n]) => n.toLowerCase() !== 'content-encoding')
+    .map(([n, v]): HeaderField => (n.toLowerCase() === 'content-length' ? [n, String(body.byteLength)] : [n, v]));
+}
+
+/** A HAR body (`text`, maybe base64) as bytes, the form it was in, and the headers that describe it. */
+function body(holder: JsonObject | undefined, path: string, fields: HeaderField[], mimeType: string | undefined): { bytes: Uint8Array; form: BodyForm; fields: HeaderField[] } {
+  const text = holder?.text;
+  if (text === undefined || text === null) return { bytes: new Uint8Array(0), form: 'text', fields };
+  expect(typeof text === 'string', text, `${path}.text`, 'a string');
+  if (holder!.encoding === 'base64') {
+    const bytes = Buffer.from(text as string, 'base64');
+    return { bytes, form: 'base64', fields: settleEncoding(fields, bytes, 'base64') };
+  }
+  const contentType = headerValue(fields, 'content-type') ?? mimeType;
+  const { bytes, charset } = harTextToBytes(text as string, contentType);
+  if (charset !== undefined) redeclareCharset(fields, charset);
+  return { bytes, form: 'text', fields: settleEncoding(fields, bytes, 'text') };
+}
+
+/** A urlencoded body from postData.params (HAR allows params without text for form posts). */
+function paramsBody(postData: JsonObject): string | undefined {
+  if (!Array.isArray(postData.params) || typeof postData.text === 'string') return undefined;
+  if (!String(postData.mimeType ?? '').toLowerCase().includes('application/x-www-form-urlencoded')) return undefined;
+  const pairs = postData.params.filter(isObject).map((p): [string, string] => [String(p.name ?? ''), String(p.value ?? '')]);
+  return new URLSearchParams(pairs).toString();
+}
+
+interface Times {
+  start: number;
+  requestEnd: number;
+  responseStart: number;
+  responseEnd: number;
+}
+
+/** Message times from startedDateTime and the send/wait/receive phases (the inverse of the writer's timings). */
+function times(entry: JsonObject): Times {
+  const start = parseIsoTime(string(entry, 'startedDateTime', 'entry'));
+  if (start === undefined) throw new HarShapeError(`entry.startedDateTime ${JSON.stringify(entry.startedDateTime)} is not an ISO 8601 date-time`);
+  const total = number(entry, 'time', 'entry', 0);
+  const t = isObject(entry.timings) ? entry.timings : undefined;
+  const phase = (key: string): number => (typeof t?.[key] === 'number' && (t[key] as number) > 0 ? (t[key] as number) : 0);
+  const [send, wait, receive] = t === undefined ? [0, Math.max(total, 0), 0] : [phase('send'), phase('wait'), phase('receive')];
+  const requestEnd = start + send / 1000;
+  const responseStart = requestEnd + wait / 1000;
+  return { start, requestEnd, responseStart, responseEnd: responseStart + receive / 1000 };
+}
+
+function requestFrom(entry: JsonObject, at: Times): { request: RequestState; form: BodyForm } {
+  const r = object(entry, 'request', 'entry');
+  const url = string(r, 'url', 'entry.request');
+  let parts;
+  try {
+    parts = parseUrl(url);
+  } catch {
+    throw new HarShapeError(`entry.request.url ${JSON.stringify(url)} is not an absolute http(s) URL`);
+  }
+  const postData = isObject(r.postData) ? r.postData : undefined;
+  const fields = headerFields(r, 'headers', 'entry.request');
+  const mimeType = typeof postData?.mimeType === 'string' ? postData.mimeType : undefined;
+  const fromParams = postData === undefined ? undefined : paramsBody(postData);
+  const content = fromParams === undefined ? body(postData, 'entry.request.postData', fields, mimeType) : { bytes: Buffer.from(fromParams), form: 'text' as const, fields };
+  return {
+    request: {
+      httpVersion: httpVersion(string(r, 'httpVersion', 'entry.request')),
+      method: textBytes(string(r, 'method', 'entry.request')),
+      scheme: parts.scheme,
+      host: textBytes(parts.host),
+      port: parts.port,
+      path: textBytes(parts.path),
+      authority: '',
+      headers: content.fields,
+      content: content.bytes,
+      trailers: null,
+      timestampStart: at.start,
+      timestampEnd: at.requestEnd,
+    },
+    form: content.form,
+  };
+}
+
+/** The response, or null for an entry that got none (status 0 or less: a failed or blocked request). */
+function responseFrom(entry: JsonObject, at: Times): { response: ResponseState | null; form?: BodyForm; error?: string } {
+  const r = object(entry, 'response', 'entry');
+  const status = number(r, 'status', 'entry.response');
+  if (status <= 0) return { response: null, ...(typeof r._error === 'string' && r._error !== '' ? { error: r._error } : {}) };
+  const fields = headerFields(r, 'headers', 'entry.response');
+  const holder = isObject(r.content) ? r.content : undefined;
+  const content = body(holder, 'entry.response.content', fields, typeof holder?.mimeType === 'string' ? holder.mimeType : undefined);
+  return {
+    response: {
+      httpVersion: httpVersion(typeof r.httpVersion === 'string' ? r.httpVersion : ''),
+      statusCode: status,
+      reason: textBytes(typeof r.statusText === 'string' ? r.statusText : ''),
+      headers: content.fields,
+      content: content.bytes,
+      trailers: null,
+      timestampStart: at.responseStart,
+      timestampEnd: at.responseEnd,
+    },
+    form: content.form,
+  };
+}
+
+/** Chrome's `_webSocketMessages`: text frames hold text, binary frames base64. */
+function websocketFrom(entry: JsonObject): WebSocketState | null {
+  const list = entry._webSocketMessages;
+  if (list === undefined) return null;
+  const messages = expect<Json[]>(Array.isArray(list), list, 'entry._webSocketMessages', 'a list').map((m, i) => {
+    const path = `entry._webSocketMessages[${i}]`;
+    const message = expect<JsonObject>(isObject(m), m, path, 'an object');
+    const opcode = number(message, 'opcode', path);
+    const data = string(message, 'data', path);
+    return {
+      type: opcode,
+      fromClient: string(message, 'type', path) === 'send',
+      content: opcode === 2 ? Buffer.from(data, 'base64') : Buffer.from(data, 'utf8'),
+      timestamp: number(message, 'time', path),
+      dropped: false,
+      injected: false,
+    };
+  });
+  return { messages, closedByClient: null, closeCode: null, closeReason: null, timestampEnd: null };
+}
+
+/** One HAR entry (parsed JSON) as a flow state. */
+export function entryToState(value: unknown, context: EntryContext = {}): HttpFlowState {
+  const entry = expect<JsonObject>(isObject(value), value, 'entry', 'an object');
+  const at = times(entry);
+  const { request, form: requestForm } = requestFrom(entry, at);
+  const { response, form: responseForm, error } = responseFrom(entry, at);
+  const server = newServerConn([request.host, request.port]);
+  if (typeof entry.serverIPAddress === 'string' && entry.serverIPAddress !== '') server.peername = [entry.serverIPAddress, request.port];
+  const state: HttpFlowState = {
+    id: randomUUID(),
+    type: 'http',
+    error: error === undefined ? null : { msg: error, timestamp: at.responseEnd },
+    clientConn: newClientConn(at.start),
+    serverConn: server,
+    intercepted: false,
+    isReplay: null,
+    marked: '',
+    metadata: {},
+    comment: '',
+    timestampCreated: at.start,
+    backup: null,
+    request,
+    response,
+    websocket: websocketFrom(entry),
+  };
+  const har: Extra = { bodyForm: responseForm === undefined ? { request: requestForm } : { request: requestForm, response: responseForm } };
+  state.extra = { har };
+  const patch = diff(flowToEntry(state, new ServersSeen()), entry);
+  if (!isEmptyPatch(patch)) {
+    if (Object.keys(patch.entry).length > 0) har.entry = patch.entry as StateValue;
+    if (Object.keys(patch.derived).length > 0) har.derived = patch.derived as StateValue;
+    if (patch.absent.length > 0) har.absent = patch.absent;
+  }
+  if (context.log !== undefined) har.log = context.log;
+  if (context.page !== undefined) har.page = context.page;
+  return state;
+}

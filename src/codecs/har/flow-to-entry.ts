@@ -1,0 +1,222 @@
+// Flow → HAR entry, field for field as mitmproxy's savehar addon writes it (mitmproxy/addons/savehar.py),
+// except where docs/formats.md says otherwise (headersSize, bodies text cannot hold, request bodies of any
+// method). Pure: the only state is the set of server connections already seen (connect/ssl timings go to
+// the first flow of each connection, as in mitmproxy).
+
+import { BodyError } from '../../errors.js';
+import { parseSetCookie } from '../../model/cookies.js';
+import type { HeaderField } from '../../model/headers.js';
+import { Request, Response } from '../../model/message.js';
+import { isUtf8 } from '../../model/encoding.js';
+import type { HttpFlowState, MessageState } from '../../model/state.js';
+import { bodyToHar, type BodyForm } from './body-text.js';
+import { formatIsoTime } from './iso-time.js';
+import type { Json, JsonObject } from './json-patch.js';
+
+/** Server connections whose connect time was written. Bounded: a connection reused after this many others
+ *  gets its connect time again (mitmproxy keeps them all; flowtx keeps memory flat). */
+export class ServersSeen {
+  static readonly LIMIT = 100_000;
+  readonly #ids = new Set<string>();
+
+  /** True the first time `id` is offered. */
+  first(id: string): boolean {
+    if (this.#ids.has(id)) return false;
+    if (this.#ids.size >= ServersSeen.LIMIT) this.#ids.delete(this.#ids.values().next().value!);
+    this.#ids.add(id);
+    return true;
+  }
+}
+
+/** Byte strings of the model (one character per byte) as the text HAR holds: UTF-8 decoded. */
+export function byteText(s: string): string {
+  return /^[\x00-\x7f]*$/.test(s) ? s : Buffer.from(s, 'latin1').toString('utf8');
+}
+
+const nameValue = ([name, value]: readonly [string, string]): JsonObject => ({ name: byteText(name), value: byteText(value) });
+
+function header(fields: readonly HeaderField[], name: string): string | undefined {
+  const values = fields.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
+  return values.length === 0 ? undefined : values.join(', ');
+}
+
+/** The body with its content-encoding undone; the stored bytes when that fails (as mitmproxy does). */
+function decodedBody(message: Request | Response): Uint8Array | null {
+  try {
+    return message.decodedContent;
+  } catch (cause) {
+    if (cause instanceof BodyError) return message.content;
+    throw cause;
+  }
+}
+
+/** HAR's headersSize: the bytes of the start line and header block on the wire; unknown (-1) past HTTP/1. */
+function headersSize(startLine: string, m: MessageState): number {
+  if (!m.httpVersion.toUpperCase().startsWith('HTTP/1')) return -1;
+  let size = startLine.length + 2 + 2;
+  for (const [name, value] of m.headers) size += name.length + 2 + value.length + 2;
+  return size;
+}
+
+/** The body forms a HAR reader recorded (extra.har.bodyForm), so a HAR body is written back as it was. */
+function formsOf(state: HttpFlowState): { request?: BodyForm; response?: BodyForm } {
+  const har = state.extra?.har as { bodyForm?: { request?: BodyForm; response?: BodyForm } } | undefined;
+  return har?.bodyForm ?? {};
+}
+
+function responseCookies(response: Response): JsonObject[] {
+  return response.headers.getAll('set-cookie').map((line) => {
+    const { name, value, attributes } = parseSetCookie(line);
+    const attr = (key: string): string | true | undefined => {
+      const found = Object.keys(attributes).find((k) => k.toLowerCase() === key);
+      return found === undefined ? undefined : attributes[found];
+    };
+    const text = (v: string | true | undefined, fallback: string): string => (typeof v === 'string' ? byteText(v) : fallback);
+    const cookie: JsonObject = {
+      name: byteText(name),
+      value: byteText(value),
+      path: text(attr('path'), '/'),
+      domain: text(attr('domain'), ''),
+      httpOnly: attr('httponly') !== undefined,
+      secure: attr('secure') !== undefined,
+    };
+    const sameSite = attr('samesite');
+    if (sameSite !== undefined) cookie.sameSite = sameSite === true ? null : byteText(sameSite);
+    return cookie;
+  });
+}
+
+function timings(state: HttpFlowState, servers: ServersSeen): { connect: number; ssl: number; send: number; receive: number; wait: number } {
+  const { request, response, serverConn: server } = state;
+  let connect = -1;
+  let ssl = -1;
+  if (server.timestampTcpSetup && server.timestampStart !== null && servers.first(server.id)) {
+    connect = 1000 * (server.timestampTcpSetup - server.timestampStart);
+    if (server.timestampTlsSetup) ssl = 1000 * (server.timestampTlsSetup - server.timestampTcpSetup);
+  }
+  const send = request.timestampEnd ? 1000 * (request.timestampEnd - request.timestampStart) : 0;
+  const wait = response && request.timestampEnd ? 1000 * (response.timestampStart - request.timestampEnd) : 0;
+  const receive = response?.timestampEnd ? 1000 * (response.timestampEnd - response.timestampStart) : 0;
+  return { connect, ssl, send, receive, wait };
+}
+
+function requestEntry(state: HttpFlowState, form: BodyForm | undefined): JsonObject {
+  const request = new Request(state.request);
+  const fields = state.request.headers;
+  const url = request.method.toUpperCase() === 'CONNECT' ? `https://${request.url}/` : prettyUrl(request);
+  const target = request.method.toUpperCase() === 'CONNECT' ? request.url : request.path;
+  const entry: JsonObject = {
+    method: byteText(request.method),
+    url,
+    httpVersion: byteText(request.httpVersion),
+    cookies: [...request.cookies].map(nameValue),
+    headers: fields.map(nameValue),
+    queryString: [...request.query].map(nameValue),
+    headersSize: headersSize(`${request.method} ${target} ${request.httpVersion}`, state.request),
+    bodySize: request.content?.byteLength ?? 0,
+  };
+  const content = request.content;
+  if (['POST', 'PUT', 'PATCH'].includes(request.method) || (content !== null && content.byteLength > 0)) {
+    const contentType = header(fields, 'content-type');
+    const decoded = decodedBody(request);
+    const body = decoded === null ? null : bodyToHar(decoded, contentType, form);
+    const postData: JsonObject = { mimeType: byteText(contentType ?? ''), text: body?.text ?? null };
+    if (body?.base64) postData.encoding = 'base64';
+    postData.params =
+      contentType?.toLowerCase().includes('application/x-www-form-urlencoded') && body !== null && !body.base64
+        ? [...new URLSearchParams(body.text)].map(([name, value]) => ({ name, value }))
+        : [];
+    entry.postData = postData;
+  }
+  return entry;
+}
+
+/** mitmproxy's pretty_url: the host the client asked for (Host header or authority). */
+function prettyUrl(request: Request): string {
+  const host = request.prettyHost;
+  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  const defaultPort = { http: 80, https: 443, ws: 80, wss: 443 }[request.scheme.toLowerCase()];
+  const authority = defaultPort === request.port ? bracketed : `${bracketed}:${request.port}`;
+  return byteText(`${request.scheme}://${authority}${request.path === '*' ? '' : request.path}`);
+}
+
+function responseEntry(state: HttpFlowState, form: BodyForm | undefined): JsonObject {
+  if (state.response === null) {
+    return {
+      status: 0, statusText: '', httpVersion: '', headers: [], cookies: [], content: {}, redirectURL: '',
+      headersSize: -1, bodySize: -1, _transferSize: 0, _error: state.error?.msg ?? null,
+    };
+  }
+  const response = new Response(state.response);
+  const fields = state.response.headers;
+  const stored = response.content?.byteLength ?? 0;
+  const decoded = decodedBody(response);
+  const contentType = header(fields, 'content-type');
+  const content: JsonObject = { size: stored, compression: (decoded?.byteLength ?? 0) - stored, mimeType: byteText(contentType ?? '') };
+  const body = bodyToHar(decoded ?? new Uint8Array(0), contentType, form);
+  content.text = body.text;
+  if (body.base64) content.encoding = 'base64';
+  return {
+    status: response.statusCode,
+    statusText: byteText(response.reason),
+    httpVersion: byteText(response.httpVersion),
+    cookies: responseCookies(response),
+    headers: fields.map(nameValue),
+    content,
+    redirectURL: byteText(header(fields, 'location') ?? ''),
+    headersSize: headersSize(`${response.httpVersion} ${response.statusCode} ${response.reason}`, state.response),
+    bodySize: stored,
+  };
+}
+
+function webSocketMessages(state: HttpFlowState): Json[] {
+  return state.websocket!.messages.map((m) => ({
+    type: m.fromClient ? 'send' : 'receive',
+    time: m.timestamp,
+    opcode: m.type,
+    data: m.type === 1 ? Buffer.from(m.content).toString('utf8') : Buffer.from(m.content).toString('base64'),
+  }));
+}
+
+/** The HAR entry for an HTTP flow, before the fields kept from a HAR it was read from are put back. */
+export function flowToEntry(state: HttpFlowState, servers: ServersSeen): JsonObject {
+  const forms = formsOf(state);
+  const t = timings(state, servers);
+  const entry: JsonObject = {
+    startedDateTime: formatIsoTime(state.request.timestampStart),
+    time: [t.connect, t.ssl, t.send, t.receive, t.wait].reduce((sum, v) => (v >= 0 ? sum + v : sum), 0),
+    request: requestEntry(state, forms.request),
+    response: responseEntry(state, forms.response),
+    cache: {},
+    timings: t,
+  };
+  const peer = state.serverConn.peername;
+  if (peer !== null) entry.serverIPAddress = String(peer[0]);
+  if (state.websocket !== null) {
+    entry._resourceType = 'websocket';
+    entry._webSocketMessages = webSocketMessages(state);
+  }
+  return entry;
+}
+
+/** Names of what an HTTP flow holds that its HAR entry cannot carry (each named once per flow). */
+export function httpLosses(state: HttpFlowState): string[] {
+  const lost: string[] = [];
+  const { request, response } = state;
+  if (request.trailers?.length || response?.trailers?.length) lost.push('trailers');
+  if (state.error !== null && response !== null) lost.push('an error beside a response');
+  const encoded = (m: MessageState | null): boolean => m !== null && m.content !== null && m.content.byteLength > 0 && header(m.headers, 'content-encoding') !== undefined;
+  if (encoded(request) || encoded(response)) lost.push('content-encoded body bytes (HAR holds the decoded body)');
+  const fields = [...request.headers, ...(response?.headers ?? [])];
+  const notUtf8 = (s: string): boolean => !/^[\x00-\x7f]*$/.test(s) && !isUtf8(Buffer.from(s, 'latin1'));
+  if (fields.some(([n, v]) => notUtf8(n) || notUtf8(v))) lost.push('header bytes that are not UTF-8');
+  if (state.clientConn.tls || state.serverConn.tls) lost.push('TLS details');
+  if (state.websocket !== null && (state.websocket.closeCode !== null || state.websocket.messages.some((m) => m.dropped || m.injected))) {
+    lost.push('WebSocket close details and message flags');
+  }
+  if (state.marked !== '' || state.comment !== '' || Object.keys(state.metadata).length > 0) lost.push('marks, comments and metadata');
+  const foreign = Object.keys(state.extra ?? {}).filter((k) => k !== 'har');
+  if (foreign.length > 0) lost.push(`fields from other formats (${foreign.join(', ')})`);
+  return lost;
+}
+
