@@ -32,6 +32,7 @@ function emptySummary(plan: RunPlan | undefined, message: string, exitCode: numb
     scriptErrors: 0,
     errors: [message],
     warnings: [],
+    lost: {},
     durationMs: 0,
   };
 }

@@ -32,6 +32,8 @@ export interface Summary {
   errors: string[];
   /** flowtx's warnings: flows an output format could not hold, script export typos, … */
   warnings: string[];
+  /** What the output format could not carry, by name: how many flows lost it (see EncoderOptions.lose). */
+  lost: Record<string, number>;
   durationMs: number;
 }
 
@@ -83,6 +85,7 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
     scriptErrors: 0,
     errors: [],
     warnings: terminal.warnings,
+    lost: {},
     durationMs: 0,
   };
 
@@ -143,7 +146,11 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
       const codec = outputCodec(plan, firstCodec);
       summary.output = { path: plan.output, format: codec.name };
       const sink: Sink = plan.output === '-' ? stdoutSink() : await fileSink(plan.output);
-      const encoder = codec.encoder({ warn: (m) => terminal.warn(m), flowVersion: plan.flowVersion });
+      const lost = summary.lost;
+      const lose = (what: string): void => {
+        lost[what] = (lost[what] ?? 0) + 1;
+      };
+      const encoder = codec.encoder({ warn: (m) => terminal.warn(m), lose, flowVersion: plan.flowVersion });
       try {
         await sink.write(encoder.begin());
         try {
@@ -161,6 +168,7 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
           failure = err; // keep every complete flow before the fault
         }
         await sink.write(encoder.end());
+        for (const [what, flows] of Object.entries(lost)) terminal.warn(`${codec.name} output cannot carry ${what}: ${flows} flow(s)`);
         await sink.commit();
       } catch (err) {
         await sink.abort();

@@ -134,6 +134,7 @@ describe('conversion and pass-through', () => {
       scriptErrors: 0,
       errors: [],
       warnings: [],
+      lost: {},
     });
     expect(summary.durationMs).toBeGreaterThanOrEqual(0);
   });
@@ -148,6 +149,29 @@ describe('conversion and pass-through', () => {
     const message = 'with-udp.ndjson: flow #9: a UDP flow cannot be written at flow format version 17 (mitmproxy 8.1 has no UDP flows); left out';
     expect(out.stderr).toBe(`flowtx: warn: ${input.slice(0, -'with-udp.ndjson'.length)}${message}\n`);
     expect(JSON.parse(out.stdout)).toMatchObject({ flows: { read: 10, written: 9 }, warnings: [`${input.slice(0, -'with-udp.ndjson'.length)}${message}`] });
+  });
+
+  test('what HAR cannot carry is counted per name in the summary and warned about', () => {
+    const out = flowtx([SAMPLE, join(tmp(), 'o.har'), '--json-summary']);
+    expect(out.code).toBe(0);
+    const lost = {
+      'content-encoded body bytes (HAR holds the decoded body)': 2,
+      'TLS details': 8,
+      'an error beside a response': 1,
+      'WebSocket close details and message flags': 1,
+      'TCP flows (left out)': 1,
+    };
+    const warnings = Object.entries(lost).map(([what, n]) => `har output cannot carry ${what}: ${n} flow(s)`);
+    expect(JSON.parse(out.stdout)).toMatchObject({ output: { format: 'har' }, flows: { read: 10, written: 9 }, lost, warnings });
+    expect(out.stderr).toBe(warnings.map((w) => `flowtx: warn: ${w}\n`).join(''));
+  });
+
+  test('HAR in, HAR out: the entries and envelope come back as they were', () => {
+    const out = join(tmp(), 'o.har');
+    const r = flowtx(['fixtures/sample.har', out, '--json-summary']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ inputs: [{ format: 'har', flows: 6 }], flows: { written: 6 }, lost: {}, warnings: [] });
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(readFileSync(join(ROOT, 'fixtures/sample.har'), 'utf8')));
   });
 });
 
@@ -296,7 +320,7 @@ describe('bad input and safe output', () => {
     writeFileSync(junk, 'this is not a capture');
     const r = flowtx([junk, join(dir, 'o.ftx')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`flowtx: error: ${junk}: flow #0 at byte 0: unrecognised format (starts with "this is not a ca"); known formats: mitmproxy, msgpack, ndjson\n`);
+    expect(r.stderr).toBe(`flowtx: error: ${junk}: flow #0 at byte 0: unrecognised format (starts with "this is not a ca"); known formats: mitmproxy, msgpack, ndjson, har\n`);
   });
 
   test('an existing output is replaced only when the run succeeds', () => {
@@ -328,8 +352,8 @@ describe('bad input and safe output', () => {
     [['--bogus', SAMPLE], 'Unknown argument: bogus'],
     [[], 'no input given; see flowtx --help'],
     [['--on-script-error', 'maybe', SAMPLE], 'Invalid values:'],
-    [[SAMPLE, 'out.hra'], 'unknown output format ".hra" for out.hra; known formats: mitmproxy, msgpack, ndjson (or use --to)'],
-    [[SAMPLE, '-', '--to', 'xml'], 'unknown format "xml"; known formats: mitmproxy, msgpack, ndjson'],
+    [[SAMPLE, 'out.hra'], 'unknown output format ".hra" for out.hra; known formats: mitmproxy, msgpack, ndjson, har (or use --to)'],
+    [[SAMPLE, '-', '--to', 'xml'], 'unknown format "xml"; known formats: mitmproxy, msgpack, ndjson, har'],
     [['--set', 'novalue', SAMPLE], '--set expects key=value, got "novalue"'],
   ])('usage error %j exits 2', (args, message) => {
     const r = flowtx(args as string[]);

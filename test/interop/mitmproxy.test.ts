@@ -2,7 +2,7 @@
 // and mitmdump). .ci/run installs it; elsewhere these tests are skipped with the reason.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
@@ -72,6 +72,21 @@ describe.skipIf(!havePeer)(`mitmproxy 8.1.1 reads what flowtx writes${why}`, () 
     expect(r.code).toBe(0);
     const expected = (await readFlows(out)).length;
     expect(peer('check', out).trim()).toBe(`ok ${expected}`);
+  });
+
+  const HARS = [
+    ...(haveCorpus
+      ? ['mitmproxy/har_files', 'mitmproxy/flows', 'real'].flatMap((dir) =>
+          readdirSync(join(CORPUS, dir)).filter((f) => f.endsWith('.har')).map((f) => join(CORPUS, dir, f)),
+        )
+      : []),
+    join(ROOT, 'fixtures/sample.har'),
+  ];
+  test.each(HARS)('HAR %s → .flows at version 17: mitmproxy loads one flow per entry, with the state flowtx wrote', (input) => {
+    const entries = (JSON.parse(readFileSync(input, 'utf8').replace(/^\ufeff/, '')) as { log: { entries: unknown[] } }).log.entries.length;
+    const out = join(tmp(), 'from-har.flows');
+    expect(flowtx([input, out, '--flow-version', '17']).code).toBe(0);
+    expect(peer('check', out).trim()).toBe(`ok ${entries}`);
   });
 
   test('property-generated flows at version 17', () => {

@@ -43,15 +43,20 @@ function exactText(body: Uint8Array, contentType: string | undefined): string | 
 /**
  * The HAR form of a decoded body: `preferred` (the form the body was read in) when it is exact, else
  * mitmproxy's choice (base64 for mostly binary bodies), else base64 whenever text would not be exact.
+ * `source` is the text the body was just made from by harTextToBytes, which spares decoding it again.
  */
-export function bodyToHar(body: Uint8Array, contentType: string | undefined, preferred?: BodyForm): { text: string; base64: boolean } {
+export function bodyToHar(body: Uint8Array, contentType: string | undefined, preferred?: BodyForm, source?: string): { text: string; base64: boolean } {
   if (body.byteLength === 0) return { text: '', base64: preferred === 'base64' };
+  if (preferred === 'text' && source !== undefined) return { text: source, base64: false };
   if (preferred !== 'base64' && (preferred === 'text' || !isMostlyBinary(body))) {
     const text = exactText(body, contentType);
     if (text !== undefined) return { text, base64: false };
   }
   return { text: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64'), base64: true };
 }
+
+/** Whether text has no lone surrogates (which UTF-8 cannot hold, so the text would not come back). */
+export const isWellFormed = (text: string): boolean => (text as string & { isWellFormed(): boolean }).isWellFormed();
 
 /**
  * HAR text → body bytes: Latin-1 when the Content-Type says so and every character fits, else UTF-8. When

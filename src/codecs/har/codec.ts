@@ -100,9 +100,11 @@ function encoder(options: EncoderOptions = {}): Encoder {
     }
     const fields = Object.entries(log).filter(([k]) => k !== 'pages' && k !== 'entries');
     if (head === undefined) {
+      // A HAR's own log fields, even when its creator comes after the entries; flowtx's for other flows.
       pagesOptional = context.log !== undefined && !Object.hasOwn(context.log, 'pages');
-      head = { version: '1.2', creator: flowtxCreator(), ...Object.fromEntries(fields) };
-      return [Buffer.from(`{"log":${JSON.stringify(head).slice(0, -1)},"entries":[\n`, 'utf8')];
+      head = context.log === undefined ? { version: '1.2', creator: flowtxCreator() } : Object.fromEntries(fields);
+      const members = JSON.stringify(head).slice(1, -1);
+      return [Buffer.from(`{"log":{${members}${members === '' ? '' : ','}"entries":[\n`, 'utf8')];
     }
     for (const [k, v] of fields) if (!Object.hasOwn(head, k) && !Object.hasOwn(late, k)) late[k] = v;
     return [];
@@ -134,6 +136,9 @@ function encoder(options: EncoderOptions = {}): Encoder {
     },
     end() {
       const start = head === undefined ? collect({}) : [];
+      for (const [key, value] of [['version', '1.2'], ['creator', flowtxCreator()]] as const) {
+        if (!Object.hasOwn(head!, key) && !Object.hasOwn(late, key)) late[key] = value; // required by HAR 1.2
+      }
       const tail = pagesOptional && pages.size === 0 ? late : { pages: [...pages.values()], ...late };
       const rest = JSON.stringify(tail).slice(1, -1);
       return [...start, Buffer.from(`\n]${rest === '' ? '' : `,${rest}`}}}\n`, 'utf8')];

@@ -5,11 +5,11 @@
 
 import { randomUUID } from 'node:crypto';
 import { newClientConn, newServerConn } from '../../model/connection.js';
-import { decodeContent, parseCodings } from '../../model/encoding.js';
+import { parseCodings } from '../../model/encoding.js';
 import type { HeaderField } from '../../model/headers.js';
 import type { Extra, HttpFlowState, RequestState, ResponseState, StateValue, WebSocketState } from '../../model/state.js';
 import { parseUrl } from '../../model/url.js';
-import { harTextToBytes, type BodyForm } from './body-text.js';
+import { harTextToBytes, isWellFormed, type BodyForm } from './body-text.js';
 import { flowToEntry, ServersSeen } from './flow-to-entry.js';
 import { parseIsoTime } from './iso-time.js';
 import { diff, isEmptyPatch, isObject, type Json, type JsonObject } from './json-patch.js';
@@ -72,30 +72,42 @@ function redeclareCharset(fields: HeaderField[], charset: string): void {
   }
 }
 
+/** Whether `body` starts like data in `coding` (brotli has no signature, so a br body never does). */
+function looksEncoded(body: Uint8Array, coding: string): boolean {
+  if (coding === 'gzip' || coding === 'x-gzip') return body[0] === 0x1f && body[1] === 0x8b;
+  if (coding === 'zstd') return body[0] === 0x28 && body[1] === 0xb5 && body[2] === 0x2f && body[3] === 0xfd;
+  if (coding === 'deflate') return body.byteLength > 1 && (body[0]! & 0x0f) === 8 && ((body[0]! << 8) | body[1]!) % 31 === 0;
+  return false;
+}
+
 /**
  * HAR holds decoded bodies, yet keeps the Content-Encoding header of the wire (browsers do). A body given as
- * text, or as bytes that are not data in that coding, is stored decoded: the header goes and Content-Length
- * follows the body, so that scripts and mitmproxy see the body as it is. Bytes that are data in the coding
- * (a tool that kept the wire bytes) are kept with their header.
+ * text, or as bytes that do not start like data in that coding, is stored decoded: the header goes and
+ * Content-Length follows the body, so that scripts and mitmproxy see the body as it is. Bytes that do (a
+ * tool that kept the wire bytes) are kept with their header.
  */
 function settleEncoding(fields: HeaderField[], body: Uint8Array, form: BodyForm): HeaderField[] {
   const codings = parseCodings(headerValue(fields, 'content-encoding'));
   if (codings.length === 0 || body.byteLength === 0) return fields;
-  if (form === 'base64') {
-    try {
-      decodeContent(body, codings);
-      return fields;
-    } catch {
-      // not data in that coding: the HAR holds the decoded body
-    }
-  }
+  if (form === 'base64' && looksEncoded(body, codings[codings.length - 1]!)) return fields;
   return fields
     .filter(([n]) => n.toLowerCase() !== 'content-encoding')
     .map(([n, v]): HeaderField => (n.toLowerCase() === 'content-length' ? [n, String(body.byteLength)] : [n, v]));
 }
 
-/** A HAR body (`text`, maybe base64) as bytes, the form it was in, and the headers that describe it. */
-function body(holder: JsonObject | undefined, path: string, fields: HeaderField[], mimeType: string | undefined): { bytes: Uint8Array; form: BodyForm; fields: HeaderField[] } {
+interface Body {
+  bytes: Uint8Array;
+  form: BodyForm;
+  fields: HeaderField[];
+  /** The text the bytes were made from, when the writer would make exactly that text of them. */
+  source?: string;
+}
+
+/**
+ * A HAR body (`text`, maybe base64) as bytes, the form it was in, and the headers that describe it. The
+ * charset is the Content-Type header's, as the writer reads it (not postData.mimeType).
+ */
+function body(holder: JsonObject | undefined, path: string, fields: HeaderField[]): Body {
   const text = holder?.text;
   if (text === undefined || text === null) return { bytes: new Uint8Array(0), form: 'text', fields };
   expect(typeof text === 'string', text, `${path}.text`, 'a string');
@@ -103,10 +115,9 @@ function body(holder: JsonObject | undefined, path: string, fields: HeaderField[
     const bytes = Buffer.from(text as string, 'base64');
     return { bytes, form: 'base64', fields: settleEncoding(fields, bytes, 'base64') };
   }
-  const contentType = headerValue(fields, 'content-type') ?? mimeType;
-  const { bytes, charset } = harTextToBytes(text as string, contentType);
+  const { bytes, charset } = harTextToBytes(text as string, headerValue(fields, 'content-type'));
   if (charset !== undefined) redeclareCharset(fields, charset);
-  return { bytes, form: 'text', fields: settleEncoding(fields, bytes, 'text') };
+  return { bytes, form: 'text', fields: settleEncoding(fields, bytes, 'text'), ...(isWellFormed(text as string) ? { source: text as string } : {}) };
 }
 
 /** A urlencoded body from postData.params (HAR allows params without text for form posts). */
@@ -137,7 +148,7 @@ function times(entry: JsonObject): Times {
   return { start, requestEnd, responseStart, responseEnd: responseStart + receive / 1000 };
 }
 
-function requestFrom(entry: JsonObject, at: Times): { request: RequestState; form: BodyForm } {
+function requestFrom(entry: JsonObject, at: Times): { request: RequestState; body: Body } {
   const r = object(entry, 'request', 'entry');
   const url = string(r, 'url', 'entry.request');
   let parts;
@@ -148,9 +159,8 @@ function requestFrom(entry: JsonObject, at: Times): { request: RequestState; for
   }
   const postData = isObject(r.postData) ? r.postData : undefined;
   const fields = headerFields(r, 'headers', 'entry.request');
-  const mimeType = typeof postData?.mimeType === 'string' ? postData.mimeType : undefined;
   const fromParams = postData === undefined ? undefined : paramsBody(postData);
-  const content = fromParams === undefined ? body(postData, 'entry.request.postData', fields, mimeType) : { bytes: Buffer.from(fromParams), form: 'text' as const, fields };
+  const content: Body = fromParams === undefined ? body(postData, 'entry.request.postData', fields) : { bytes: Buffer.from(fromParams), form: 'text', fields };
   return {
     request: {
       httpVersion: httpVersion(string(r, 'httpVersion', 'entry.request')),
@@ -166,18 +176,18 @@ function requestFrom(entry: JsonObject, at: Times): { request: RequestState; for
       timestampStart: at.start,
       timestampEnd: at.requestEnd,
     },
-    form: content.form,
+    body: content,
   };
 }
 
 /** The response, or null for an entry that got none (status 0 or less: a failed or blocked request). */
-function responseFrom(entry: JsonObject, at: Times): { response: ResponseState | null; form?: BodyForm; error?: string } {
+function responseFrom(entry: JsonObject, at: Times): { response: ResponseState | null; body?: Body; error?: string } {
   const r = object(entry, 'response', 'entry');
   const status = number(r, 'status', 'entry.response');
-  if (status <= 0) return { response: null, ...(typeof r._error === 'string' && r._error !== '' ? { error: r._error } : {}) };
+  if (status <= 0) return { response: null, ...(typeof r._error === 'string' ? { error: r._error } : {}) };
   const fields = headerFields(r, 'headers', 'entry.response');
   const holder = isObject(r.content) ? r.content : undefined;
-  const content = body(holder, 'entry.response.content', fields, typeof holder?.mimeType === 'string' ? holder.mimeType : undefined);
+  const content = body(holder, 'entry.response.content', fields);
   return {
     response: {
       httpVersion: httpVersion(typeof r.httpVersion === 'string' ? r.httpVersion : ''),
@@ -189,7 +199,7 @@ function responseFrom(entry: JsonObject, at: Times): { response: ResponseState |
       timestampStart: at.responseStart,
       timestampEnd: at.responseEnd,
     },
-    form: content.form,
+    body: content,
   };
 }
 
@@ -218,8 +228,8 @@ function websocketFrom(entry: JsonObject): WebSocketState | null {
 export function entryToState(value: unknown, context: EntryContext = {}): HttpFlowState {
   const entry = expect<JsonObject>(isObject(value), value, 'entry', 'an object');
   const at = times(entry);
-  const { request, form: requestForm } = requestFrom(entry, at);
-  const { response, form: responseForm, error } = responseFrom(entry, at);
+  const { request, body: requestBody } = requestFrom(entry, at);
+  const { response, body: responseBody, error } = responseFrom(entry, at);
   const server = newServerConn([request.host, request.port]);
   if (typeof entry.serverIPAddress === 'string' && entry.serverIPAddress !== '') server.peername = [entry.serverIPAddress, request.port];
   const state: HttpFlowState = {
@@ -239,9 +249,10 @@ export function entryToState(value: unknown, context: EntryContext = {}): HttpFl
     response,
     websocket: websocketFrom(entry),
   };
-  const har: Extra = { bodyForm: responseForm === undefined ? { request: requestForm } : { request: requestForm, response: responseForm } };
+  const har: Extra = { bodyForm: responseBody === undefined ? { request: requestBody.form } : { request: requestBody.form, response: responseBody.form } };
   state.extra = { har };
-  const patch = diff(flowToEntry(state, new ServersSeen()), entry);
+  const sources = { request: requestBody.source, response: responseBody?.source };
+  const patch = diff(flowToEntry(state, new ServersSeen(), sources), entry);
   if (!isEmptyPatch(patch)) {
     if (Object.keys(patch.entry).length > 0) har.entry = patch.entry as StateValue;
     if (Object.keys(patch.derived).length > 0) har.derived = patch.derived as StateValue;

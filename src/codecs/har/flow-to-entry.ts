@@ -100,7 +100,13 @@ function timings(state: HttpFlowState, servers: ServersSeen): { connect: number;
   return { connect, ssl, send, receive, wait };
 }
 
-function requestEntry(state: HttpFlowState, form: BodyForm | undefined): JsonObject {
+/** The texts bodies were just made from (by the HAR reader), by message. */
+export interface SourceTexts {
+  request?: string;
+  response?: string;
+}
+
+function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: string | undefined): JsonObject {
   const request = new Request(state.request);
   const fields = state.request.headers;
   const url = request.method.toUpperCase() === 'CONNECT' ? `https://${request.url}/` : prettyUrl(request);
@@ -119,7 +125,7 @@ function requestEntry(state: HttpFlowState, form: BodyForm | undefined): JsonObj
   if (['POST', 'PUT', 'PATCH'].includes(request.method) || (content !== null && content.byteLength > 0)) {
     const contentType = header(fields, 'content-type');
     const decoded = decodedBody(request);
-    const body = decoded === null ? null : bodyToHar(decoded, contentType, form);
+    const body = decoded === null ? null : bodyToHar(decoded, contentType, form, source);
     const postData: JsonObject = { mimeType: byteText(contentType ?? ''), text: body?.text ?? null };
     if (body?.base64) postData.encoding = 'base64';
     postData.params =
@@ -140,7 +146,7 @@ function prettyUrl(request: Request): string {
   return byteText(`${request.scheme}://${authority}${request.path === '*' ? '' : request.path}`);
 }
 
-function responseEntry(state: HttpFlowState, form: BodyForm | undefined): JsonObject {
+function responseEntry(state: HttpFlowState, form: BodyForm | undefined, source: string | undefined): JsonObject {
   if (state.response === null) {
     return {
       status: 0, statusText: '', httpVersion: '', headers: [], cookies: [], content: {}, redirectURL: '',
@@ -153,7 +159,7 @@ function responseEntry(state: HttpFlowState, form: BodyForm | undefined): JsonOb
   const decoded = decodedBody(response);
   const contentType = header(fields, 'content-type');
   const content: JsonObject = { size: stored, compression: (decoded?.byteLength ?? 0) - stored, mimeType: byteText(contentType ?? '') };
-  const body = bodyToHar(decoded ?? new Uint8Array(0), contentType, form);
+  const body = bodyToHar(decoded ?? new Uint8Array(0), contentType, form, source);
   content.text = body.text;
   if (body.base64) content.encoding = 'base64';
   return {
@@ -179,14 +185,14 @@ function webSocketMessages(state: HttpFlowState): Json[] {
 }
 
 /** The HAR entry for an HTTP flow, before the fields kept from a HAR it was read from are put back. */
-export function flowToEntry(state: HttpFlowState, servers: ServersSeen): JsonObject {
+export function flowToEntry(state: HttpFlowState, servers: ServersSeen, sources: SourceTexts = {}): JsonObject {
   const forms = formsOf(state);
   const t = timings(state, servers);
   const entry: JsonObject = {
     startedDateTime: formatIsoTime(state.request.timestampStart),
     time: [t.connect, t.ssl, t.send, t.receive, t.wait].reduce((sum, v) => (v >= 0 ? sum + v : sum), 0),
-    request: requestEntry(state, forms.request),
-    response: responseEntry(state, forms.response),
+    request: requestEntry(state, forms.request, sources.request),
+    response: responseEntry(state, forms.response, sources.response),
     cache: {},
     timings: t,
   };

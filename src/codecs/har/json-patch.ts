@@ -34,36 +34,48 @@ export function deepEqual(a: Json | undefined, b: Json | undefined): boolean {
   return true;
 }
 
-const escapeToken = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');
+const escapeToken = (key: string): string => (/[~/]/.test(key) ? key.replace(/~/g, '~0').replace(/\//g, '~1') : key);
 const unescapeToken = (token: string): string => token.replace(/~1/g, '/').replace(/~0/g, '~');
 
 /** The patch that turns `derived` into `original`. Arrays of equal length are compared element by element. */
 export function diff(derived: Json, original: Json): JsonPatch {
   const patch: JsonPatch = { entry: {}, derived: {}, absent: [] };
-  walk(derived, original, '', patch);
+  walk(derived, original, [], patch);
   return patch;
 }
 
-function walk(d: Json, o: Json, path: string, patch: JsonPatch): void {
+// `path` holds the tokens down to the values compared; a pointer string is made only for a difference.
+function walk(d: Json, o: Json, path: string[], patch: JsonPatch): void {
+  if (d === o) return;
   if (isObject(d) && isObject(o)) {
-    for (const key of Object.keys(o)) {
-      const at = `${path}/${escapeToken(key)}`;
-      if (Object.hasOwn(d, key)) walk(d[key]!, o[key]!, at, patch);
-      else patch.entry[at] = o[key]!;
+    for (const key in o) {
+      path.push(key);
+      if (Object.hasOwn(d, key)) walk(d[key]!, o[key]!, path, patch);
+      else patch.entry[pointer(path)] = o[key]!;
+      path.pop();
     }
-    for (const key of Object.keys(d)) {
+    for (const key in d) {
       if (Object.hasOwn(o, key)) continue;
-      const at = `${path}/${escapeToken(key)}`;
+      path.push(key);
+      const at = pointer(path);
       patch.absent.push(at);
       patch.derived[at] = d[key]!;
+      path.pop();
     }
   } else if (Array.isArray(d) && Array.isArray(o) && d.length === o.length) {
-    for (let i = 0; i < d.length; i++) walk(d[i]!, o[i]!, `${path}/${i}`, patch);
+    for (let i = 0; i < d.length; i++) {
+      path.push(String(i));
+      walk(d[i]!, o[i]!, path, patch);
+      path.pop();
+    }
   } else if (!deepEqual(d, o)) {
-    patch.entry[path] = o;
-    patch.derived[path] = d;
+    const at = pointer(path);
+    patch.entry[at] = o;
+    patch.derived[at] = d;
   }
 }
+
+const pointer = (path: readonly string[]): string => path.map((t) => `/${escapeToken(t)}`).join('');
 
 export const isEmptyPatch = (p: JsonPatch): boolean => p.absent.length === 0 && Object.keys(p.entry).length === 0;
 

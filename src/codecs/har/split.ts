@@ -4,6 +4,7 @@
 // (stream-json's token stream is about 40 MiB/s; this path is several times faster). Holds one entry and
 // the envelope, never the whole file. Pure: bytes in, entries out.
 
+import { isUtf8 } from 'node:buffer';
 import { Assembler } from 'stream-json/core/assembler.js';
 import { jsonParser, type Token } from 'stream-json/core/parser.js';
 import { CodecError, type InputPosition } from '../../errors.js';
@@ -22,7 +23,6 @@ export interface SplitEntry {
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 type Mode = 'envelope' | 'entries' | 'entry' | 'after';
 
@@ -39,8 +39,8 @@ export class HarSplitter {
   readonly #parser = jsonParser({ packValues: true, streamValues: false });
   readonly #asm = new Assembler();
   readonly #text = new TextDecoder('utf-8', { fatal: true });
-  /** Offset where the bytes now being fed to stream-json start (for its error messages). */
-  #fedFrom = 0;
+  /** Envelope bytes of earlier chunks not yet fed (a piece is fed when a structural character ends it). */
+  #pending: Uint8Array[] = [];
   // The entries array and the entry being read.
   #afterEntry = false;
   #afterComma = false;
@@ -118,11 +118,11 @@ export class HarSplitter {
       i++;
       if (b === QUOTE) this.#inString = true;
       else if (b === 0x7b || b === 0x5b || b === 0x7d || b === 0x5d || b === 0x2c || b === 0x3a) {
-        this.#feed(chunk.subarray(segment, i), this.#offset + segment);
+        this.#feed(chunk.subarray(segment, i), this.#offset + i - 1);
         segment = i;
       }
     }
-    if (this.#mode === 'envelope' && segment < end) this.#feed(chunk.subarray(segment, end), this.#offset + segment);
+    if (this.#mode === 'envelope' && segment < end) this.#pending.push(chunk.subarray(segment, end));
     if (this.#mode === 'entry' && this.#entryStart < this.#offset + end) {
       this.#entryParts.push(chunk.subarray(Math.max(0, this.#entryStart - this.#offset), end));
     }
@@ -153,12 +153,17 @@ export class HarSplitter {
     return [held];
   }
 
-  /** Feeds envelope bytes to stream-json and checks the shape of what it assembled. */
+  /**
+   * Feeds envelope bytes up to a structural character (at offset `at`) to stream-json and checks the shape
+   * of what it assembled. Pieces always end at such a character, whatever the chunks, so a fault is
+   * reported at the same offset however the input arrives.
+   */
   #feed(bytes: Uint8Array, at: number): void {
-    this.#fedFrom = at;
+    const pending = this.#pending;
+    this.#pending = [];
     let text: string;
     try {
-      text = this.#text.decode(bytes, { stream: true });
+      text = pending.map((b) => this.#text.decode(b, { stream: true })).join('') + this.#text.decode(bytes, { stream: true });
     } catch {
       throw this.#fault('the HAR is not valid UTF-8', at);
     }
@@ -166,10 +171,10 @@ export class HarSplitter {
     try {
       tokens = this.#parser(text);
     } catch (cause) {
-      throw this.#fault(`not valid JSON: ${(cause as Error).message}`, this.#fedFrom);
+      throw this.#fault(`not valid JSON: ${(cause as Error).message}`, at);
     }
     if (tokens !== null && typeof tokens === 'object' && Array.isArray((tokens as { values?: unknown }).values)) {
-      for (const token of (tokens as { values: Token[] }).values) this.#token(token, at + bytes.byteLength - 1);
+      for (const token of (tokens as { values: Token[] }).values) this.#token(token, at);
     }
   }
 
@@ -278,15 +283,10 @@ export class HarSplitter {
         : Buffer.concat([...this.#entryParts, chunk.subarray(0, endInChunk)]);
     this.#entryParts = [];
     const position: InputPosition = { origin: this.#origin, index: this.#index, offset: this.#entryStart };
-    let text: string;
-    try {
-      text = utf8.decode(raw);
-    } catch {
-      throw this.#fault('entry is not valid UTF-8', this.#entryStart);
-    }
+    if (!isUtf8(raw)) throw this.#fault('entry is not valid UTF-8', this.#entryStart);
     let value: Json;
     try {
-      value = JSON.parse(text) as Json;
+      value = JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')) as Json;
     } catch (cause) {
       throw this.#fault(`entry is not valid JSON: ${(cause as Error).message}`, this.#entryStart);
     }

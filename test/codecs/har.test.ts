@@ -1,0 +1,410 @@
+// The HAR codec against real HARs (browsers, Charles, Insomnia, Playwright, mitmproxy) with JSON.parse of the
+// source as the oracle, mitmproxy's own HAR exports as the writer's reference, round trips both ways,
+// chunk boundaries, key orders and faults with exact messages. Files under ../shared are skipped with the
+// reason when absent; fixtures/sample.har is always there.
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fc, test as prop } from '@fast-check/vitest';
+import { describe, expect, test } from 'vitest';
+import type { Codec } from '../../src/codecs/codec.js';
+import { harCodec } from '../../src/codecs/har/codec.js';
+import { mitmproxyCodec } from '../../src/codecs/mitmproxy/codec.js';
+import { msgpackCodec } from '../../src/codecs/msgpack/codec.js';
+import { codecByExtension, sniffCodec } from '../../src/codecs/registry.js';
+import { CodecError, SchemaError } from '../../src/errors.js';
+import { decodeContent, parseCodings } from '../../src/model/encoding.js';
+import { Flow } from '../../src/model/flow.js';
+import { FlowRecord } from '../../src/model/record.js';
+import type { HttpFlowState, MessageState } from '../../src/model/state.js';
+import { httpFlowState } from '../helpers/arbitrary.js';
+import { chunked, collectRecords, decodeUntilError } from '../helpers/tflow.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CORPUS = resolve(ROOT, '../shared/corpus');
+const haveCorpus = existsSync(CORPUS);
+const why = haveCorpus ? '' : ' (skipped: ../shared/corpus is not there)';
+const SAMPLE = join(ROOT, 'fixtures/sample.har');
+
+const inCorpus = (dir: string, ext: string): string[] =>
+  haveCorpus ? readdirSync(join(CORPUS, dir)).filter((f) => f.endsWith(ext)).map((f) => join(CORPUS, dir, f)) : [];
+/** Every HAR of the corpus that must read: other tools' exports, mitmproxy's exports, the real captures. */
+const HARS = [SAMPLE, ...inCorpus('mitmproxy/har_files', '.har'), ...inCorpus('mitmproxy/flows', '.har'), ...inCorpus('real', '.har')];
+const name = (file: string): string => file.slice(file.lastIndexOf('/', file.lastIndexOf('/') - 1) + 1);
+
+type Entry = { [key: string]: any };
+
+const parseSource = (file: string): { log: Entry } => JSON.parse(readFileSync(file, 'utf8').replace(/^\ufeff/, ''));
+
+async function decode(codec: Codec, bytes: Uint8Array, chunk = 65536, origin = 'in.test'): Promise<FlowRecord[]> {
+  return collectRecords(codec.decode(chunked(bytes, chunk), origin));
+}
+
+function encode(codec: Codec, records: FlowRecord[], lose?: (what: string) => void): Buffer {
+  const encoder = codec.encoder(lose === undefined ? {} : { lose });
+  return Buffer.concat([...encoder.begin(), ...records.flatMap((r) => encoder.encode(r)), ...encoder.end()]);
+}
+
+const states = (records: FlowRecord[]): HttpFlowState[] => records.map((r) => Flow.state(r.flow) as HttpFlowState);
+const bytesOf = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+const hex = (b: Uint8Array | null | undefined): string => Buffer.from(b ?? new Uint8Array(0)).toString('hex');
+
+// ---- the oracle: what the model must hold for a source entry (docs/formats.md, "HAR") ----------------------
+
+/** base64 decoded; text in Latin-1 when the Content-Type says so and it fits, else UTF-8. */
+function sourceBody(holder: Entry | undefined, headers: Entry[]): Buffer {
+  if (holder?.text === undefined || holder.text === null) return Buffer.alloc(0);
+  if (holder.encoding === 'base64') return Buffer.from(holder.text, 'base64');
+  const type = headers.find((h) => (Array.isArray(h) ? h[0] : h.name).toLowerCase() === 'content-type');
+  const latin1 = /charset=(iso-8859-1|latin-?1)/i.test(Array.isArray(type) ? type[1] : (type?.value ?? ''));
+  return Buffer.from(holder.text, latin1 && /^[\x00-\xff]*$/.test(holder.text) ? 'latin1' : 'utf8');
+}
+
+/** Source headers as model byte strings; a Content-Encoding the HAR body no longer has goes, with Content-Length. */
+function sourceHeaders(list: Entry[], body: Buffer): [string, string][] {
+  const fields = list.map((h): [string, string] => (Array.isArray(h) ? [bytesOf(h[0]), bytesOf(h[1])] : [bytesOf(h.name), bytesOf(h.value)]));
+  const encoded = fields.some(([n]) => n.toLowerCase() === 'content-encoding');
+  if (!encoded || body.byteLength === 0 || (body[0] === 0x1f && body[1] === 0x8b)) return fields;
+  return fields.filter(([n]) => n.toLowerCase() !== 'content-encoding').map(([n, v]) => [n, n.toLowerCase() === 'content-length' ? String(body.byteLength) : v]);
+}
+
+describe(`every corpus HAR reads, checked against JSON.parse of the source${why}`, () => {
+  test.each(HARS.map((f) => [name(f), f]))('%s', async (_name, file) => {
+    const source = parseSource(file);
+    const got = states(await decode(harCodec, readFileSync(file), 65536, file));
+    expect(got).toHaveLength(source.log.entries.length);
+    source.log.entries.forEach((e: Entry, i: number) => {
+      const flow = new Flow(got[i]!);
+      expect(flow.request.method).toBe(e.request.method);
+      if (e.request.method !== 'CONNECT') expect(new URL(flow.request.url).href).toBe(new URL(e.request.url).href);
+      const requestBody = sourceBody(e.request.postData, e.request.headers);
+      expect(hex(flow.request.content)).toBe(hex(requestBody));
+      expect(flow.request.headers.fields).toEqual(sourceHeaders(e.request.headers, requestBody));
+      if (e.response.status <= 0) {
+        expect(flow.response).toBeNull();
+        expect(flow.error?.msg ?? null).toBe(e.response._error ?? null);
+        return;
+      }
+      const responseBody = sourceBody(e.response.content, e.response.headers);
+      expect(flow.response!.statusCode).toBe(e.response.status);
+      expect(hex(flow.response!.content)).toBe(hex(responseBody));
+      expect(flow.response!.headers.fields).toEqual(sourceHeaders(e.response.headers, responseBody));
+      const messages = flow.websocket?.messages ?? [];
+      expect(messages.map((m) => hex(m.content))).toEqual(
+        (e._webSocketMessages ?? []).map((m: Entry) => hex(m.opcode === 2 ? Buffer.from(m.data, 'base64') : Buffer.from(m.data, 'utf8'))),
+      );
+    });
+  });
+});
+
+describe(`HAR → HAR is lossless${why}`, () => {
+  test.each(HARS.map((f) => [name(f), f]))('%s: passed through, and decoded then rebuilt (via msgpack)', async (_name, file) => {
+    const source = parseSource(file);
+    const records = await decode(harCodec, readFileSync(file));
+    for (const r of records) void r.flow.request.url; // decoded, unchanged: still written from its bytes
+    expect(JSON.parse(encode(harCodec, records).toString())).toEqual(source);
+    const viaMsgpack = await decode(msgpackCodec, encode(msgpackCodec, records));
+    expect(viaMsgpack.every((r) => r.format !== 'har')).toBe(true);
+    expect(JSON.parse(encode(harCodec, viaMsgpack).toString())).toEqual(source);
+  });
+
+  test('an unchanged entry is copied byte for byte; a changed one keeps its HAR-only fields and takes the change', async () => {
+    const records = await decode(harCodec, readFileSync(SAMPLE));
+    const [first, second] = records;
+    expect(encode(harCodec, [first!]).toString()).toContain(Buffer.from(first!.raw!).toString());
+    second!.flow.response!.headers.set('x-added', '1');
+    const [entry0, entry1] = JSON.parse(encode(harCodec, records).toString()).log.entries;
+    const source = parseSource(SAMPLE).log.entries;
+    expect(entry0).toEqual(source[0]);
+    expect(entry1.response.headers).toEqual([...source[1].response.headers, { name: 'x-added', value: '1' }]);
+    expect(entry1.timings).toEqual(source[1].timings);
+    expect(entry1._initiator).toEqual(source[1]._initiator);
+    expect(entry1.response.content).toEqual(source[1].response.content);
+  });
+
+  test('a changed body is written from the model, its derived sizes with it (a field the HAR lacked stays out)', async () => {
+    const records = await decode(harCodec, readFileSync(SAMPLE));
+    records[4]!.flow.response!.text = '{"price":"9,99 €"}';
+    const entry = JSON.parse(encode(harCodec, records).toString()).log.entries[4];
+    expect(entry.response.content).toEqual({ size: 20, mimeType: 'application/json', text: '{"price":"9,99 €"}' });
+  });
+});
+
+describe('reading', () => {
+  test.each([1, 2, 3, 7, 4096])('decodes the same at chunk size %d, with each entry at its byte offset', async (size) => {
+    const bytes = readFileSync(SAMPLE);
+    const records = await decode(harCodec, bytes, size);
+    expect(records.map((r) => r.position!.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    for (const r of records) {
+      const at = r.position!.offset;
+      expect(Buffer.from(r.raw!).equals(bytes.subarray(at, at + r.raw!.byteLength))).toBe(true);
+      expect(JSON.parse(Buffer.from(r.raw!).toString())).toEqual(parseSource(SAMPLE).log.entries[r.position!.index]);
+    }
+  });
+
+  test('a UTF-8 byte-order mark is accepted, also when split across chunks', async () => {
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(SAMPLE)]);
+    expect(sniffCodec(bytes.subarray(0, 64))).toBe(harCodec);
+    expect(await decode(harCodec, bytes, 1)).toHaveLength(6);
+  });
+
+  test('is detected by content and by extension', () => {
+    expect(sniffCodec(readFileSync(SAMPLE).subarray(0, 64))).toBe(harCodec);
+    expect(codecByExtension('x.har.gz')).toBe(harCodec);
+  });
+
+  test('whatever the key order of log: envelope fields before the entries ride on the first flow, later ones on the last', async () => {
+    const source = parseSource(SAMPLE); // version, entries, creator, pages
+    const reordered = { log: { pages: source.log.pages, creator: source.log.creator, entries: source.log.entries, comment: 'late', version: '1.2' } };
+    for (const doc of [source, reordered]) {
+      const records = await decode(harCodec, Buffer.from(JSON.stringify(doc)), 5);
+      const extras = states(records).map((s) => s.extra!.har as Entry);
+      const before = Object.keys(doc.log).slice(0, Object.keys(doc.log).indexOf('entries'));
+      expect(Object.keys(extras[0]!.log ?? {})).toEqual(before);
+      expect(Object.keys(extras[5]!.log).sort()).toEqual(Object.keys(doc.log).filter((k) => k !== 'entries' && !before.includes(k)).sort());
+      // Pages known before the entries also ride on each flow that refers to them.
+      expect(extras.every((x) => (before.includes('pages') ? x.page?.id === 'page_1' : x.page === undefined))).toBe(true);
+      expect(JSON.parse(encode(harCodec, await decode(msgpackCodec, encode(msgpackCodec, records))).toString())).toEqual(doc);
+    }
+  });
+
+  test('yields entries while the input is still arriving: the document is never held whole', async () => {
+    const entry = JSON.stringify(parseSource(SAMPLE).log.entries[4]);
+    let produced = 0;
+    async function* endless(): AsyncIterable<Uint8Array> {
+      yield Buffer.from('{"log":{"version":"1.2","entries":[');
+      for (;;) {
+        produced++;
+        yield Buffer.from(`${produced > 1 ? ',' : ''}${entry}`);
+      }
+    }
+    let seen = 0;
+    for await (const batch of harCodec.decode(endless(), 'endless')) {
+      seen += batch.length;
+      if (seen >= 2000) break;
+    }
+    expect(produced).toBeLessThan(2005);
+  });
+
+  test('maps browser details as documented: HTTP versions, decoded bodies, blocked requests, WebSocket, pages', async () => {
+    const [page, image, login, blocked, prices, socket] = states(await decode(harCodec, readFileSync(SAMPLE))).map((s) => new Flow(s));
+    expect(page!.request.httpVersion).toBe('HTTP/2.0');
+    expect(page!.request.headers.get(':authority')).toBe('shop.example.com'); // pseudo-headers stay, as in mitmproxy
+    expect(page!.response!.headers.has('content-encoding')).toBe(false);
+    expect(page!.response!.headers.get('content-length')).toBe(String(page!.response!.content!.byteLength));
+    expect(page!.response!.text).toContain('<h1>Welcome</h1>');
+    expect(image!.response!.content![0]).toBe(0x89);
+    expect(login!.request.text).toBe('user=ada&password=hunter2+secret');
+    expect(blocked!.response).toBeNull();
+    expect(blocked!.error!.msg).toBe('net::ERR_BLOCKED_BY_CLIENT');
+    expect(prices!.response!.json()).toEqual({ price: '12,50 €' });
+    expect(socket!.websocket!.messages.map((m) => [m.type, m.fromClient, hex(m.content)])).toEqual([
+      [1, true, hex(Buffer.from('{"subscribe":"prices"}'))],
+      [2, false, '000102ff'],
+    ]);
+    expect(page!.request.timestampStart).toBe(1732406430);
+    expect(page!.request.timestampEnd).toBeCloseTo(1732406430.00025, 6);
+    expect(page!.response!.timestampEnd).toBeCloseTo(1732406430.04100, 6);
+  });
+
+  test('Latin-1 text is stored in Latin-1; text a declared charset cannot hold is stored as UTF-8 and declared so', async () => {
+    const har = (type: string, text: string): Buffer =>
+      Buffer.from(JSON.stringify({ log: { version: '1.2', entries: [{ startedDateTime: '2024-01-01T00:00:00Z', time: 1, request: { method: 'GET', url: 'http://a.test/', httpVersion: 'HTTP/1.1', headers: [] }, response: { status: 200, httpVersion: 'HTTP/1.1', headers: [{ name: 'Content-Type', value: type }], content: { text } } }] } }));
+    const [latin] = states(await decode(harCodec, har('text/html; charset=iso-8859-1', 'café')));
+    expect(hex(latin!.response!.content)).toBe(hex(Buffer.from('café', 'latin1')));
+    const [sjis] = states(await decode(harCodec, har('text/plain; charset=shift_jis', '日本')));
+    expect(hex(sjis!.response!.content)).toBe(hex(Buffer.from('日本')));
+    expect(sjis!.response!.headers).toEqual([['Content-Type', 'text/plain; charset=utf-8']]);
+  });
+});
+
+describe('faults', () => {
+  const corpusFault = (path: string): string => join(CORPUS, 'mitmproxy', path);
+  test.skipIf(!haveCorpus).each([
+    ['corrupted_har/brokenfile.har', 'flow #0 at byte 8: not a HAR: "log" is a list, expected an object'],
+    ['corrupted_har/broken_headers.json', 'flow #0 at byte 10: not a HAR: top-level key "headers" (a HAR has only "log")'],
+    ['har_extractor.har', 'flow #0 at byte 21: not a HAR: top-level key "test_response" (a HAR has only "log")'],
+  ])(`%s fails with file, entry index and byte offset${why}`, async (path, message) => {
+    const file = corpusFault(path);
+    const error = await decode(harCodec, readFileSync(file), 7, file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CodecError);
+    expect((error as Error).message).toBe(`${file}: ${message}`);
+  });
+
+  const sample = readFileSync(SAMPLE, 'utf8');
+  test.each<[string, () => string, string, number]>([
+    ['the input ends inside an entry', () => sample.slice(0, sample.indexOf('pixel.gif') + 5), 'truncated HAR: the input ends inside entry #3', 3],
+    ['the input ends after the entries', () => sample.slice(0, sample.length - 10), 'truncated HAR: the input ends before the document is complete', 6],
+    ['an entry that is not JSON', () => sample.replace(/("_priority"): ("High",\s*"_resourceType": "image")/, '$1 $2'), 'entry is not valid JSON', 1],
+    ['an entry that is not an object', () => sample.replace('"entries": [', '"entries": [ 42,'), 'entry is not a JSON object (starts with "4")', 0],
+    ['no comma between entries', () => sample.replace(/\},(\s*\{\s*"_initiator": \{\s*"type": "parser")/, '}$1'), 'expected "," or "]" after an entry', 1],
+    ['data after the document', () => `${sample}{}`, 'unexpected data after the HAR document', 6],
+  ])('%s: a CodecError with the entry index and offset, after every complete entry before it', async (_what, make, reason, index) => {
+    const bytes = Buffer.from(make());
+    const { records, error } = await decodeUntilError(harCodec, bytes, 13);
+    expect(error).toBeInstanceOf(CodecError);
+    expect((error as CodecError).reason.startsWith(reason)).toBe(true);
+    expect((error as CodecError).position.index).toBe(index);
+    expect(records).toHaveLength(index);
+    if (reason.startsWith('truncated HAR: the input ends inside') || reason.startsWith('entry is not valid')) {
+      const intact = await decode(harCodec, readFileSync(SAMPLE));
+      expect((error as CodecError).position.offset).toBe(intact[index]!.position!.offset);
+    }
+  });
+
+  test.each([
+    ['a header given as a one-element list (mitmproxy\'s broken_headers.json)', (e: Entry) => (e.request.headers = [['Content-Type']]), 'entry.request.headers[0] is ["Content-Type"], expected {"name": …, "value": …} or ["name", "value"]'],
+    ['no request', (e: Entry) => delete e.request, 'entry.request is missing, expected an object'],
+    ['a date that is not ISO 8601', (e: Entry) => (e.startedDateTime = 'yesterday'), 'entry.startedDateTime "yesterday" is not an ISO 8601 date-time'],
+    ['a URL that is not http(s)', (e: Entry) => (e.request.url = 'data:text/plain,hi'), 'entry.request.url "data:text/plain,hi" is not an absolute http(s) URL'],
+  ])('%s: a SchemaError naming the field', async (_what, damage, message) => {
+    const doc = parseSource(SAMPLE);
+    damage(doc.log.entries[2]);
+    const { records, error } = await decodeUntilError(harCodec, Buffer.from(JSON.stringify(doc)));
+    expect(records).toHaveLength(2);
+    expect(error).toBeInstanceOf(SchemaError);
+    expect((error as Error).message).toMatch(new RegExp(`^in\\.test: flow #2 at byte \\d+: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  });
+
+  prop.prop([fc.integer({ min: 0, max: 6000 }), fc.integer({ min: 0, max: 255 })], { numRuns: 200 })('a mutated HAR decodes or raises a typed error', async (at, byte) => {
+    const bytes = Buffer.from(readFileSync(SAMPLE));
+    bytes[at % bytes.byteLength] = byte;
+    const { error } = await decodeUntilError(harCodec, bytes, 7);
+    if (error !== undefined) expect(error instanceof CodecError || error instanceof SchemaError).toBe(true);
+  });
+});
+
+// ---- writing ---------------------------------------------------------------------------------------------
+
+/** Our export against mitmproxy's, with the documented differences taken out. */
+function withoutDocumentedDifferences(har: { log: Entry }): { log: Entry } {
+  const copy = structuredClone(har);
+  delete copy.log.creator;
+  for (const e of copy.log.entries) {
+    for (const m of [e.request, e.response]) delete m.headersSize; // mitmproxy writes the length of a Python repr
+    // Bodies that text would not give back exactly are base64 here; mitmproxy writes them as Latin-1 text.
+    for (const holder of [e.request.postData, e.response.content]) {
+      if (holder?.encoding === 'base64' && holder.text !== '') {
+        holder.text = Buffer.from(holder.text, 'base64').toString('latin1');
+        delete holder.encoding;
+      }
+    }
+  }
+  return copy;
+}
+
+describe(`the writer gives mitmproxy's savehar output for its own flows${why}`, () => {
+  test.each(inCorpus('mitmproxy/flows', '.mitm').map((f) => [name(f), f]))('%s', async (_name, file) => {
+    const records = await decode(mitmproxyCodec, readFileSync(file));
+    const ours = JSON.parse(encode(harCodec, records).toString());
+    const theirs = JSON.parse(readFileSync(file.replace(/\.mitm$/, '.har'), 'utf8'));
+    expect(ours.log.creator).toEqual({ name: 'flowtx', version: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version, comment: '' });
+    expect(withoutDocumentedDifferences(ours)).toEqual(withoutDocumentedDifferences(theirs));
+  });
+
+  test('headersSize is the HTTP/1 header block size on the wire, -1 for HTTP/2 and later', async () => {
+    const records = await decode(msgpackCodec, readFileSync(join(ROOT, 'fixtures/sample.ftx')));
+    const [first] = JSON.parse(encode(harCodec, records).toString()).log.entries;
+    const request = 'GET /v1/users?page=1&api_key=sk_live_123 HTTP/1.1\r\nHost: api.example.com\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\nAuthorization: Bearer eyJhbGciOi.secret\r\n\r\n';
+    expect(first.request.headersSize).toBe(request.length);
+    const h2 = states(records)[0]!;
+    h2.request.httpVersion = 'HTTP/2.0';
+    expect(JSON.parse(encode(harCodec, [FlowRecord.of(new Flow(h2))]).toString()).log.entries[0].request.headersSize).toBe(-1);
+  });
+
+  test('what a HAR cannot carry is counted by name; TCP flows are left out', async () => {
+    const records = await decode(msgpackCodec, readFileSync(join(ROOT, 'fixtures/sample.ftx')));
+    const withTrailers = states(records)[1]!;
+    withTrailers.response!.trailers = [['x-checksum', 'abc']];
+    const lost: string[] = [];
+    const har = JSON.parse(encode(harCodec, records, (what) => lost.push(what)).toString());
+    expect(har.log.entries).toHaveLength(9);
+    const counts = Object.fromEntries([...new Set(lost)].map((w) => [w, lost.filter((x) => x === w).length]));
+    expect(counts).toEqual({
+      'TLS details': 8,
+      'content-encoded body bytes (HAR holds the decoded body)': 2,
+      trailers: 1,
+      'an error beside a response': 1,
+      'WebSocket close details and message flags': 1,
+      'TCP flows (left out)': 1,
+    });
+  });
+
+  test('an empty run still writes a valid HAR', () => {
+    expect(JSON.parse(encode(harCodec, []).toString())).toEqual({ log: { version: '1.2', creator: expect.any(Object), entries: [], pages: [] } });
+  });
+});
+
+// ---- flows → HAR → flows -----------------------------------------------------------------------------------
+
+/** The body as a HAR shows it: decoded, or as stored when its coding cannot be undone. */
+function shown(m: MessageState): string {
+  const content = m.content ?? new Uint8Array(0);
+  try {
+    return hex(decodeContent(content, parseCodings(m.headers.find(([n]) => n.toLowerCase() === 'content-encoding')?.[1])));
+  } catch {
+    return hex(content);
+  }
+}
+
+/** Headers less the ones a decoded body changes (`original` had a Content-Encoding: it goes, Content-Length follows). */
+const plainHeaders = (m: MessageState, original: MessageState): [string, string][] =>
+  original.headers.some(([n]) => n.toLowerCase() === 'content-encoding')
+    ? m.headers.filter(([n]) => !['content-encoding', 'content-length'].includes(n.toLowerCase()))
+    : m.headers;
+
+function expectKept(before: HttpFlowState, after: HttpFlowState): void {
+  const [a, b] = [new Flow(before), new Flow(after)];
+  expect(b.request.method).toBe(a.request.method);
+  // The URL the client asked for (mitmproxy's pretty_url: Host header or authority), as HAR holds it.
+  if (a.request.method !== 'CONNECT') a.request.host = a.request.prettyHost;
+  expect(b.request.url).toBe(a.request.url);
+  expect(plainHeaders(after.request, before.request)).toEqual(plainHeaders(before.request, before.request));
+  expect(shown(after.request)).toBe(shown(before.request));
+  expect(after.request.timestampStart).toBeCloseTo(before.request.timestampStart, 5);
+  if (before.request.timestampEnd !== null) expect(after.request.timestampEnd).toBeCloseTo(before.request.timestampEnd, 5);
+  expect(after.response === null).toBe(before.response === null);
+  if (before.response !== null) {
+    expect(after.response!.statusCode).toBe(before.response.statusCode);
+    expect(plainHeaders(after.response!, before.response)).toEqual(plainHeaders(before.response, before.response));
+    expect(shown(after.response!)).toBe(shown(before.response));
+    if (before.request.timestampEnd !== null) expect(after.response!.timestampStart).toBeCloseTo(before.response.timestampStart, 5);
+    if (before.request.timestampEnd !== null && before.response.timestampEnd !== null) expect(after.response!.timestampEnd).toBeCloseTo(before.response.timestampEnd, 5);
+  } else {
+    expect(after.error?.msg ?? null).toBe(before.error?.msg ?? null);
+  }
+  expect((after.websocket?.messages ?? []).map((m) => [m.type, m.fromClient, hex(m.content), m.timestamp])).toEqual(
+    (before.websocket?.messages ?? []).map((m) => [m.type, m.fromClient, hex(m.content), m.timestamp]),
+  );
+}
+
+describe('flows → HAR → flows keeps method, URL, headers, bodies, status and timestamps', () => {
+  const files = [join(ROOT, 'fixtures/sample.ftx'), ...inCorpus('mitmproxy/flows', '.mitm'), ...inCorpus('real', '.flows')];
+  test.each(files.map((f) => [name(f), f]))('%s', async (_name, file) => {
+    const bytes = readFileSync(file);
+    const codec = sniffCodec(bytes.subarray(0, 64))!;
+    const http = states(await decode(codec, bytes)).filter((s) => s.type === 'http');
+    const back = states(await decode(harCodec, encode(harCodec, http.map((s) => FlowRecord.of(new Flow(structuredClone(s)))))));
+    expect(back).toHaveLength(http.length);
+    http.forEach((s, i) => expectKept(s, back[i]!));
+  });
+
+  // Generated flows, shaped to what a URL and HAR text can spell (ASCII header bytes, text frames that are text).
+  const ascii = (s: string): string => s.replace(/[^\x20-\x7e]/g, '_');
+  const representable = httpFlowState.chain((s) =>
+    fc.record({ host: fc.constantFrom('example.com', 'a.test', '127.0.0.1'), path: fc.stringMatching(/^\/[!$-~]{0,20}$/), gaps: fc.array(fc.double({ min: 0, max: 100, noNaN: true }), { minLength: 3, maxLength: 3 }) }).map(({ host, path, gaps }) => {
+      const t0 = Math.round(s.request.timestampStart * 1e6) / 1e6;
+      const fix = (fields: [string, string][]): [string, string][] =>
+        fields.map(([n, v]): [string, string] => [ascii(n) || 'x', ascii(v)]).filter(([n]) => !['host', 'content-encoding', 'content-type'].includes(n.toLowerCase()));
+      s.request = { ...s.request, host, path, authority: '', headers: fix(s.request.headers), timestampStart: t0, timestampEnd: t0 + gaps[0]! };
+      if (s.response !== null) s.response = { ...s.response, headers: fix(s.response.headers), reason: ascii(s.response.reason), timestampStart: t0 + gaps[0]! + gaps[1]!, timestampEnd: t0 + gaps[0]! + gaps[1]! + gaps[2]! };
+      if (s.websocket !== null) for (const m of s.websocket.messages) if (m.type === 1) m.content = Buffer.from(Buffer.from(m.content).toString('utf8'));
+      return s as HttpFlowState;
+    }),
+  );
+  prop.prop([fc.array(representable, { maxLength: 3 })], { numRuns: 100 })('generated flows', async (generated) => {
+    const back = states(await decode(harCodec, encode(harCodec, generated.map((s) => FlowRecord.of(new Flow(structuredClone(s)))))));
+    generated.forEach((s, i) => expectKept(s, back[i]!));
+  });
+});
+
