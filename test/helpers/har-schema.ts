@@ -58,7 +58,8 @@ function specRules(har: Har | null): string[] {
     // "time" is "the sum of all timings available (not including -1 values)", while "ssl" is "also included
     // in the connect field": writers read that either way (Chrome leaves ssl out of the sum, Playwright and
     // mitmproxy count it), so either sum is accepted.
-    const available = Object.entries(timings).filter(([, ms]) => typeof ms === 'number' && ms >= 0) as [string, number][];
+    // Custom fields (Chrome's `_blocked_queueing`) start with an underscore and are not timings of the spec.
+    const available = Object.entries(timings).filter(([phase, ms]) => !phase.startsWith('_') && typeof ms === 'number' && ms >= 0) as [string, number][];
     const all = available.reduce((total, [, ms]) => total + ms, 0);
     const withoutSsl = all - (available.find(([phase]) => phase === 'ssl')?.[1] ?? 0);
     if (typeof entry.time === 'number' && Math.abs(all - entry.time) > 0.01 && Math.abs(withoutSsl - entry.time) > 0.01) {

@@ -44,6 +44,12 @@ describe('the HAR 1.2 validator', () => {
     expect(harProblems(minimalHar())).toEqual([]);
   });
 
+  test('leaves custom timings (a leading underscore) out of the total', () => {
+    const har = minimalHar();
+    har.log.entries[0].timings._blocked_queueing = 1;
+    expect(harProblems(har)).toEqual([]);
+  });
+
   test.each([7, 10])('accepts a total of %d ms with connect 4 ms, ssl 3 ms (ssl counted within connect or beside it)', (time) => {
     const har = minimalHar();
     Object.assign(har.log.entries[0], { time, timings: { connect: 4, ssl: 3, send: 1, wait: 1, receive: 1 } });
@@ -74,7 +80,7 @@ describe('the HAR 1.2 validator', () => {
 
 /** Paths relative to the project root. */
 function inputs(): string[] {
-  const fixtures = ['fixtures/sample.flows', 'fixtures/sample.ftx', 'fixtures/sample.ndjson'];
+  const fixtures = ['fixtures/sample.flows', 'fixtures/sample.ftx', 'fixtures/sample.ndjson', 'fixtures/sample.har'];
   if (!haveCorpus) return fixtures;
   const corpus = ([
     ['mitmproxy/flows', /\.(mitm|har)$/],
