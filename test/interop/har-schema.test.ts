@@ -9,9 +9,10 @@ import { join, resolve } from 'node:path';
 import { fc, test as prop } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
 import { codecByName } from '../../src/codecs/registry.js';
+import type { FlowState, HttpFlowState } from '../../src/model/state.js';
 import { flowState } from '../helpers/arbitrary.js';
 import { harProblems } from '../helpers/har-schema.js';
-import { encodeAll } from '../helpers/tflow.js';
+import { encodeAll, tstate } from '../helpers/tflow.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CORPUS = resolve(ROOT, '../shared/corpus');
@@ -114,13 +115,33 @@ const CODEC_FAULTS: Record<string, string> = {
   '../shared/corpus/real/chromium-browse.flows': NO_RESPONSE,
   '../shared/corpus/real/curl-mixed.flows': NO_RESPONSE,
 };
-const PROPERTY_FAULTS = [
-  NO_RESPONSE,
-  'request.url is not a URI when the host or path holds bytes a URI cannot (they are not percent-encoded), or the host is empty',
-  'serverIPAddress is written from the peer address when it is a name, not an IP address',
-  'timings are negative (below -1 for connect and ssl) when the flow\'s timestamps are out of order',
-  'postData.text is null for a request whose body was not captured',
-].join('; ');
+/** Each fault generated flows meet, with a reshaping of a flow that keeps clear of it. */
+const PROPERTY_FAULTS: [fault: string, avoid: (s: HttpFlowState) => HttpFlowState][] = [
+  [NO_RESPONSE, (s) => ({ ...s, response: s.response ?? tstate().response })],
+  [
+    'request.url is not a URI when the host, authority (or Host header) or path holds bytes a URI cannot (they are not percent-encoded), or the host is empty',
+    (s) => ({ ...s, request: { ...s.request, host: 'example.com', authority: '', path: '/p?q=1', headers: s.request.headers.filter(([name]) => name.toLowerCase() !== 'host') } }),
+  ],
+  [
+    'serverIPAddress is written from the peer address when it is a name, not an IP address',
+    (s) => ({ ...s, serverConn: { ...s.serverConn, peername: s.serverConn.peername && ['10.0.0.1', s.serverConn.peername[1]] } }),
+  ],
+  [
+    "timings are negative (below -1 for connect and ssl) when the flow's timestamps are out of order",
+    (s) => {
+      const t = s.request.timestampStart;
+      const at = (offset: number, stamp: number | null): number | null => (stamp === null ? null : t + offset);
+      const { serverConn: server, request, response } = s;
+      return {
+        ...s,
+        serverConn: { ...server, timestampStart: at(0, server.timestampStart), timestampTcpSetup: at(0.001, server.timestampTcpSetup), timestampTlsSetup: at(0.002, server.timestampTlsSetup) },
+        request: { ...request, timestampEnd: at(0.01, request.timestampEnd) },
+        response: response && { ...response, timestampStart: t + 0.02, timestampEnd: at(0.03, response.timestampEnd) },
+      };
+    },
+  ],
+  ['postData.text is null for a request whose body was not captured', (s) => ({ ...s, request: { ...s.request, content: s.request.content ?? new Uint8Array(0) } })],
+];
 
 const entriesOf = (har: unknown): unknown[] => (har as { log: { entries: unknown[] } }).log.entries;
 const isHar = (file: string): boolean => file.endsWith('.har');
@@ -147,8 +168,21 @@ describe(`flowtx IN OUT.har writes valid HAR 1.2${haveCorpus ? '' : ' (corpus fi
   });
 });
 
-describe.skipIf(PROPERTY_FAULTS !== '')(`HAR written from property-generated flows${PROPERTY_FAULTS ? ` (skipped until fixed: ${PROPERTY_FAULTS})` : ''}`, () => {
+const faults = PROPERTY_FAULTS.map(([fault]) => fault).join('; ');
+const clearOfFaults = (state: FlowState): FlowState =>
+  state.type === 'http' ? PROPERTY_FAULTS.reduce((s, [, avoid]) => avoid(s), state as HttpFlowState) : state;
+
+describe.skipIf(faults !== '')(`HAR written from property-generated flows${faults ? ` (skipped until fixed: ${faults})` : ''}`, () => {
   prop.prop([fc.array(flowState, { maxLength: 4 })], { numRuns: 200 })('is valid HAR 1.2', (states) => {
+    const har = JSON.parse(encodeAll(codecByName('har'), states).toString('utf8'));
+    expect(harProblems(har)).toEqual([]);
+  });
+});
+
+// Everything else generated flows hold (headers, cookies, bodies of any bytes, WebSocket messages, …),
+// while the faults above are being fixed.
+describe('HAR written from property-generated flows kept clear of the faults above', () => {
+  prop.prop([fc.array(flowState.map(clearOfFaults), { maxLength: 4 })], { numRuns: 200 })('is valid HAR 1.2', (states) => {
     const har = JSON.parse(encodeAll(codecByName('har'), states).toString('utf8'));
     expect(harProblems(har)).toEqual([]);
   });
