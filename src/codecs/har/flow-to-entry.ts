@@ -115,9 +115,9 @@ function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: 
     method: byteText(request.method),
     url,
     httpVersion: byteText(request.httpVersion),
-    cookies: [...request.cookies].map(nameValue),
+    cookies: header(fields, 'cookie') === undefined ? [] : [...request.cookies].map(nameValue),
     headers: fields.map(nameValue),
-    queryString: [...request.query].map(nameValue),
+    queryString: request.path.includes('?') ? [...request.query].map(nameValue) : [],
     headersSize: headersSize(`${request.method} ${target} ${request.httpVersion}`, state.request),
     bodySize: request.content?.byteLength ?? 0,
   };
