@@ -172,6 +172,17 @@ const faults = PROPERTY_FAULTS.map(([fault]) => fault).join('; ');
 const clearOfFaults = (state: FlowState): FlowState =>
   state.type === 'http' ? PROPERTY_FAULTS.reduce((s, [, avoid]) => avoid(s), state as HttpFlowState) : state;
 
+test('the HAR the bench generates is valid HAR 1.2 and stays valid rebuilt by flowtx, one flow per entry', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'flowtx-har-')), 'bench.har');
+  const r = spawnSync(process.execPath, ['bench/generate-har.mjs', '--target-mb', '2', '-o', file], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  expect(r.status).toBe(0);
+  const generated = JSON.parse(readFileSync(file, 'utf8'));
+  expect(harProblems(generated)).toEqual([]);
+  const { har, written } = convert(file, ['-s', 'examples/add_header.ts']);
+  expect(harProblems(har)).toEqual([]);
+  expect(written).toBe(entriesOf(generated).length);
+});
+
 describe.skipIf(faults !== '')(`HAR written from property-generated flows${faults ? ` (skipped until fixed: ${faults})` : ''}`, () => {
   prop.prop([fc.array(flowState, { maxLength: 4 })], { numRuns: 200 })('is valid HAR 1.2', (states) => {
     const har = JSON.parse(encodeAll(codecByName('har'), states).toString('utf8'));
