@@ -14,7 +14,7 @@ import type { Codec, Encoder, EncoderOptions } from '../codec.js';
 import { entryToState, HarShapeError, type EntryContext } from './entry-to-flow.js';
 import { flowToEntry, httpLosses, ServersSeen } from './flow-to-entry.js';
 import { applyPatch, isObject, type Json, type JsonObject, type JsonPatch } from './json-patch.js';
-import { HarSplitter, type SplitEntry } from './split.js';
+import type { SplitEntry } from './split.js';
 
 const FORMAT = 'har';
 
@@ -37,6 +37,8 @@ function record(entry: SplitEntry): FlowRecord {
 }
 
 async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): AsyncIterable<FlowRecord[]> {
+  // Loaded on first use: stream-json costs start-up time to runs that read no HAR.
+  const { HarSplitter } = await import('./split.js');
   const splitter = new HarSplitter(origin);
   for await (const chunk of chunks) {
     const entries = splitter.push(chunk);
