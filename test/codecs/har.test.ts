@@ -207,6 +207,14 @@ describe('reading', () => {
     expect(page!.response!.timestampEnd).toBeCloseTo(1732406430.04100, 6);
   });
 
+  test('postData with params and no text is a urlencoded body; written back, the entry is the same', async () => {
+    const doc = parseSource(SAMPLE);
+    delete doc.log.entries[2].request.postData.text;
+    const records = await decode(harCodec, Buffer.from(JSON.stringify(doc)));
+    expect(Buffer.from(states(records)[2]!.request.content!).toString()).toBe('user=ada&password=hunter2%2Bsecret');
+    expect(JSON.parse(encode(harCodec, await decode(msgpackCodec, encode(msgpackCodec, records))).toString())).toEqual(doc);
+  });
+
   test('Latin-1 text is stored in Latin-1; text a declared charset cannot hold is stored as UTF-8 and declared so', async () => {
     const har = (type: string, text: string): Buffer =>
       Buffer.from(JSON.stringify({ log: { version: '1.2', entries: [{ startedDateTime: '2024-01-01T00:00:00Z', time: 1, request: { method: 'GET', url: 'http://a.test/', httpVersion: 'HTTP/1.1', headers: [] }, response: { status: 200, httpVersion: 'HTTP/1.1', headers: [{ name: 'Content-Type', value: type }], content: { text } } }] } }));
@@ -328,6 +336,14 @@ describe(`the writer gives mitmproxy's savehar output for its own flows${why}`, 
       'WebSocket close details and message flags': 1,
       'TCP flows (left out)': 1,
     });
+  });
+
+  test('each entry is handed out as its flow is encoded: the writer holds no entries', async () => {
+    const records = await decode(msgpackCodec, readFileSync(join(ROOT, 'fixtures/sample.ftx')));
+    const encoder = harCodec.encoder();
+    const written = records.map((r) => Buffer.concat(encoder.encode(r)).toString());
+    expect(written.filter((w) => w.includes('"startedDateTime"'))).toHaveLength(9);
+    expect(Buffer.concat(encoder.end()).toString()).toBe('\n],"pages":[]}}\n');
   });
 
   test('an empty run still writes a valid HAR', () => {

@@ -89,6 +89,16 @@ describe.skipIf(!havePeer)(`mitmproxy 8.1.1 reads what flowtx writes${why}`, () 
     expect(peer('check', out).trim()).toBe(`ok ${entries}`);
   });
 
+  test('a browser HAR\'s gzip response given as decoded text shows its body in mitmproxy', () => {
+    const out = join(tmp(), 'from-har.flows');
+    expect(flowtx([join(ROOT, 'fixtures/sample.har'), out, '--flow-version', '17']).code).toBe(0);
+    const [page] = peer('dump', out).trim().split('\n').map((l) => JSON.parse(l));
+    const html = (JSON.parse(readFileSync(join(ROOT, 'fixtures/sample.har'), 'utf8')) as { log: { entries: { response: { content: { text: string } } }[] } }).log.entries[0]!.response.content.text;
+    expect(page.response.content.hex).toBe(Buffer.from(html).toString('hex'));
+    const names = (page.response.headers as [{ hex: string }, { hex: string }][]).map(([n]) => Buffer.from(n.hex, 'hex').toString());
+    expect(names).not.toContain('content-encoding');
+  });
+
   test('property-generated flows at version 17', () => {
     // mitmproxy parses certificates on load; generated ones are not X.509, so connections carry none.
     const states = fc.sample(httpFlowState, { numRuns: 60, seed: 20240601 }).map((s) => ({

@@ -72,6 +72,17 @@ function flowtxCreator(): JsonObject {
 const SEPARATOR = Buffer.from(',\n');
 const json = (value: Json): Buffer => Buffer.from(JSON.stringify(value), 'utf8');
 
+/** The patch a flow read from a HAR carries (extra.har); parts of the wrong shape (a script's doing) are ignored. */
+function patchOf(state: HttpFlowState): Partial<JsonPatch> {
+  const har = state.extra?.har;
+  if (!isObject(har)) return {};
+  const patch: Partial<JsonPatch> = {};
+  if (isObject(har.entry)) patch.entry = har.entry;
+  if (isObject(har.derived)) patch.derived = har.derived;
+  if (Array.isArray(har.absent)) patch.absent = har.absent.filter((p): p is string => typeof p === 'string');
+  return patch;
+}
+
 /** The envelope parts a record's flow carries (extra.har.log, extra.har.page). */
 function contextOf(record: FlowRecord, state: HttpFlowState | undefined): EntryContext {
   if (state === undefined) return contexts.get(record) ?? {};
@@ -126,10 +137,7 @@ function encoder(options: EncoderOptions = {}): Encoder {
         }
         state = s as HttpFlowState;
         for (const what of httpLosses(state)) options.lose?.(what);
-        const entry = flowToEntry(state, servers);
-        const har = state.extra?.har;
-        if (isObject(har)) applyPatch(entry, har as unknown as Partial<JsonPatch>);
-        raw = json(entry);
+        raw = json(applyPatch(flowToEntry(state, servers), patchOf(state)));
       }
       const pieces = collect(contextOf(record, state));
       if (count++ > 0) pieces.push(SEPARATOR);

@@ -9,6 +9,7 @@ export function parseIsoTime(text: string): number | undefined {
   const m = ISO.exec(text);
   if (m === null) return undefined;
   const [, y, mo, d, h, mi, s = '0', fraction = '', zone = 'Z'] = m;
+  if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
   const whole = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) / 1000;
   if (Number.isNaN(whole)) return undefined;
   let offset = 0;

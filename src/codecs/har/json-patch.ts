@@ -17,7 +17,7 @@ export interface JsonPatch {
   absent: string[];
 }
 
-export const isObject = (v: unknown): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
+export const isObject = (v: unknown): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v);
 
 export function deepEqual(a: Json | undefined, b: Json | undefined): boolean {
   if (a === b) return true;
@@ -81,6 +81,7 @@ export const isEmptyPatch = (p: JsonPatch): boolean => p.absent.length === 0 && 
 
 /** The container holding `pointer`'s target and the target's key; undefined when the container is gone. */
 function locate(root: Json, pointer: string): [JsonObject | Json[], string] | undefined {
+  if (!pointer.startsWith('/')) return undefined;
   const tokens = pointer.split('/').slice(1).map(unescapeToken);
   let node: Json | undefined = root;
   for (const token of tokens.slice(0, -1)) {
@@ -106,7 +107,6 @@ export function applyPatch(target: JsonObject, patch: Partial<JsonPatch>): JsonO
     if (deepEqual(valueAt(at[0], at[1]), derived[pointer])) delete at[0][at[1]];
   }
   for (const [pointer, value] of Object.entries(patch.entry ?? {})) {
-    if (pointer === '') continue; // the whole entry differs: never the case for two objects
     const at = locate(target, pointer);
     if (at === undefined) continue;
     const current = valueAt(at[0], at[1]);

@@ -57,8 +57,8 @@ export class HarSplitter {
     this.#origin = origin;
   }
 
-  #fault(reason: string, offset: number, index = this.#index): CodecError {
-    return new CodecError({ origin: this.#origin, index, offset }, reason);
+  #fault(reason: string, offset: number): CodecError {
+    return new CodecError({ origin: this.#origin, index: this.#index, offset }, reason);
   }
 
   /**
