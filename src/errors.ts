@@ -75,6 +75,20 @@ export class UsageError extends FlowtxError {
   }
 }
 
+/** A filter expression that does not parse; the message shows the expression with a caret under the fault. */
+export class FilterSyntaxError extends UsageError {
+  readonly expression: string;
+  /** 1-based column of the fault. */
+  readonly column: number;
+
+  constructor(expression: string, index: number, reason: string, options?: { cause?: unknown }) {
+    const shown = expression.replace(/[\t\n\r]/g, ' ');
+    super(`invalid filter expression at column ${index + 1}: ${reason}\n  ${shown}\n  ${' '.repeat(index)}^`, options);
+    this.expression = expression;
+    this.column = index + 1;
+  }
+}
+
 /** A message body could not be decoded (content-encoding or charset) or re-encoded. */
 export class BodyError extends FlowtxError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -19,6 +19,7 @@ export type {
   StateValue,
 } from './model/state.js';
 export type { ScriptContext, ScriptLog } from './engine/context.js';
+export type { FlowFilter } from './filter/compile.js';
 export type { HookMap, HookName, Script, ClientConnection } from './engine/hooks.js';
 export { FlowtxError, BodyError } from './errors.js';
 

@@ -1,9 +1,14 @@
 // Module loader hooks, run by Node on its loader thread for user scripts:
 //  - the bare specifier "flowtx" means the running flowtx, wherever the script lives;
-//  - TypeScript files (.ts, .mts, .cts) are compiled to ES modules by esbuild, with inline source maps so
+//  - TypeScript files (.ts, .mts, .cts) are compiled to ES modules by esbuild (kept in a cache in the temporary
+//    directory, or $FLOWTX_CACHE_DIR, by content), with inline source maps so
 //    errors point at the script's own lines; relative imports written as "./x.js" or "./x" find "./x.ts".
 
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 interface ResolveContext {
@@ -53,19 +58,59 @@ export async function resolve(specifier: string, context: ResolveContext, next: 
   }
 }
 
+const require = createRequire(import.meta.url);
+
+/**
+ * Where a compiled script is kept, by everything its output depends on: starting esbuild costs more than
+ * the rest of a short run, and CI runs the same script over and over. Null when no cache can be kept.
+ */
+function cachePath(file: string, source: string, options: object): string | null {
+  try {
+    const esbuild = (require('esbuild/package.json') as { version: string }).version;
+    const key = createHash('sha256').update(JSON.stringify([esbuild, file, options, source])).digest('hex');
+    return join(process.env.FLOWTX_CACHE_DIR ?? join(tmpdir(), `flowtx-cache-${process.getuid?.() ?? 'user'}`), `${key}.mjs`);
+  } catch {
+    return null;
+  }
+}
+
+async function cached(path: string | null): Promise<string | undefined> {
+  if (path === null) return undefined;
+  try {
+    // Code is run from here: only from a folder that is ours and that nobody else can write to.
+    const folder = await stat(dirname(path));
+    if (folder.uid !== process.getuid?.() || (folder.mode & 0o022) !== 0) return undefined;
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Best effort: a cache that cannot be written only costs the next run a compile. */
+async function keep(path: string | null, code: string): Promise<void> {
+  if (path === null) return;
+  try {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const temporary = `${path}.${process.pid}.tmp`;
+    await writeFile(temporary, code);
+    await rename(temporary, path);
+  } catch {
+    // no cache
+  }
+}
+
 export async function load(url: string, context: { format?: string | null }, next: NextLoad): Promise<LoadResult> {
   if (!url.startsWith('file:') || !TS_FILE.test(new URL(url).pathname)) return next(url, context);
   const file = fileURLToPath(url);
-  const { transform } = await import('esbuild');
   const source = await readFile(file, 'utf8');
+  const options = { loader: 'ts', format: 'esm', target: 'node20', sourcefile: file, sourcemap: 'inline' } as const;
+  const path = cachePath(file, source, options);
+  const hit = await cached(path);
+  if (hit !== undefined) return { format: 'module', source: hit, shortCircuit: true };
+  const { transform } = await import('esbuild');
   try {
-    const result = await transform(source, {
-      loader: 'ts',
-      format: 'esm',
-      target: 'node20',
-      sourcefile: file,
-      sourcemap: 'inline',
-    });
+    const result = await transform(source, options);
+    await keep(path, result.code);
     return { format: 'module', source: result.code, shortCircuit: true };
   } catch (err) {
     const first = (err as { errors?: { text: string; location?: { line: number; column: number } | null }[] }).errors?.[0];

@@ -21,6 +21,10 @@ export interface RunPlan {
   debug: boolean;
   jsonSummary: boolean;
   progress: boolean | undefined;
+  /** --filter or a trailing expression: only matching flows are seen by scripts and written. */
+  filter: string | undefined;
+  /** --select: scripts run only on matching flows; the others pass through unchanged. */
+  select: string | undefined;
 }
 
 const EPILOG = `Examples:
@@ -40,9 +44,14 @@ const EPILOG = `Examples:
       read stdin, write stdout
   flowtx -s fix.ts --in-place capture.ftx
       rewrite a file in place, safely
+  flowtx capture.flows api.flows '~d api.example.com & ~m POST'
+      keep only matching flows (mitmproxy filter syntax; see --help-filters)
+  flowtx -s scrub.ts --select '~u /login' in.flows out.flows
+      run the script on matching flows only, pass the others through
 
 Exit codes: 0 success; 1 runtime failure (script error, corrupt or unreadable input, write failure);
-2 usage error. Docs: docs/cli.md, docs/scripting.md, docs/formats.md.`;
+2 usage error (including a filter expression that does not parse). Docs: docs/cli.md, docs/filters.md,
+docs/scripting.md, docs/formats.md.`;
 
 const POLICIES = ['fail', 'skip', 'keep'] as const;
 
@@ -61,6 +70,9 @@ const OPTIONS = {
   progress: { type: 'boolean', description: 'Show a progress bar on stderr (default: when stderr is a terminal)' },
   quiet: { alias: 'q', type: 'boolean', default: false, description: 'Only warnings and errors on stderr' },
   debug: { type: 'boolean', default: false, description: 'Show stack traces and script debug logs' },
+  filter: { type: 'string', requiresArg: true, description: 'Only flows matching this mitmproxy filter expression are seen by scripts and written (or listed); also given as a trailing expression' },
+  select: { type: 'string', requiresArg: true, description: 'Scripts run only on flows matching this filter expression; the others pass through unchanged' },
+  'help-filters': { type: 'boolean', default: false, description: 'List the filter operators and exit' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -81,6 +93,8 @@ interface ParsedArgs {
   progress?: boolean;
   quiet: boolean;
   debug: boolean;
+  filter?: string;
+  select?: string;
 }
 
 const camel = (name: string): string => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -118,7 +132,7 @@ async function parseWithYargs(argv: string[]): Promise<ParsedArgs> {
   let failure: string | undefined;
   const args = await yargs(argv)
     .scriptName('flowtx')
-    .usage('Usage: $0 [options] INPUT... [OUTPUT]\n\nStream saved HTTP flows through scripts and write them out, in the same or another format.\nWith no OUTPUT, prints one line per flow.')
+    .usage('Usage: $0 [options] INPUT... [OUTPUT] [FILTER EXPRESSION]\n\nStream saved HTTP flows through scripts and write them out, in the same or another format.\nWith no OUTPUT, prints one line per flow. A trailing filter expression (mitmproxy syntax, starting\nwith ~, ! or () keeps only the flows it matches; see --help-filters.')
     .options(OPTIONS as unknown as Record<OptionName, import('yargs').Options>)
     .epilog(EPILOG)
     .strictOptions()
@@ -156,12 +170,26 @@ function parseSet(values: string[]): Record<string, string> {
   return options;
 }
 
+/**
+ * Splits off a trailing filter expression, as mitmdump takes one after its options: it starts at the first
+ * positional beginning with "~", "!" or "(" (no input or output path is taken to start so) and runs to the
+ * end; its words are joined with spaces. A bare URL pattern must be written "~u pattern" there.
+ */
+function splitTrailingFilter(positionals: string[]): { paths: string[]; expression: string | undefined } {
+  const at = positionals.findIndex((p) => /^[~!(]/.test(p));
+  if (at < 0) return { paths: positionals, expression: undefined };
+  return { paths: positionals.slice(0, at), expression: positionals.slice(at).join(' ') };
+}
+
 /** Parses argv into a plan; throws UsageError for anything contradictory. Help and version exit here. */
 export async function parseArgs(argv: string[]): Promise<RunPlan> {
   const wantsYargs = argv.some((a) => a === '--help' || a === '-h' || a === '--version');
   const args = (wantsYargs ? undefined : await parseFast(argv)) ?? (await parseWithYargs(argv));
 
-  const positionals = args._.map(String);
+  const { paths: positionals, expression } = splitTrailingFilter(args._.map(String));
+  if (expression !== undefined && args.filter !== undefined) {
+    throw new UsageError(`give the filter once: --filter ${JSON.stringify(args.filter)} or the trailing expression ${JSON.stringify(expression)}`);
+  }
   const read = args.read ?? [];
   let inputs: string[];
   let output: string | null;
@@ -206,5 +234,7 @@ export async function parseArgs(argv: string[]): Promise<RunPlan> {
     debug: args.debug,
     jsonSummary: args.jsonSummary,
     progress: args.progress,
+    filter: args.filter ?? expression,
+    select: args.select,
   };
 }

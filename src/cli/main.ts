@@ -2,6 +2,7 @@
 // process.exit (0 ok, 1 runtime failure, 2 usage).
 
 import { isFlowtxError, UsageError } from '../errors.js';
+import { filterHelpText } from '../filter/help.js';
 import { parseArgs, type RunPlan } from './args.js';
 import { Terminal } from './progress.js';
 import { run, RunFailure, type Summary } from './run.js';
@@ -28,7 +29,7 @@ function emptySummary(plan: RunPlan | undefined, message: string, exitCode: numb
     exitCode,
     inputs: (plan?.inputs ?? []).map((path) => ({ path, format: null, flows: 0, bytes: 0 })),
     output: null,
-    flows: { read: 0, written: 0, dropped: 0, emitted: 0 },
+    flows: { read: 0, written: 0, dropped: 0, emitted: 0, filtered: 0 },
     scriptErrors: 0,
     errors: [message],
     warnings: [],
@@ -42,6 +43,10 @@ export async function main(argv: string[]): Promise<number> {
   const wantsDebug = argv.includes('--debug');
   let summary: Summary;
   let terminal: Terminal | undefined;
+  if (argv.includes('--help-filters')) {
+    process.stdout.write(filterHelpText());
+    return 0;
+  }
   try {
     plan = await parseArgs(argv);
     terminal = new Terminal(plan);

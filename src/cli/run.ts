@@ -7,6 +7,7 @@ import { CodecError, InputError, IoError, UsageError } from '../errors.js';
 import type { Codec } from '../codecs/codec.js';
 import { codecByExtension, codecByName, codecNames, formatExtension, sniffCodec } from '../codecs/registry.js';
 import { Engine } from '../engine/pipeline.js';
+import { compileFilter } from '../filter/compile.js';
 import { loadScript, type LoadedScript } from '../engine/script.js';
 import { fileSink, stdoutSink, type Sink } from '../io/sinks.js';
 import { fileSource, readError, stdinSource, type Source } from '../io/sources.js';
@@ -27,7 +28,8 @@ export interface Summary {
   exitCode: number;
   inputs: InputSummary[];
   output: { path: string; format: string } | null;
-  flows: { read: number; written: number; dropped: number; emitted: number };
+  /** `filtered`: flows left out by --filter. */
+  flows: { read: number; written: number; dropped: number; emitted: number; filtered: number };
   scriptErrors: number;
   errors: string[];
   /** flowtx's warnings: flows an output format could not hold, script export typos, … */
@@ -81,7 +83,7 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
     exitCode: 0,
     inputs: plan.inputs.map((path) => ({ path, format: null, flows: 0, bytes: 0 })),
     output: null,
-    flows: { read: 0, written: 0, dropped: 0, emitted: 0 },
+    flows: { read: 0, written: 0, dropped: 0, emitted: 0, filtered: 0 },
     scriptErrors: 0,
     errors: [],
     warnings: terminal.warnings,
@@ -89,6 +91,9 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
     durationMs: 0,
   };
 
+  const filter = plan.filter === undefined ? undefined : compileFilter(plan.filter);
+  const select = plan.select === undefined ? undefined : compileFilter(plan.select);
+  if (select !== undefined && plan.scripts.length === 0) terminal.warn('--select has no effect without a script (-s); --filter leaves flows out');
   // Every input must exist before anything is written; their sizes drive the progress bar.
   const sizes = await Promise.all(
     plan.inputs.map((p) =>
@@ -127,6 +132,8 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
     scripts,
     options: plan.options,
     onScriptError: plan.onScriptError,
+    filter,
+    select,
     log: (level, source, message) => terminal.log(level, source, message),
   });
 
@@ -181,7 +188,7 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
     terminal.stopProgress();
   }
 
-  Object.assign(summary.flows, { read: engine.counts.read, dropped: engine.counts.dropped, emitted: engine.counts.emitted });
+  Object.assign(summary.flows, { read: engine.counts.read, dropped: engine.counts.dropped, emitted: engine.counts.emitted, filtered: engine.counts.filtered });
   summary.scriptErrors = engine.counts.scriptErrors;
   summary.durationMs = Math.round(performance.now() - started);
   if (summary.scriptErrors > 0 && !plan.allowScriptErrors) {

@@ -1,6 +1,7 @@
 // ScriptContext: the handle a script gets with every event to reach the run's state (the seed's
 // "handle for interacting with the global state"). One per script, so `state` is private to it.
 
+import type { FlowFilter } from '../filter/compile.js';
 import type { Flow } from '../model/flow.js';
 
 export interface ScriptLog {
@@ -34,4 +35,8 @@ export interface ScriptContext {
   /** Adds `flow` to the output after the current flow (at the start in `start`, at the end in `done`).
    *  Emitted flows are written as they are; they do not go through hooks. */
   emit(flow: Flow): void;
+  /** Compiles a mitmproxy filter expression (`~d example.com & ~m POST`) into a predicate over flows.
+   *  Throws a FlowtxError (code FLOWTX_USAGE) pointing at the column of a syntax error. Compile once, in
+   *  `start`, and call the predicate per flow. */
+  filter(expression: string): FlowFilter;
 }

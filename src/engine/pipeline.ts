@@ -4,6 +4,7 @@
 
 import { format } from 'node:util';
 import { ScriptError, isFlowtxError } from '../errors.js';
+import { compileFilter, type FlowFilter } from '../filter/compile.js';
 import { Flow } from '../model/flow.js';
 import { FlowRecord } from '../model/record.js';
 import type { ScriptContext, ScriptLog } from './context.js';
@@ -20,6 +21,10 @@ export interface EngineOptions {
   options?: Readonly<Record<string, string>>;
   /** What a failing flow hook does: stop the run (default), drop the flow, or keep it unchanged. */
   onScriptError?: ScriptErrorPolicy;
+  /** Only flows it accepts are seen by scripts and written (--filter); evaluated on the flow as read. */
+  filter?: FlowFilter;
+  /** Scripts run only on flows it accepts; the others pass through unchanged (--select). */
+  select?: FlowFilter;
   /** Where log lines go; `source` is the script name or "flowtx". */
   log?: (level: LogLevel, source: string, message: string) => void;
 }
@@ -28,6 +33,8 @@ export interface EngineCounts {
   read: number;
   dropped: number;
   emitted: number;
+  /** Flows the filter left out. */
+  filtered: number;
   scriptErrors: number;
 }
 
@@ -58,10 +65,12 @@ function lineIn(err: unknown, file: string): number | undefined {
 }
 
 export class Engine {
-  readonly counts: EngineCounts = { read: 0, dropped: 0, emitted: 0, scriptErrors: 0 };
+  readonly counts: EngineCounts = { read: 0, dropped: 0, emitted: 0, filtered: 0, scriptErrors: 0 };
   readonly #scripts: readonly LoadedScript[];
   readonly #options: Readonly<Record<string, string>>;
   readonly #policy: ScriptErrorPolicy;
+  readonly #filter: FlowFilter | undefined;
+  readonly #select: FlowFilter | undefined;
   readonly #log: (level: LogLevel, source: string, message: string) => void;
   readonly #contexts: ScriptContext[];
   readonly #emitted: FlowRecord[] = [];
@@ -72,6 +81,8 @@ export class Engine {
     this.#scripts = options.scripts;
     this.#options = Object.freeze({ ...options.options });
     this.#policy = options.onScriptError ?? 'fail';
+    this.#filter = options.filter;
+    this.#select = options.select;
     this.#log = options.log ?? (() => {});
     this.#contexts = this.#scripts.map((script) => this.#context(script));
   }
@@ -95,7 +106,13 @@ export class Engine {
       try {
         for (const record of batch) {
           this.counts.read++;
-          if (needsFlows && record.flow.type === 'http') await this.#runFlowEvents(record);
+          if (this.#filter !== undefined && !this.#filter(record.flow)) {
+            this.counts.filtered++;
+            continue;
+          }
+          if (needsFlows && record.flow.type === 'http' && (this.#select === undefined || this.#select(record.flow))) {
+            await this.#runFlowEvents(record);
+          }
           if (record.decoded && this.#dropped.has(record.flow)) this.counts.dropped++;
           else out.push(record);
           this.#takeEmitted(out);
@@ -209,6 +226,9 @@ export class Engine {
         const target = flow ?? engine.#current.record?.flow;
         if (target === undefined) throw new TypeError(`ctx.drop() needs a flow in "${engine.#current.event}"`);
         engine.#dropped.add(target);
+      },
+      filter(expression: string) {
+        return compileFilter(expression);
       },
       emit(flow: Flow) {
         if (!(flow instanceof Flow)) throw new TypeError('ctx.emit() takes a Flow (from createFlow() or flow.copy())');

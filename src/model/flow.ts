@@ -25,6 +25,7 @@ import type {
   WebSocketState,
 } from './state.js';
 import { parseUrl } from './url.js';
+import { setOwn } from './own.js';
 
 export type FlowError = FlowErrorState;
 
@@ -175,7 +176,7 @@ export class Flow {
 
   /** A deep copy with a new id (and new connection ids left as they are), ready for ctx.emit(). */
   copy(): Flow {
-    const state = structuredClone(this.#state);
+    const state = deepCopy(this.#state);
     state.id = randomUUID();
     const copy = new Flow(state);
     copy.#mark.touch();
@@ -196,6 +197,16 @@ export class Flow {
       error: this.#state.error?.msg,
     };
   }
+}
+
+/** A deep copy of plain data, made through property reads (a codec may hand out objects decoded on use). */
+function deepCopy<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(deepCopy) as T;
+  if (value instanceof Uint8Array) return value.slice() as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) setOwn(out, key, deepCopy((value as Record<string, unknown>)[key]));
+  return out as T;
 }
 
 export interface MessageInit {

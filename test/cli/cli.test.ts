@@ -20,12 +20,12 @@ interface Result {
   stderr: string;
 }
 
-function flowtx(args: string[], options: { input?: Buffer | string; cwd?: string } = {}): Result {
+function flowtx(args: string[], options: { input?: Buffer | string; cwd?: string; env?: Record<string, string> } = {}): Result {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     input: options.input,
     encoding: 'buffer',
-    env: { ...process.env, FORCE_COLOR: '0' },
+    env: { ...process.env, FORCE_COLOR: '0', ...options.env },
     timeout: 60_000,
   });
   return { code: result.status, stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8') };
@@ -236,6 +236,23 @@ export function response(ctx: unknown, flow: any) { flow.response.headers.set(NA
     expect(readFileSync(out, 'utf8')).toContain('x-helper');
   });
 
+  test('compiled TypeScript is cached by content: an edited script is compiled again', () => {
+    const dir = tmp();
+    const cache = join(dir, 'cache');
+    const env = { FLOWTX_CACHE_DIR: cache };
+    const out = join(dir, 'o.ndjson');
+    const s = script(dir, 'tag.ts', `export function response(ctx: unknown, flow: any) { flow.response.headers.set('x-tag', 'one'); }`);
+    for (let run = 0; run < 2; run++) {
+      expect(flowtx(['-s', s, SAMPLE, out], { env })).toMatchObject({ code: 0, stderr: '' });
+      expect(readdirSync(cache)).toHaveLength(1);
+      expect(readFileSync(out, 'utf8')).toContain('"x-tag","one"');
+    }
+    script(dir, 'tag.ts', `export function response(ctx: unknown, flow: any) { flow.response.headers.set('x-tag', 'two'); }`);
+    expect(flowtx(['-s', s, SAMPLE, out], { env })).toMatchObject({ code: 0, stderr: '' });
+    expect(readdirSync(cache)).toHaveLength(2);
+    expect(readFileSync(out, 'utf8')).toContain('"x-tag","two"');
+  });
+
   test('a default-exported object works', () => {
     const dir = tmp();
     const s = script(dir, 'obj.mjs', `export default { count: 0, request() { this.count++; }, done(ctx) { ctx.log.info('saw %d', this.count); } };`);
@@ -367,6 +384,68 @@ describe('bad input and safe output', () => {
   });
 });
 
+describe('filters', () => {
+  test('--filter in listing mode lists matching flows only', () => {
+    const r = flowtx([SAMPLE, '--filter', '~m POST']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout.trim().split('\n').map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([
+      'POST https://api.example.com/v1/login',
+      'POST https://api.example.com/v1/upload',
+    ]);
+  });
+
+  test('a trailing expression (words after the paths, as mitmdump takes them) filters what is written', () => {
+    const dir = tmp();
+    const out = join(dir, 'o.ndjson');
+    const r = flowtx([SAMPLE, out, '~d', 'example.com', '&', '!~q', '--json-summary']);
+    expect(r.code).toBe(0);
+    expect(ndjsonLines(out).map((f) => f.request.path)).toEqual(['/v1/users?page=1&api_key=sk_live_123', '/v1/login', '/logo.png', '/v1/upload', '/socket']);
+    expect(JSON.parse(r.stdout).flows).toMatchObject({ read: SAMPLE_FLOWS, written: 5, filtered: 5 });
+  });
+
+  test('the mitmdump form: -r IN -w OUT EXPR', () => {
+    const dir = tmp();
+    const out = join(dir, 'o.ndjson');
+    expect(flowtx(['-r', SAMPLE, '-w', out, '~m', 'POST']).code).toBe(0);
+    expect(ndjsonLines(out).map((f) => f.request.path)).toEqual(['/v1/login', '/v1/upload']);
+  });
+
+  test('--select runs scripts on matching flows only; the others are written unchanged', () => {
+    const dir = tmp();
+    const out = join(dir, 'o.ndjson');
+    expect(flowtx(['-s', 'examples/add_header.ts', '--select', '~u /v1/login', SAMPLE, out]).code).toBe(0);
+    const tagged = ndjsonLines(out).map((f) => f.response && headerOf(f.response.headers, 'newheader') !== undefined);
+    expect(tagged.filter(Boolean)).toHaveLength(1);
+    expect(ndjsonLines(out)[tagged.indexOf(true)]!.request.path).toBe('/v1/login');
+  });
+
+  test('--select without a script is pointless and says so', () => {
+    const r = flowtx([SAMPLE, '--select', '~q']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('--select has no effect without a script (-s); --filter leaves flows out');
+  });
+
+  test('a syntax error exits 2 and points at the column', () => {
+    const r = flowtx([SAMPLE, '--filter', '~m GET & (~q)']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('flowtx: error: invalid filter expression at column 13: an operator must be followed by a space: write "~q )"');
+    expect(r.stderr).toContain('\n  ~m GET & (~q)\n              ^\n');
+    expect(r.stdout).toBe('');
+  });
+
+  test('--filter and a trailing expression together are refused', () => {
+    const r = flowtx([SAMPLE, '--filter', '~q', '~s']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('give the filter once');
+  });
+
+  test('--help-filters lists every operator', () => {
+    const r = flowtx(['--help-filters']);
+    expect(r.code).toBe(0);
+    for (const op of ['~a ', '~bq regex', '~c int', '~websocket', '~udp', '~meta regex', 'A | B']) expect(r.stdout).toContain(op);
+  });
+});
+
 describe('help', () => {
   test('--help shows usage, examples and exit codes', () => {
     const r = flowtx(['--help']);
@@ -389,7 +468,15 @@ describe('progress', () => {
         child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
         child.on('close', () => resolvePromise(stderr));
         child.stdin.write(bytes.subarray(0, 5000));
-        setTimeout(() => child.stdin.end(bytes.subarray(5000)), 700);
+        // With --progress, the rest comes once a bar was drawn (a loaded machine may take long to start);
+        // without it, after a pause long enough for a bar to have been drawn.
+        const rest = (): void => void (child.stdin.writable && child.stdin.end(bytes.subarray(5000)));
+        if (args.includes('--progress')) {
+          child.stderr.once('data', rest);
+          setTimeout(rest, 20_000);
+        } else {
+          setTimeout(rest, 700);
+        }
       });
     const drawn = await run(['--progress']);
     expect(drawn).toMatch(/\r\x1b\[2K\d+ flows {2}[\d.]+[bkm] {2}[\d.]+[bkm]\/s/);

@@ -18,7 +18,7 @@ import { Flow } from '../../src/model/flow.js';
 import { FlowRecord } from '../../src/model/record.js';
 import type { HttpFlowState, MessageState } from '../../src/model/state.js';
 import { httpFlowState } from '../helpers/arbitrary.js';
-import { chunked, collectRecords, decodeUntilError } from '../helpers/tflow.js';
+import { chunked, cloneState, collectRecords, decodeUntilError, tstate } from '../helpers/tflow.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CORPUS = resolve(ROOT, '../shared/corpus');
@@ -400,7 +400,7 @@ describe('flows → HAR → flows keeps method, URL, headers, bodies, status and
     const bytes = readFileSync(file);
     const codec = sniffCodec(bytes.subarray(0, 64))!;
     const http = states(await decode(codec, bytes)).filter((s) => s.type === 'http');
-    const back = states(await decode(harCodec, encode(harCodec, http.map((s) => FlowRecord.of(new Flow(structuredClone(s)))))));
+    const back = states(await decode(harCodec, encode(harCodec, http.map((s) => FlowRecord.of(new Flow(cloneState(s)))))));
     expect(back).toHaveLength(http.length);
     http.forEach((s, i) => expectKept(s, back[i]!));
   });
@@ -418,6 +418,19 @@ describe('flows → HAR → flows keeps method, URL, headers, bodies, status and
       return s as HttpFlowState;
     }),
   );
+  // fast-check seed 243245082, shrunk: the request starts and ends at the epoch, the response 5 µs later. A
+  // request end of 0 was taken for a missing one (as savehar does), so send and wait were written as 0.
+  test('a request that ends at timestamp 0 keeps its response times (seed 243245082)', async () => {
+    const s = tstate();
+    s.request = { ...s.request, method: 'POST', httpVersion: 'HTTP/2.0', content: Uint8Array.from([6, 191, 117]), timestampStart: 0, timestampEnd: 0 };
+    s.response = { ...s.response!, httpVersion: 'HTTP/3', statusCode: 418, reason: '0', timestampStart: 0.0000049999999999999996, timestampEnd: 0.0000049999999999999996 };
+    const entry = JSON.parse(encode(harCodec, [FlowRecord.of(new Flow(cloneState(s)))]).toString()).log.entries[0];
+    expect(entry.startedDateTime).toBe('1970-01-01T00:00:00+00:00');
+    expect(entry.timings).toMatchObject({ send: 0, wait: 1000 * 0.0000049999999999999996, receive: 0 });
+    const [back] = states(await decode(harCodec, encode(harCodec, [FlowRecord.of(new Flow(cloneState(s)))])));
+    expectKept(s, back!);
+  });
+
   prop.prop([fc.array(representable, { maxLength: 3 })], { numRuns: 100 })('generated flows', async (generated) => {
     const back = states(await decode(harCodec, encode(harCodec, generated.map((s) => FlowRecord.of(new Flow(structuredClone(s)))))));
     generated.forEach((s, i) => expectKept(s, back[i]!));

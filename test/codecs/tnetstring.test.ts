@@ -1,6 +1,6 @@
 import { fc, test as prop } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
-import { encodeToBuffer, parse, PyFloat, pyFloatRepr, TnetstringError, type TValue } from '../../src/codecs/mitmproxy/tnetstring.js';
+import { encodeToBuffer, encodeToPieces, Latin1Bytes, parse, PyFloat, pyFloatRepr, RawEntry, sameValue, TnetstringError, type TValue } from '../../src/codecs/mitmproxy/tnetstring.js';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 const wire = (value: TValue): string => encodeToBuffer(value).toString('latin1');
@@ -75,6 +75,7 @@ describe('tnetstring', () => {
       fc.double({ noNaN: true }).filter((d) => !Number.isInteger(d)),
       fc.string(),
       fc.uint8Array({ maxLength: 20 }),
+      fc.uint8Array({ minLength: 1024, maxLength: 1500 }),
       fc.array(tie('v'), { maxLength: 4 }),
       fc.dictionary(fc.string().filter((k) => !/^\d+$/.test(k)), tie('v'), { maxKeys: 4 }),
     ),
@@ -85,6 +86,37 @@ describe('tnetstring', () => {
     const back = parse(bytes);
     // dicts come back in the order they are written (reversed), which is the same set of entries
     expect(back).toEqual(value);
+  });
+
+  prop.prop([values])('written in pieces, gives the same bytes, with long byte strings passed by reference', (value) => {
+    const pieces = encodeToPieces(value);
+    expect(Buffer.concat(pieces)).toEqual(encodeToBuffer(value));
+    const long = (v: TValue): Uint8Array[] =>
+      v instanceof Uint8Array ? (v.byteLength >= 1024 ? [v] : []) : Array.isArray(v) ? v.flatMap(long) : v !== null && typeof v === 'object' && !(v instanceof PyFloat) ? Object.values(v).flatMap(long) : [];
+    for (const bytes of long(value)) expect(pieces).toContain(bytes);
+  });
+
+  prop.prop([values])('a value read back is the same value as the one written', (value) => {
+    expect(sameValue(value, parse(new Uint8Array(encodeToBuffer(value)), 0, undefined, { floats: 'pyfloat' }))).toBe(true);
+  });
+
+  test.each<[string, TValue, TValue, boolean]>([
+    ['latin1 text and its bytes', new Latin1Bytes('\xe9t\xe9'), b('\xe9t\xe9'), true],
+    ['latin1 text and other bytes', new Latin1Bytes('abc'), b('abd'), false],
+    ['an integral float and an integer', new PyFloat(5), 5, false],
+    ['a non-integral number and the float read', 1.5, new PyFloat(1.5), true],
+    ['-0 and 0', -0, 0, false],
+    ['text and bytes', 'a', b('a'), false],
+    ['a list of another length', [1, 2], [1], false],
+    ['dicts in another key order', { a: 1, b: 2 }, { b: 2, a: 1 }, true],
+    ['a dict with a key more', { a: 1 }, { a: 1, b: 2 }, false],
+    ['bigints', 2n ** 70n, 2n ** 70n, true],
+  ])('sameValue: %s', (_, fresh, read, same) => {
+    expect(sameValue(fresh, read)).toBe(same);
+  });
+
+  test('a raw dict entry is written as it is, in place of its key and value', () => {
+    expect(wire({ a: new RawEntry(b('1:b;1:x;')), c: 1 })).toBe('16:1:c;1:1#1:b;1:x;}');
   });
 
   prop.prop([fc.uint8Array({ maxLength: 200 })])('arbitrary bytes parse or raise TnetstringError', (bytes) => {

@@ -4,7 +4,8 @@ import type { LoadedScript } from '../../src/engine/script.js';
 import type { Script } from '../../src/engine/hooks.js';
 import { Flow, createFlow, makeResponse } from '../../src/model/flow.js';
 import { FlowRecord } from '../../src/model/record.js';
-import { SchemaError } from '../../src/errors.js';
+import { FilterSyntaxError, SchemaError } from '../../src/errors.js';
+import { compileFilter } from '../../src/filter/compile.js';
 import { collectRecords, tstate } from '../helpers/tflow.js';
 
 function script(name: string, hooks: Script, target?: object): LoadedScript {
@@ -125,7 +126,7 @@ describe('output', () => {
     const { out, engine } = await runAll({ scripts: [first, recorder('b', log)] }, records(tstate(), dropped, tstate()));
     expect(out.map((r) => r.flow.request.path)).toEqual(['/start', '/path?a=1&b=2', '/after0', '/path?a=1&b=2', '/after2', '/done']);
     expect(log.filter((l) => l === 'b:request')).toHaveLength(2);
-    expect(engine.counts).toEqual({ read: 3, dropped: 1, emitted: 4, scriptErrors: 0 });
+    expect(engine.counts).toEqual({ read: 3, dropped: 1, emitted: 4, filtered: 0, scriptErrors: 0 });
   });
 
   test('context: options, per-script state, input and index', async () => {
@@ -145,6 +146,50 @@ describe('output', () => {
     const s = script('s', { start: (ctx) => ctx.log.warn('careful %d', 3) });
     await runAll({ scripts: [s], log: (level, source, message) => lines.push(`${level} ${source} ${message}`) });
     expect(lines).toEqual(['warn s careful 3']);
+  });
+});
+
+describe('filters', () => {
+  const post = (): ReturnType<typeof tstate> => {
+    const state = tstate();
+    state.request.method = 'POST';
+    state.request.path = '/login';
+    return state;
+  };
+
+  test('--filter: only matching flows reach the scripts and the output; the others are counted', async () => {
+    const log: string[] = [];
+    const { out, engine } = await runAll(
+      { scripts: [recorder('r', log)], filter: compileFilter('~m POST') },
+      records(tstate(), post(), tstate(), post()),
+    );
+    expect(out.map((r) => r.flow.request.method)).toEqual(['POST', 'POST']);
+    expect(log.filter((l) => l === 'r:request')).toHaveLength(2);
+    expect(engine.counts).toMatchObject({ read: 4, filtered: 2, dropped: 0 });
+    expect(out.every((r) => r.pristine)).toBe(true);
+  });
+
+  test('--select: scripts run on matching flows only; the others pass through unchanged', async () => {
+    const s = script('s', { request: (_ctx, flow) => void flow.request.headers.set('x-seen', '1') });
+    const { out, engine } = await runAll({ scripts: [s], select: compileFilter('~u /login') }, records(tstate(), post(), tstate()));
+    expect(out.map((r) => r.pristine)).toEqual([true, false, true]);
+    expect(out.map((r) => r.flow.request.headers.get('x-seen'))).toEqual([undefined, '1', undefined]);
+    expect(engine.counts).toMatchObject({ read: 3, filtered: 0 });
+  });
+
+  test('ctx.filter() compiles a predicate a script can use; a bad expression fails the script with the caret', async () => {
+    const seen: boolean[] = [];
+    const s = script('s', {
+      start: (ctx) => void (ctx.state.isPost = ctx.filter('~m POST & ~u login')),
+      request: (ctx, flow) => void seen.push((ctx.state.isPost as (f: Flow) => boolean)(flow)),
+    });
+    await runAll({ scripts: [s] }, records(tstate(), post()));
+    expect(seen).toEqual([false, true]);
+
+    const bad = script('bad', { start: (ctx) => void ctx.filter('~m') });
+    const error = await runAll({ scripts: [bad] }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/hook "start" failed: FilterSyntaxError: invalid filter expression at column 3: ~m needs a pattern/);
+    expect((error as Error).cause).toBeInstanceOf(FilterSyntaxError);
   });
 });
 

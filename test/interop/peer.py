@@ -2,11 +2,16 @@
 
   peer.py check FILE        every record loads with FlowReader and its state equals the record as written
   peer.py dump FILE         one JSON line per flow: its state as mitmproxy loaded it (bytes as hex)
+  peer.py filter FILE       reads a JSON list of filter expressions on stdin; prints {expression: [ids of
+                            the flows it matches]} (null when mitmproxy rejects it), evaluated as mitmdump's
+                            readfile filter is: flowfilter.parse, then the filter on each flow as read
+  peer.py tree -            reads a JSON list of filter expressions on stdin; prints a JSON list of their
+                            parse trees ([kind, ...]), null for the ones mitmproxy rejects
 """
 import json
 import sys
 
-from mitmproxy import io
+from mitmproxy import flowfilter, io
 from mitmproxy.io import tnetstring
 
 
@@ -54,5 +59,42 @@ def dump(path):
     return 0
 
 
+def parsed(expressions):
+    for expression in expressions:
+        try:
+            yield expression, flowfilter.parse(expression)
+        except ValueError:
+            yield expression, None
+
+
+def filter_flows(path):
+    filters = list(parsed(json.load(sys.stdin)))
+    matched = {expression: (None if flt is None else []) for expression, flt in filters}
+    with open(path, "rb") as f:
+        for flow in io.FlowReader(f).stream():
+            for expression, flt in filters:
+                if flt is not None and flt(flow):
+                    matched[expression].append(flow.id)
+    print(json.dumps(matched))
+    return 0
+
+
+def tree(node):
+    if isinstance(node, (flowfilter.FAnd, flowfilter.FOr)):
+        return ["and" if isinstance(node, flowfilter.FAnd) else "or"] + [tree(n) for n in node.lst]
+    if isinstance(node, flowfilter.FNot):
+        return ["not", tree(node.itm)]
+    if hasattr(node, "num"):
+        return [node.code, node.num]
+    if hasattr(node, "expr"):
+        return [node.code, node.expr]
+    return [node.code]
+
+
+def trees(_):
+    print(json.dumps([None if flt is None else tree(flt) for _, flt in parsed(json.load(sys.stdin))]))
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit({"check": check, "dump": dump}[sys.argv[1]](sys.argv[2]))
+    sys.exit({"check": check, "dump": dump, "filter": filter_flows, "tree": trees}[sys.argv[1]](sys.argv[2]))

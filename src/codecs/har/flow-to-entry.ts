@@ -86,17 +86,22 @@ function responseCookies(response: Response): JsonObject[] {
   });
 }
 
+/**
+ * savehar's timings, with one difference: a time is missing only when null. mitmproxy tests truthiness, so
+ * a message that ends at 0 (the epoch) lost its send and wait, and the response its place in time.
+ */
 function timings(state: HttpFlowState, servers: ServersSeen): { connect: number; ssl: number; send: number; receive: number; wait: number } {
   const { request, response, serverConn: server } = state;
   let connect = -1;
   let ssl = -1;
-  if (server.timestampTcpSetup && server.timestampStart !== null && servers.first(server.id)) {
+  if (server.timestampTcpSetup !== null && server.timestampStart !== null && servers.first(server.id)) {
     connect = 1000 * (server.timestampTcpSetup - server.timestampStart);
-    if (server.timestampTlsSetup) ssl = 1000 * (server.timestampTlsSetup - server.timestampTcpSetup);
+    if (server.timestampTlsSetup !== null) ssl = 1000 * (server.timestampTlsSetup - server.timestampTcpSetup);
   }
-  const send = request.timestampEnd ? 1000 * (request.timestampEnd - request.timestampStart) : 0;
-  const wait = response && request.timestampEnd ? 1000 * (response.timestampStart - request.timestampEnd) : 0;
-  const receive = response?.timestampEnd ? 1000 * (response.timestampEnd - response.timestampStart) : 0;
+  const requestEnd = request.timestampEnd;
+  const send = requestEnd !== null ? 1000 * (requestEnd - request.timestampStart) : 0;
+  const wait = response !== null && requestEnd !== null ? 1000 * (response.timestampStart - requestEnd) : 0;
+  const receive = response !== null && response.timestampEnd !== null ? 1000 * (response.timestampEnd - response.timestampStart) : 0;
   return { connect, ssl, send, receive, wait };
 }
 

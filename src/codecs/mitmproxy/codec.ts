@@ -13,7 +13,7 @@ import type { Codec, Encoder, EncoderOptions } from '../codec.js';
 import { isDict, LATEST, Migration } from './migrate.js';
 import { encodeLazy, lazyHttpFlow, recordFault } from './lazy.js';
 import { foreignExtras, fromMitmproxy, toMitmproxy } from './state.js';
-import { elementAt, encodeToBuffer, parse } from './tnetstring.js';
+import { elementAt, encodeToPieces, parse } from './tnetstring.js';
 import { atVersion, Unwritable, WRITABLE_VERSIONS, type WritableVersion } from './versions.js';
 
 const COLON = 0x3a;
@@ -133,7 +133,7 @@ function encoder(options: EncoderOptions = {}): Encoder {
         options.warn?.(`fields from other formats (${foreign.join(', ')}) have no place in mitmproxy flow files and are not written`);
       }
       try {
-        return [encodeLazy(state, version) ?? encodeToBuffer(atVersion(toMitmproxy(state), version))];
+        return encodeLazy(state, version) ?? encodeToPieces(atVersion(toMitmproxy(state), version));
       } catch (cause) {
         if (!(cause instanceof Unwritable)) throw cause;
         const at = record.position;

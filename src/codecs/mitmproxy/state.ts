@@ -18,7 +18,7 @@ import type {
 } from '../../model/state.js';
 import type { HeaderField } from '../../model/headers.js';
 import { isDict, legacyOf, setLegacy, type Dict } from './migrate.js';
-import { Latin1Bytes, PyFloat, type TValue } from './tnetstring.js';
+import { Latin1Bytes, latin1At, PyFloat, type TValue } from './tnetstring.js';
 import { setOwn } from '../../model/own.js';
 
 export class StateShapeError extends Error {}
@@ -28,7 +28,7 @@ export class StateShapeError extends Error {}
  * had: test fixtures use ints for timestamps). Kept on the state, invisible to other codecs, so that a
  * changed flow written back still has them as integers. Set for the duration of one conversion.
  */
-const INT_PATHS = Symbol('mitmproxy integer timestamps');
+export const INT_PATHS = Symbol('mitmproxy integer timestamps');
 let intPaths: Set<string> = new Set();
 
 const utf8 = new TextDecoder('utf-8');
@@ -37,7 +37,7 @@ const utf8 = new TextDecoder('utf-8');
 
 /** A byte string field (method, path, header…) as a latin1 string; text is accepted as mitmproxy does. */
 function bytesField(v: TValue | undefined, path: string): string {
-  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
+  if (v instanceof Uint8Array) return latin1At(v, 0, v.byteLength);
   if (typeof v === 'string') return v;
   throw new StateShapeError(`${path} is ${describe(v)}, expected bytes`);
 }
@@ -87,7 +87,10 @@ function listField(v: TValue | undefined, path: string): TValue[] {
 function headerFields(v: TValue | undefined, path: string): HeaderField[] {
   return listField(v, path).map((pair, i) => {
     if (!Array.isArray(pair) || pair.length !== 2) throw new StateShapeError(`${path}[${i}] is not a [name, value] pair`);
-    return [bytesField(pair[0], `${path}[${i}][0]`), bytesField(pair[1], `${path}[${i}][1]`)];
+    const [name, value] = pair;
+    // Paths are built only for the message: headers are the bulk of a flow's fields.
+    if (name instanceof Uint8Array && value instanceof Uint8Array) return [latin1At(name, 0, name.byteLength), latin1At(value, 0, value.byteLength)];
+    return [bytesField(name, `${path}[${i}][0]`), bytesField(value, `${path}[${i}][1]`)];
   });
 }
 
@@ -179,10 +182,6 @@ function serverFrom(v: TValue | undefined): ServerConnState {
   );
 }
 
-const MESSAGE_KEYS = ['http_version', 'headers', 'content', 'trailers', 'timestamp_start', 'timestamp_end'];
-const REQUEST_KEYS = [...MESSAGE_KEYS, 'host', 'port', 'method', 'scheme', 'authority', 'path'];
-const RESPONSE_KEYS = [...MESSAGE_KEYS, 'status_code', 'reason'];
-
 function body(v: TValue | undefined, path: string): Uint8Array | null {
   if (v === null || v === undefined) return null;
   if (v instanceof Uint8Array) return v;
@@ -190,40 +189,67 @@ function body(v: TValue | undefined, path: string): Uint8Array | null {
   throw new StateShapeError(`${path} is ${describe(v)}, expected bytes`);
 }
 
-function messageFrom(d: Dict, path: string): MessageState {
-  return {
-    httpVersion: bytesField(d.http_version, `${path}.http_version`),
-    headers: headerFields(d.headers, `${path}.headers`),
-    content: body(d.content, `${path}.content`),
-    trailers: d.trailers === null || d.trailers === undefined ? null : headerFields(d.trailers, `${path}.trailers`),
-    timestampStart: numberField(d.timestamp_start ?? 0, `${path}.timestamp_start`),
-    timestampEnd: optional(numberField)(d.timestamp_end, `${path}.timestamp_end`),
-  };
+type MessageMember = keyof RequestState | keyof ResponseState;
+
+/** One field of a flow or of a message: its key in the file, its member in the model, and both conversions. */
+export interface StateField {
+  readonly key: string;
+  readonly member: string;
+  /** Where it is in the flow (`request.headers`), for messages and integer timestamps. */
+  readonly path: string;
+  read(v: TValue | undefined): unknown;
+  write(value: unknown): TValue;
+}
+
+type FieldSpec = [key: string, member: string, read: (v: TValue | undefined, path: string) => unknown, write: (value: never, path: string) => TValue];
+
+const MESSAGE_SPECS: FieldSpec[] = [
+  ['http_version', 'httpVersion', bytesField, bytes],
+  ['headers', 'headers', headerFields, fieldsValue],
+  ['content', 'content', body, (content: Uint8Array | null) => content],
+  ['trailers', 'trailers', optional(headerFields), (t: HeaderField[] | null) => (t === null ? null : fieldsValue(t))],
+  ['timestamp_start', 'timestampStart', (v, p) => numberField(v ?? 0, p), float],
+  ['timestamp_end', 'timestampEnd', optional(numberField), float],
+];
+
+function fields(part: string, specs: FieldSpec[]): readonly StateField[] {
+  return specs.map(([key, member, read, write]) => {
+    const path = part === '' ? key : `${part}.${key}`;
+    return { key, member, path, read: (v) => read(v, path), write: (value) => write(value as never, path) };
+  });
+}
+
+/** A request's fields in mitmproxy's state order. */
+export const REQUEST_FIELDS = fields('request', [
+  ...MESSAGE_SPECS,
+  ['host', 'host', bytesField, (host: string) => host],
+  ['port', 'port', numberField, (port: number) => port],
+  ['method', 'method', bytesField, bytes],
+  ['scheme', 'scheme', bytesField, bytes],
+  ['authority', 'authority', (v, p) => (v === undefined ? '' : bytesField(v, p)), bytes],
+  ['path', 'path', bytesField, bytes],
+]);
+
+/** A response's fields in mitmproxy's state order. */
+export const RESPONSE_FIELDS = fields('response', [
+  ...MESSAGE_SPECS,
+  ['status_code', 'statusCode', numberField, (code: number) => code],
+  ['reason', 'reason', (v, p) => bytesField(v ?? new Uint8Array(0), p), bytes],
+]);
+
+function messageFrom<T>(d: Dict, messageFields: readonly StateField[]): T {
+  const m: Record<string, unknown> = {};
+  for (const field of messageFields) m[field.member] = field.read(d[field.key]);
+  return withExtra(m, extraOf(d, messageFields.map((f) => f.key))) as T;
 }
 
 function requestFrom(v: TValue | undefined): RequestState {
-  const d = dictField(v, 'request');
-  return withExtra(
-    {
-      ...messageFrom(d, 'request'),
-      host: bytesField(d.host, 'request.host'),
-      port: numberField(d.port, 'request.port'),
-      method: bytesField(d.method, 'request.method'),
-      scheme: bytesField(d.scheme, 'request.scheme'),
-      authority: d.authority === undefined ? '' : bytesField(d.authority, 'request.authority'),
-      path: bytesField(d.path, 'request.path'),
-    },
-    extraOf(d, REQUEST_KEYS),
-  );
+  return messageFrom(dictField(v, 'request'), REQUEST_FIELDS);
 }
 
 function responseFrom(v: TValue | undefined): ResponseState | null {
   if (v === null || v === undefined) return null;
-  const d = dictField(v, 'response');
-  return withExtra(
-    { ...messageFrom(d, 'response'), statusCode: numberField(d.status_code, 'response.status_code'), reason: bytesField(d.reason ?? new Uint8Array(0), 'response.reason') },
-    extraOf(d, RESPONSE_KEYS),
-  );
+  return messageFrom(dictField(v, 'response'), RESPONSE_FIELDS);
 }
 
 const WEBSOCKET_KEYS = ['messages', 'closed_by_client', 'close_code', 'close_reason', 'timestamp_end'];
@@ -274,19 +300,23 @@ function dnsMessage(v: TValue | undefined): Extra | null {
   return plain(stateOrder(dictField(v, 'dns message'))) as Extra;
 }
 
-const FLOW_KEYS = ['version', 'type', 'id', 'error', 'client_conn', 'server_conn', 'intercepted', 'is_replay', 'marked', 'metadata', 'comment', 'timestamp_created', 'backup'];
+/** The keys of every flow type (the type's own follow in TYPE_KEYS). */
+export const SHELL_KEYS = ['version', 'type', 'id', 'error', 'client_conn', 'server_conn', 'intercepted', 'is_replay', 'marked', 'metadata', 'comment', 'timestamp_created', 'backup'];
 const TYPE_KEYS: Record<string, readonly string[]> = { http: ['request', 'response', 'websocket'], tcp: ['messages'], udp: ['messages'], dns: ['request', 'response'] };
 
 /** The parts of an HTTP flow a codec may decode only when asked for (mitmproxy keys). */
 export const HTTP_PARTS = ['client_conn', 'server_conn', 'request', 'response', 'websocket'] as const;
 export type HttpPart = (typeof HTTP_PARTS)[number];
 
-/** Runs `read` with `ints` collecting the integer timestamps it meets. */
-function collecting<T>(ints: Set<string>, read: () => T): T {
+/**
+ * Runs `convert` with `ints` as the flow's integer timestamps: reading collects them, writing keeps them
+ * integers.
+ */
+export function withIntPaths<T>(ints: Set<string>, convert: () => T): T {
   const saved = intPaths;
   intPaths = ints;
   try {
-    return read();
+    return convert();
   } finally {
     intPaths = saved;
   }
@@ -294,7 +324,7 @@ function collecting<T>(ints: Set<string>, read: () => T): T {
 
 /** One HTTP part of a version-21 state dict as the FlowState member it becomes. */
 export function httpPartFrom(key: HttpPart, value: TValue | undefined, ints: Set<string>): unknown {
-  return collecting(ints, () => {
+  return withIntPaths(ints, () => {
     switch (key) {
       case 'client_conn':
         return clientFrom(value);
@@ -319,32 +349,54 @@ export const MEMBER_OF: Record<HttpPart, 'clientConn' | 'serverConn' | 'request'
   websocket: 'websocket',
 };
 
+function flowType(v: TValue | undefined, path: string): string {
+  const type = textField(v, path);
+  if (TYPE_KEYS[type] === undefined) throw new StateShapeError(`unknown flow type "${type}"`);
+  return type;
+}
+
+function errorFrom(v: TValue | undefined): FlowState['error'] {
+  if (v === null || v === undefined) return null;
+  const error = dictField(v, 'error');
+  return { msg: textField(error.msg, 'error.msg'), timestamp: numberField(error.timestamp, 'error.timestamp') };
+}
+
+function replayFrom(v: TValue | undefined, path: string): FlowState['isReplay'] {
+  const replay = v === null || v === undefined ? null : textField(v, path);
+  return replay === 'request' || replay === 'response' ? replay : null;
+}
+
+/** The fields every flow has besides its parts, in the model's order. */
+export const SHELL_FIELDS = fields('', [
+  ['id', 'id', textField, (id: string) => id],
+  ['type', 'type', flowType, (type: string) => type],
+  ['error', 'error', errorFrom, (e: FlowState['error']) => (e === null ? null : { msg: e.msg, timestamp: float(e.timestamp, 'error.timestamp') })],
+  ['intercepted', 'intercepted', (v, p) => boolField(v ?? false, p), (b: boolean) => b],
+  ['is_replay', 'isReplay', replayFrom, (r: string | null) => r],
+  ['marked', 'marked', (v, p) => (typeof v === 'boolean' ? (v ? ':default:' : '') : textField(v ?? '', p)), (m: string) => m],
+  ['metadata', 'metadata', (v) => (isDict(v) ? plain(v) : {}), (m: StateValue) => toValue(m)],
+  ['comment', 'comment', (v, p) => textField(v ?? '', p), (c: string) => c],
+  ['timestamp_created', 'timestampCreated', (v, p) => numberField(v ?? 0, p), float],
+  ['backup', 'backup', (v, p) => (v === undefined ? null : backupFrom(stateOrder(v), p)), backupTo],
+]);
+
+/** Marks `state` as holding the integer timestamps `ints` (toMitmproxy writes those back as integers). */
+export function setIntPaths(state: object, ints: Set<string>): void {
+  Object.defineProperty(state, INT_PATHS, { value: ints, enumerable: false });
+}
+
 /**
  * Everything of a version-21 state dict but the parts (connections, request, response, …), which the
  * caller adds; `ints` collects the integer timestamps of the whole flow.
  */
 export function flowShellFrom(d: Dict, ints: Set<string>): FlowState {
-  return collecting(ints, () => {
-    const type = textField(d.type, 'type');
-    const typeKeys = TYPE_KEYS[type];
-    if (typeKeys === undefined) throw new StateShapeError(`unknown flow type "${type}"`);
-    const error = d.error === null || d.error === undefined ? null : dictField(d.error, 'error');
-    const isReplay = d.is_replay === null || d.is_replay === undefined ? null : textField(d.is_replay, 'is_replay');
-    const state = {
-      id: textField(d.id, 'id'),
-      type: type as FlowState['type'],
-      error: error === null ? null : { msg: textField(error.msg, 'error.msg'), timestamp: numberField(error.timestamp, 'error.timestamp') },
-      intercepted: boolField(d.intercepted ?? false, 'intercepted'),
-      isReplay: isReplay === 'request' || isReplay === 'response' ? isReplay : null,
-      marked: typeof d.marked === 'boolean' ? (d.marked ? ':default:' : '') : textField(d.marked ?? '', 'marked'),
-      metadata: isDict(d.metadata) ? (plain(d.metadata) as Record<string, StateValue>) : {},
-      comment: textField(d.comment ?? '', 'comment'),
-      timestampCreated: numberField(d.timestamp_created ?? 0, 'timestamp_created'),
-      backup: d.backup === undefined ? null : backupFrom(stateOrder(d.backup), 'backup'),
-    } as FlowState;
-    Object.defineProperty(state, INT_PATHS, { value: ints, enumerable: false });
+  return withIntPaths(ints, () => {
+    flowType(d.type, 'type'); // an unknown type is the first thing to say
+    const state: Record<string, unknown> = {};
+    for (const field of SHELL_FIELDS) state[field.member] = field.read(d[field.key]);
+    setIntPaths(state, ints);
     setLegacy(state, legacyOf(d));
-    return withExtra(state, extraOf(d, [...FLOW_KEYS, ...typeKeys]));
+    return withExtra(state, extraOf(d, [...SHELL_KEYS, ...TYPE_KEYS[state.type as string]!])) as unknown as FlowState;
   });
 }
 
@@ -358,17 +410,21 @@ export function fromMitmproxy(d: Dict): FlowState {
     state.request = dnsMessage(d.request) ?? {};
     state.response = dnsMessage(d.response);
   } else if (state.type !== 'http') {
-    state.messages = collecting(ints, () => streamMessages(d.messages));
+    state.messages = withIntPaths(ints, () => streamMessages(d.messages));
   }
   return state;
 }
 
 // ---- writing -------------------------------------------------------------------------------------------
 
-const bytes = (s: string): Latin1Bytes => new Latin1Bytes(s);
+function bytes(s: string): Latin1Bytes {
+  return new Latin1Bytes(s);
+}
+
 /** A float field: written as a float unless the file had it as an integer (and it still is one). */
-const float = (n: number | null, path: string): TValue =>
-  n === null ? null : Number.isInteger(n) && intPaths.has(path) ? n : new PyFloat(n);
+function float(n: number | null, path: string): TValue {
+  return n === null ? null : Number.isInteger(n) && intPaths.has(path) ? n : new PyFloat(n);
+}
 const text = (s: string | null): TValue => s;
 
 function toValue(v: StateValue | undefined): TValue {
@@ -437,29 +493,22 @@ function serverTo(c: ServerConnState): Dict {
   );
 }
 
-const fieldsValue = (fields: HeaderField[]): TValue => fields.map(([n, v]) => [bytes(n), bytes(v)]);
+function fieldsValue(headers: HeaderField[]): TValue {
+  return headers.map(([n, v]) => [bytes(n), bytes(v)]);
+}
 
-function messageTo(m: MessageState, path: string): Dict {
-  return {
-    http_version: bytes(m.httpVersion),
-    headers: fieldsValue(m.headers),
-    content: m.content,
-    trailers: m.trailers === null ? null : fieldsValue(m.trailers),
-    timestamp_start: float(m.timestampStart, `${path}.timestamp_start`),
-    timestamp_end: float(m.timestampEnd, `${path}.timestamp_end`),
-  };
+function messageTo(m: MessageState, messageFields: readonly StateField[]): Dict {
+  const d: Dict = {};
+  for (const field of messageFields) d[field.key] = field.write((m as unknown as Record<string, unknown>)[field.member]);
+  return addExtra(d, m.extra);
 }
 
 function requestTo(r: RequestState): Dict {
-  return addExtra(
-    { ...messageTo(r, 'request'), host: r.host, port: r.port, method: bytes(r.method), scheme: bytes(r.scheme), authority: bytes(r.authority), path: bytes(r.path) },
-    r.extra,
-  );
+  return messageTo(r, REQUEST_FIELDS);
 }
 
 function responseTo(r: ResponseState | null): TValue {
-  if (r === null) return null;
-  return addExtra({ ...messageTo(r, 'response'), status_code: r.statusCode, reason: bytes(r.reason) }, r.extra);
+  return r === null ? null : messageTo(r, RESPONSE_FIELDS);
 }
 
 function websocketTo(w: WebSocketState | null | undefined): TValue {
@@ -490,23 +539,15 @@ function dnsTo(m: StateValue | undefined): TValue {
  */
 export function toMitmproxy(s: FlowState, skip: ReadonlySet<string> = NOTHING): Dict {
   intPaths = (s as FlowState & { [INT_PATHS]?: Set<string> })[INT_PATHS] ?? new Set();
-  const d: Dict = {
-    version: 21,
-    type: s.type,
-    id: s.id,
-    error: s.error === null ? null : { msg: s.error.msg, timestamp: float(s.error.timestamp, 'error.timestamp') },
+  const d: Dict = { version: 21 };
+  const shell = (key: string): void => {
+    const field = SHELL_BY_KEY.get(key)!;
+    if (!skip.has(key)) d[key] = field.write((s as unknown as Record<string, unknown>)[field.member]);
   };
+  for (const key of ['type', 'id', 'error']) shell(key);
   if (!skip.has('client_conn')) d.client_conn = clientTo(s.clientConn);
   if (!skip.has('server_conn')) d.server_conn = serverTo(s.serverConn);
-  Object.assign(d, {
-    intercepted: s.intercepted,
-    is_replay: s.isReplay,
-    marked: s.marked,
-    metadata: toValue(s.metadata),
-    comment: s.comment,
-    timestamp_created: float(s.timestampCreated, 'timestamp_created'),
-    backup: backupTo(s.backup, 'backup'),
-  });
+  for (const key of ['intercepted', 'is_replay', 'marked', 'metadata', 'comment', 'timestamp_created', 'backup']) shell(key);
   if (s.type === 'http') {
     if (!skip.has('request')) d.request = requestTo(s.request as RequestState);
     if (!skip.has('response')) d.response = responseTo((s.response ?? null) as ResponseState | null);
@@ -522,3 +563,4 @@ export function toMitmproxy(s: FlowState, skip: ReadonlySet<string> = NOTHING): 
 }
 
 const NOTHING: ReadonlySet<string> = new Set();
+const SHELL_BY_KEY = new Map(SHELL_FIELDS.map((f) => [f.key, f]));

@@ -20,17 +20,62 @@ export class RawElement {
   constructor(readonly bytes: Uint8Array) {}
 }
 
+/** A dict entry (key and value) already encoded: written as it is, in place of both. */
+export class RawEntry {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
 /** A byte string held as latin1 text (one character per byte), written as bytes without a Buffer in between. */
 export class Latin1Bytes {
   constructor(readonly text: string) {}
 }
 
-export type TValue = Uint8Array | string | number | bigint | boolean | null | PyFloat | RawElement | Latin1Bytes | TValue[] | { [key: string]: TValue };
+export type TValue = Uint8Array | string | number | bigint | boolean | null | PyFloat | RawElement | RawEntry | Latin1Bytes | TValue[] | { [key: string]: TValue };
 
 const COLON = 0x3a;
 const MAX_DEPTH = 1000;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+
+// Flow records are mostly short strings (keys, header fields, numbers). For those, a loop in JavaScript is
+// several times faster than a call into the runtime (TextDecoder, Buffer#toString, Buffer#write).
+const SHORT = 48;
+
+/** Strings up to this length are read by a loop: longer ones would make a garbage string per character. */
+const TINY = 8;
+
+type Slicing = Uint8Array & { latin1Slice?: (from: number, to: number) => string };
+
+/** data[from, to) as latin1 text. */
+export function latin1At(data: Uint8Array, from: number, to: number): string {
+  if (to - from <= TINY) {
+    let s = '';
+    for (let i = from; i < to; i++) s += String.fromCharCode(data[i]!);
+    return s;
+  }
+  const slice = (data as Slicing).latin1Slice;
+  return slice !== undefined ? slice.call(data, from, to) : latin1(data.subarray(from, to));
+}
+
+/** data[from, to) as text, which must be valid UTF-8. */
+function utf8At(data: Uint8Array, from: number, to: number): string {
+  if (to - from <= SHORT) {
+    let i = from;
+    while (i < to && data[i]! < 0x80) i++;
+    if (i === to) return latin1At(data, from, to); // ASCII
+  }
+  try {
+    return utf8.decode(data.subarray(from, to));
+  } catch {
+    throw new TnetstringError('not a tnetstring: text is not valid UTF-8');
+  }
+}
+
+function isShortAscii(s: string): boolean {
+  if (s.length > SHORT) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
 
 export interface ParseOptions {
   /** Read floats as PyFloat so they keep their kind (used for flow state, where timestamps are floats). */
@@ -60,7 +105,10 @@ function lengthAt(data: Uint8Array, at: number, end: number): number {
   return length;
 }
 
+const PLAIN_INTEGER = /^-?\d{1,15}$/;
+
 function parseInteger(text: string): number | bigint {
+  if (PLAIN_INTEGER.test(text)) return Number(text);
   // Python's int() also takes "+", surrounding blanks and "_" separators.
   const clean = text.trim().replace(/_/g, '');
   if (!/^[+-]?\d+$/.test(clean)) throw new TnetstringError(`not a tnetstring: invalid integer ${JSON.stringify(text)}`);
@@ -68,7 +116,10 @@ function parseInteger(text: string): number | bigint {
   return Number.isSafeInteger(n) ? n : BigInt(clean);
 }
 
+const PLAIN_FLOAT = /^-?\d+\.\d+$/;
+
 function parseFloat64(text: string): number {
+  if (PLAIN_FLOAT.test(text)) return Number(text); // what Python writes for timestamps
   const t = text.trim().toLowerCase();
   if (t === 'inf' || t === '+inf' || t === 'infinity') return Infinity;
   if (t === '-inf' || t === '-infinity') return -Infinity;
@@ -90,24 +141,20 @@ function parseAt(data: Uint8Array, at: number, end: number, options: ParseOption
       value = data.subarray(from, to);
       break;
     case 0x3b: // ;
-      try {
-        value = utf8.decode(data.subarray(from, to));
-      } catch {
-        throw new TnetstringError('not a tnetstring: text is not valid UTF-8');
-      }
+      value = utf8At(data, from, to);
       break;
     case 0x23: // #
-      value = parseInteger(latin1(data.subarray(from, to)));
+      value = parseInteger(latin1At(data, from, to));
       break;
     case 0x5e: {
       // ^
-      const n = parseFloat64(latin1(data.subarray(from, to)));
+      const n = parseFloat64(latin1At(data, from, to));
       value = options.floats === 'pyfloat' ? new PyFloat(n) : n;
       break;
     }
     case 0x21: {
       // !
-      const word = latin1(data.subarray(from, to));
+      const word = latin1At(data, from, to);
       if (word !== 'true' && word !== 'false') throw new TnetstringError('not a tnetstring: invalid boolean');
       value = word === 'true';
       break;
@@ -153,6 +200,39 @@ function dictKey(key: TValue): string {
   throw new TnetstringError('not a tnetstring: a dict key must be a scalar');
 }
 
+const isPlainDict = (v: TValue | undefined): v is { [key: string]: TValue } =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof PyFloat) && !(v instanceof RawElement) && !(v instanceof RawEntry) && !(v instanceof Latin1Bytes);
+
+/**
+ * True when writing `fresh` would give an element equal to `read`, a value parsed with PyFloats: then the
+ * bytes `read` came from can be written in its place. Dict key order is not compared (it changes no value).
+ */
+export function sameValue(fresh: TValue | undefined, read: TValue | undefined): boolean {
+  if (fresh instanceof Latin1Bytes) {
+    if (!(read instanceof Uint8Array) || read.byteLength !== fresh.text.length) return false;
+    for (let i = 0; i < read.byteLength; i++) if (read[i] !== fresh.text.charCodeAt(i)) return false;
+    return true;
+  }
+  if (fresh instanceof Uint8Array) return read instanceof Uint8Array && Buffer.compare(fresh, read) === 0;
+  if (fresh instanceof PyFloat) return read instanceof PyFloat && Object.is(fresh.value, read.value);
+  if (typeof fresh === 'number') {
+    // The writer's rule: safe integers as integers, every other number as a float.
+    if (Number.isSafeInteger(fresh) && !Object.is(fresh, -0)) return read === fresh;
+    return read instanceof PyFloat && Object.is(read.value, fresh);
+  }
+  if (fresh === read) return fresh !== undefined;
+  if (Array.isArray(fresh)) {
+    if (!Array.isArray(read) || read.length !== fresh.length) return false;
+    for (let i = 0; i < fresh.length; i++) if (!sameValue(fresh[i], read[i])) return false;
+    return true;
+  }
+  if (!isPlainDict(fresh) || !isPlainDict(read)) return false;
+  const keys = Object.keys(fresh).filter((k) => fresh[k] !== undefined);
+  if (keys.length !== Object.keys(read).length) return false;
+  for (const key of keys) if (!Object.hasOwn(read, key) || !sameValue(fresh[key], read[key])) return false;
+  return true;
+}
+
 /** Python's repr() of a float: shortest round-trip digits, ".0" on integral values, exponent outside [1e-4, 1e16). */
 export function pyFloatRepr(value: number): string {
   if (Number.isNaN(value)) return 'nan';
@@ -184,17 +264,59 @@ export function encodeToBuffer(value: TValue): Buffer {
   return scratch.result();
 }
 
+/**
+ * `value` as a list of buffers that concatenate to encodeToBuffer(value), where byte strings and raw
+ * elements of DETACH bytes or more are the caller's own buffers rather than copies: a flow written back with
+ * one changed header costs its small fields, not its bodies.
+ */
+export function encodeToPieces(value: TValue): Uint8Array[] {
+  scratch.reset(DETACH);
+  scratch.value(value);
+  return scratch.pieces();
+}
+
+const DETACH = 1024;
+
 class BackWriter {
   #buf = Buffer.allocUnsafe(256 * 1024);
   #pos = this.#buf.length;
+  /** Byte strings at least this long are left out of the buffer and handed back as they are. */
+  #detach = Infinity;
+  /** Detached bytes, back to front, each with how many buffer bytes were written after it. */
+  #detached: { after: number; bytes: Uint8Array }[] = [];
+  #detachedBytes = 0;
 
-  reset(): void {
+  reset(detach = Infinity): void {
     this.#pos = this.#buf.length;
+    this.#detach = detach;
+    this.#detached.length = 0;
+    this.#detachedBytes = 0;
   }
 
   /** A copy of what was written: the scratch buffer is reused for the next record. */
   result(): Buffer {
     return Buffer.from(this.#buf.subarray(this.#pos));
+  }
+
+  /** What was written, in order: slices of one copy of the buffer, with the detached bytes between them. */
+  pieces(): Uint8Array[] {
+    const written = this.result();
+    const out: Uint8Array[] = [];
+    let from = 0;
+    for (let i = this.#detached.length - 1; i >= 0; i--) {
+      const { after, bytes } = this.#detached[i]!;
+      const to = written.length - after;
+      if (to > from) out.push(written.subarray(from, to));
+      out.push(bytes);
+      from = to;
+    }
+    if (written.length > from) out.push(written.subarray(from));
+    return out;
+  }
+
+  /** Bytes written so far, detached ones included. */
+  get #size(): number {
+    return this.#buf.length - this.#pos + this.#detachedBytes;
   }
 
   #room(n: number): void {
@@ -214,34 +336,41 @@ class BackWriter {
   #latin1(s: string): void {
     this.#room(s.length);
     this.#pos -= s.length;
-    this.#buf.write(s, this.#pos, s.length, 'latin1');
+    if (s.length > SHORT) this.#buf.write(s, this.#pos, s.length, 'latin1');
+    else for (let i = 0; i < s.length; i++) this.#buf[this.#pos + i] = s.charCodeAt(i);
+  }
+
+  #bytes(bytes: Uint8Array): void {
+    if (bytes.byteLength >= this.#detach) {
+      this.#detached.push({ after: this.#buf.length - this.#pos, bytes });
+      this.#detachedBytes += bytes.byteLength;
+      return;
+    }
+    this.#room(bytes.byteLength);
+    this.#pos -= bytes.byteLength;
+    this.#buf.set(bytes, this.#pos);
   }
 
   /** Tag, then the payload written by `payload`, then `<length>:` in front of it. */
   #element(tag: number, payload: () => void): void {
     this.#byte(tag);
-    const mark = this.#buf.length - this.#pos; // counted from the end: growing the buffer moves the start
+    const mark = this.#size; // counted from the end: growing the buffer moves the start
     payload();
-    const length = this.#buf.length - this.#pos - mark;
+    const length = this.#size - mark;
     this.#byte(COLON);
     this.#latin1(String(length));
   }
 
   value(value: TValue): void {
-    if (value instanceof RawElement) {
-      this.#room(value.bytes.byteLength);
-      this.#pos -= value.bytes.byteLength;
-      this.#buf.set(value.bytes, this.#pos);
+    if (value instanceof RawElement || value instanceof RawEntry) {
+      this.#bytes(value.bytes);
     } else if (value instanceof Latin1Bytes) {
       this.#element(TAG.bytes, () => this.#latin1(value.text));
     } else if (value instanceof Uint8Array) {
-      this.#element(TAG.bytes, () => {
-        this.#room(value.byteLength);
-        this.#pos -= value.byteLength;
-        this.#buf.set(value, this.#pos);
-      });
+      this.#element(TAG.bytes, () => this.#bytes(value));
     } else if (typeof value === 'string') {
       this.#element(TAG.text, () => {
+        if (isShortAscii(value)) return this.#latin1(value);
         const size = Buffer.byteLength(value, 'utf8');
         this.#room(size);
         this.#pos -= size;
@@ -268,6 +397,10 @@ class BackWriter {
         for (const key in value) {
           const v = value[key];
           if (v === undefined) continue;
+          if (v instanceof RawEntry) {
+            this.#bytes(v.bytes);
+            continue;
+          }
           this.value(v);
           this.value(key);
         }
@@ -282,9 +415,95 @@ const TAG = { bytes: 0x2c, text: 0x3b, int: 0x23, float: 0x5e, bool: 0x21, null:
 
 /** The element at `at`: [payload start, payload end (= tag position), tag, next element]. No parsing. */
 export function elementAt(data: Uint8Array, at: number, end: number): [number, number, number, number] {
+  const next = scan(data, at, end);
+  return [scanned.from, scanned.to, scanned.tag, next];
+}
+
+/** Where the element scan() saw last lies: its payload [from, to) and its tag (at `to`). */
+export const scanned = { from: 0, to: 0, tag: 0 };
+
+/** elementAt() for hot loops: returns where the next element starts and leaves the rest in `scanned`. */
+export function scan(data: Uint8Array, at: number, end: number): number {
   const length = lengthAt(data, at, end);
   const from = cursor;
   const to = from + length;
   if (to >= end) throw new TnetstringError('not a tnetstring: invalid length prefix');
-  return [from, to, data[to]!, to + 1];
+  scanned.from = from;
+  scanned.to = to;
+  scanned.tag = data[to]!;
+  return to + 1;
+}
+
+/**
+ * A dict for the writer, built in insertion (state) order from fresh values and from entries copied from
+ * `raw`. Copied entries that lie next to each other in `raw`, in the order they will be written, become one
+ * RawEntry: a flow with one changed header is then a handful of pieces, not one per field.
+ */
+export class DictBuilder {
+  readonly #dict: { [key: string]: TValue } = {};
+  readonly #raw: Uint8Array;
+  #runKey: string | null = null;
+  #runFrom = 0;
+  #runTo = 0;
+
+  constructor(raw: Uint8Array) {
+    this.#raw = raw;
+  }
+
+  /** The entry `key` as it is in raw[from, to). */
+  copy(key: string, from: number, to: number): void {
+    // The writer puts later entries first: this one joins the run if it ends where the run starts.
+    if (this.#runKey !== null && to === this.#runFrom) {
+      this.#runFrom = from;
+      return;
+    }
+    this.#flush();
+    this.#runKey = key;
+    this.#runFrom = from;
+    this.#runTo = to;
+  }
+
+  set(key: string, value: TValue): void {
+    this.#flush();
+    this.#dict[key] = value;
+  }
+
+  done(): { [key: string]: TValue } {
+    this.#flush();
+    return this.#dict;
+  }
+
+  #flush(): void {
+    if (this.#runKey === null) return;
+    this.#dict[this.#runKey] = new RawEntry(this.#raw.subarray(this.#runFrom, this.#runTo));
+    this.#runKey = null;
+  }
+}
+
+/**
+ * Known dict keys, matched against a key's bytes without making a string: a flow record has a dozen keys at
+ * each level, and the same ones in every record.
+ */
+export class KeyTable {
+  readonly #byLength = new Map<number, [bytes: Uint8Array, key: string][]>();
+
+  constructor(keys: readonly string[]) {
+    for (const key of keys) {
+      const bytes = Buffer.from(key, 'utf8');
+      const same = this.#byLength.get(bytes.length) ?? [];
+      same.push([bytes, key]);
+      this.#byLength.set(bytes.length, same);
+    }
+  }
+
+  /** The key whose bytes are data[from, to), if it is one of the table's. */
+  match(data: Uint8Array, from: number, to: number): string | undefined {
+    const candidates = this.#byLength.get(to - from);
+    if (candidates === undefined) return undefined;
+    next: for (const [bytes, key] of candidates) {
+      for (let i = 0; i < bytes.length; i++) if (data[from + i] !== bytes[i]) continue next;
+      return key;
+    }
+    return undefined;
+  }
 }

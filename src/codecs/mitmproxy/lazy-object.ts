@@ -1,0 +1,50 @@
+// An object whose fields are decoded on first use. It is a Proxy whose target holds only the loader, so that
+// spreading, JSON, msgpack and key listing see the decoded object's fields as its own, with no accessor
+// properties and no closures made per object (a lazily read flow has several of these).
+
+interface Holder {
+  load: (() => object) | null;
+  data: object | null;
+}
+
+function data(holder: Holder): object {
+  if (holder.data === null) {
+    holder.data = holder.load!();
+    holder.load = null;
+  }
+  return holder.data;
+}
+
+const HOLDER = Symbol('lazy object holder');
+
+const HANDLER: ProxyHandler<Holder> = {
+  get: (holder, key) => (key === HOLDER ? holder : Reflect.get(data(holder), key)),
+  set: (holder, key, value) => Reflect.set(data(holder), key, value),
+  has: (holder, key) => Reflect.has(data(holder), key),
+  deleteProperty: (holder, key) => Reflect.deleteProperty(data(holder), key),
+  ownKeys: (holder) => Reflect.ownKeys(data(holder)),
+  getOwnPropertyDescriptor: (holder, key) => {
+    const descriptor = Reflect.getOwnPropertyDescriptor(data(holder), key);
+    // The target does not have the property: a proxy may only report it as configurable.
+    if (descriptor !== undefined) descriptor.configurable = true;
+    return descriptor;
+  },
+  defineProperty: (holder, key, descriptor) => Reflect.defineProperty(data(holder), key, descriptor),
+};
+
+/** An object that is `load()`'s result from its first use on. `load` may throw: it runs again next time. */
+export function lazyObject<T extends object>(load: () => T): T {
+  return new Proxy<Holder>({ load, data: null }, HANDLER) as unknown as T;
+}
+
+/** `value`, or the object it stands for when it is an object of lazyObject() (decoding it if need be). */
+export function loaded<T>(value: T): T {
+  const holder = value !== null && typeof value === 'object' ? (value as { [HOLDER]?: Holder })[HOLDER] : undefined;
+  return holder === undefined ? value : (data(holder) as T);
+}
+
+/** False for an object of lazyObject() that nobody used yet; true for every other object. */
+export function isLoaded(value: object): boolean {
+  const holder = (value as { [HOLDER]?: Holder })[HOLDER];
+  return holder === undefined || holder.data !== null;
+}
