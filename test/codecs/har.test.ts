@@ -122,6 +122,16 @@ describe(`HAR → HAR is lossless${why}`, () => {
     expect(entry1.response.content).toEqual(source[1].response.content);
   });
 
+  test('extra.har is taken against the flow as read, also when first read after a change', async () => {
+    const [read, changed] = [await decode(harCodec, readFileSync(SAMPLE)), await decode(harCodec, readFileSync(SAMPLE))];
+    for (const r of changed) {
+      r.flow.request.headers.set('x-added', '1');
+      if (r.flow.response !== null) r.flow.response.text = 'changed';
+    }
+    expect(changed.map((r) => cloneState(Flow.state(r.flow).extra))).toEqual(read.map((r) => cloneState(Flow.state(r.flow).extra)));
+    expect(read.map((r) => Object.keys(Flow.state(r.flow).extra!.har!))).toContainEqual(['bodyForm', 'entry', 'derived', 'absent', 'log']);
+  });
+
   test('a changed body is written from the model, its derived sizes with it (a field the HAR lacked stays out)', async () => {
     const records = await decode(harCodec, readFileSync(SAMPLE));
     records[4]!.flow.response!.text = '{"price":"9,99 €"}';
