@@ -152,6 +152,17 @@ describe('reading', () => {
     }
   });
 
+  test('strings short and long with escaped quotes, backslashes and brackets split the same at every chunk size', async () => {
+    const tricky = ['a\\', '"}', '\\"]', `${'x'.repeat(30)}\\`, `${'{'.repeat(40)}"\\\\"`, `${'y'.repeat(23)}"`];
+    const source = parseSource(SAMPLE);
+    source.log.entries = tricky.map((text, i) => ({ ...source.log.entries[0], comment: text, _note: { [text]: [text, i] } }));
+    const bytes = Buffer.from(JSON.stringify(source));
+    for (let size = 1; size <= 48; size++) {
+      const records = await decode(harCodec, bytes, size);
+      expect(records.map((r) => JSON.parse(Buffer.from(r.raw!).toString()).comment)).toEqual(tricky);
+    }
+  });
+
   test('a UTF-8 byte-order mark is accepted, also when split across chunks', async () => {
     const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(SAMPLE)]);
     expect(sniffCodec(bytes.subarray(0, 64))).toBe(harCodec);
