@@ -122,6 +122,16 @@ describe(`HAR → HAR is lossless${why}`, () => {
     expect(entry1.response.content).toEqual(source[1].response.content);
   });
 
+  test('extra.har is taken against the flow as read, also when first read after a change', async () => {
+    const [read, changed] = [await decode(harCodec, readFileSync(SAMPLE)), await decode(harCodec, readFileSync(SAMPLE))];
+    for (const r of changed) {
+      r.flow.request.headers.set('x-added', '1');
+      if (r.flow.response !== null) r.flow.response.text = 'changed';
+    }
+    expect(changed.map((r) => cloneState(Flow.state(r.flow).extra))).toEqual(read.map((r) => cloneState(Flow.state(r.flow).extra)));
+    expect(read.map((r) => Object.keys(Flow.state(r.flow).extra!.har!))).toContainEqual(['bodyForm', 'entry', 'derived', 'absent', 'log']);
+  });
+
   test('a changed body is written from the model, its derived sizes with it (a field the HAR lacked stays out)', async () => {
     const records = await decode(harCodec, readFileSync(SAMPLE));
     records[4]!.flow.response!.text = '{"price":"9,99 €"}';
@@ -139,6 +149,17 @@ describe('reading', () => {
       const at = r.position!.offset;
       expect(Buffer.from(r.raw!).equals(bytes.subarray(at, at + r.raw!.byteLength))).toBe(true);
       expect(JSON.parse(Buffer.from(r.raw!).toString())).toEqual(parseSource(SAMPLE).log.entries[r.position!.index]);
+    }
+  });
+
+  test('strings short and long with escaped quotes, backslashes and brackets split the same at every chunk size', async () => {
+    const tricky = ['a\\', '"}', '\\"]', `${'x'.repeat(30)}\\`, `${'{'.repeat(40)}"\\\\"`, `${'y'.repeat(23)}"`];
+    const source = parseSource(SAMPLE);
+    source.log.entries = tricky.map((text, i) => ({ ...source.log.entries[0], comment: text, _note: { [text]: [text, i] } }));
+    const bytes = Buffer.from(JSON.stringify(source));
+    for (let size = 1; size <= 48; size++) {
+      const records = await decode(harCodec, bytes, size);
+      expect(records.map((r) => JSON.parse(Buffer.from(r.raw!).toString()).comment)).toEqual(tricky);
     }
   });
 

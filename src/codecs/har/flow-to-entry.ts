@@ -28,9 +28,16 @@ export class ServersSeen {
   }
 }
 
+/** Whether every character of `s` is ASCII (a loop: several times faster than a regular expression on the
+ *  short strings of headers, which every entry has dozens of). */
+export function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /** Byte strings of the model (one character per byte) as the text HAR holds: UTF-8 decoded. */
 export function byteText(s: string): string {
-  return /^[\x00-\x7f]*$/.test(s) ? s : Buffer.from(s, 'latin1').toString('utf8');
+  return isAscii(s) ? s : Buffer.from(s, 'latin1').toString('utf8');
 }
 
 const nameValue = ([name, value]: readonly [string, string]): JsonObject => ({ name: byteText(name), value: byteText(value) });
@@ -105,10 +112,10 @@ function timings(state: HttpFlowState, servers: ServersSeen): { connect: number;
   return { connect, ssl, send, receive, wait };
 }
 
-/** The texts bodies were just made from (by the HAR reader), by message. */
-export interface SourceTexts {
-  request?: string;
-  response?: string;
+/** What the HAR reader made a flow's bodies from: their forms, and the texts when the writer would write those. */
+export interface ReadBodies {
+  forms: { request?: BodyForm; response?: BodyForm };
+  sources: { request?: string | undefined; response?: string | undefined };
 }
 
 function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: string | undefined): JsonObject {
@@ -189,9 +196,13 @@ function webSocketMessages(state: HttpFlowState): Json[] {
   }));
 }
 
-/** The HAR entry for an HTTP flow, before the fields kept from a HAR it was read from are put back. */
-export function flowToEntry(state: HttpFlowState, servers: ServersSeen, sources: SourceTexts = {}): JsonObject {
-  const forms = formsOf(state);
+/**
+ * The HAR entry for an HTTP flow, before the fields kept from a HAR it was read from are put back. `read`
+ * (from the HAR reader, for a flow just read) stands for the body forms the flow carries in extra.har.
+ */
+export function flowToEntry(state: HttpFlowState, servers: ServersSeen, read?: ReadBodies): JsonObject {
+  const forms = read?.forms ?? formsOf(state);
+  const sources = read?.sources ?? {};
   const t = timings(state, servers);
   const entry: JsonObject = {
     startedDateTime: formatIsoTime(state.request.timestampStart),
@@ -219,7 +230,7 @@ export function httpLosses(state: HttpFlowState): string[] {
   const encoded = (m: MessageState | null): boolean => m !== null && m.content !== null && m.content.byteLength > 0 && header(m.headers, 'content-encoding') !== undefined;
   if (encoded(request) || encoded(response)) lost.push('content-encoded body bytes (HAR holds the decoded body)');
   const fields = [...request.headers, ...(response?.headers ?? [])];
-  const notUtf8 = (s: string): boolean => !/^[\x00-\x7f]*$/.test(s) && !isUtf8(Buffer.from(s, 'latin1'));
+  const notUtf8 = (s: string): boolean => !isAscii(s) && !isUtf8(Buffer.from(s, 'latin1'));
   if (fields.some(([n, v]) => notUtf8(n) || notUtf8(v))) lost.push('header bytes that are not UTF-8');
   if (state.clientConn.tls || state.serverConn.tls) lost.push('TLS details');
   if (state.websocket !== null && (state.websocket.closeCode !== null || state.websocket.messages.some((m) => m.dropped || m.injected))) {
