@@ -18,7 +18,7 @@ import { Flow } from '../../src/model/flow.js';
 import { FlowRecord } from '../../src/model/record.js';
 import type { HttpFlowState, MessageState } from '../../src/model/state.js';
 import { httpFlowState } from '../helpers/arbitrary.js';
-import { chunked, cloneState, collectRecords, decodeUntilError } from '../helpers/tflow.js';
+import { chunked, cloneState, collectRecords, decodeUntilError, tstate } from '../helpers/tflow.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CORPUS = resolve(ROOT, '../shared/corpus');
@@ -122,6 +122,16 @@ describe(`HAR → HAR is lossless${why}`, () => {
     expect(entry1.response.content).toEqual(source[1].response.content);
   });
 
+  test('extra.har is taken against the flow as read, also when first read after a change', async () => {
+    const [read, changed] = [await decode(harCodec, readFileSync(SAMPLE)), await decode(harCodec, readFileSync(SAMPLE))];
+    for (const r of changed) {
+      r.flow.request.headers.set('x-added', '1');
+      if (r.flow.response !== null) r.flow.response.text = 'changed';
+    }
+    expect(changed.map((r) => cloneState(Flow.state(r.flow).extra))).toEqual(read.map((r) => cloneState(Flow.state(r.flow).extra)));
+    expect(read.map((r) => Object.keys(Flow.state(r.flow).extra!.har!))).toContainEqual(['bodyForm', 'entry', 'derived', 'absent', 'log']);
+  });
+
   test('a changed body is written from the model, its derived sizes with it (a field the HAR lacked stays out)', async () => {
     const records = await decode(harCodec, readFileSync(SAMPLE));
     records[4]!.flow.response!.text = '{"price":"9,99 €"}';
@@ -139,6 +149,17 @@ describe('reading', () => {
       const at = r.position!.offset;
       expect(Buffer.from(r.raw!).equals(bytes.subarray(at, at + r.raw!.byteLength))).toBe(true);
       expect(JSON.parse(Buffer.from(r.raw!).toString())).toEqual(parseSource(SAMPLE).log.entries[r.position!.index]);
+    }
+  });
+
+  test('strings short and long with escaped quotes, backslashes and brackets split the same at every chunk size', async () => {
+    const tricky = ['a\\', '"}', '\\"]', `${'x'.repeat(30)}\\`, `${'{'.repeat(40)}"\\\\"`, `${'y'.repeat(23)}"`];
+    const source = parseSource(SAMPLE);
+    source.log.entries = tricky.map((text, i) => ({ ...source.log.entries[0], comment: text, _note: { [text]: [text, i] } }));
+    const bytes = Buffer.from(JSON.stringify(source));
+    for (let size = 1; size <= 48; size++) {
+      const records = await decode(harCodec, bytes, size);
+      expect(records.map((r) => JSON.parse(Buffer.from(r.raw!).toString()).comment)).toEqual(tricky);
     }
   });
 
@@ -418,6 +439,19 @@ describe('flows → HAR → flows keeps method, URL, headers, bodies, status and
       return s as HttpFlowState;
     }),
   );
+  // fast-check seed 243245082, shrunk: the request starts and ends at the epoch, the response 5 µs later. A
+  // request end of 0 was taken for a missing one (as savehar does), so send and wait were written as 0.
+  test('a request that ends at timestamp 0 keeps its response times (seed 243245082)', async () => {
+    const s = tstate();
+    s.request = { ...s.request, method: 'POST', httpVersion: 'HTTP/2.0', content: Uint8Array.from([6, 191, 117]), timestampStart: 0, timestampEnd: 0 };
+    s.response = { ...s.response!, httpVersion: 'HTTP/3', statusCode: 418, reason: '0', timestampStart: 0.0000049999999999999996, timestampEnd: 0.0000049999999999999996 };
+    const entry = JSON.parse(encode(harCodec, [FlowRecord.of(new Flow(cloneState(s)))]).toString()).log.entries[0];
+    expect(entry.startedDateTime).toBe('1970-01-01T00:00:00+00:00');
+    expect(entry.timings).toMatchObject({ send: 0, wait: 1000 * 0.0000049999999999999996, receive: 0 });
+    const [back] = states(await decode(harCodec, encode(harCodec, [FlowRecord.of(new Flow(cloneState(s)))])));
+    expectKept(s, back!);
+  });
+
   prop.prop([fc.array(representable, { maxLength: 3 })], { numRuns: 100 })('generated flows', async (generated) => {
     const back = states(await decode(harCodec, encode(harCodec, generated.map((s) => FlowRecord.of(new Flow(structuredClone(s)))))));
     generated.forEach((s, i) => expectKept(s, back[i]!));

@@ -21,9 +21,9 @@ const FORMAT = 'har';
 /** Envelope parts of the records this codec read, so that pass-through needs no decoding. */
 const contexts = new WeakMap<FlowRecord, EntryContext>();
 
-function load(entry: SplitEntry): HttpFlowState {
+function load(entry: SplitEntry, unchanged: () => boolean): HttpFlowState {
   try {
-    return entryToState(entry.value, entry.context);
+    return entryToState(entry.value, entry.context, unchanged);
   } catch (cause) {
     if (cause instanceof HarShapeError) throw new SchemaError(entry.position, cause.message, { cause });
     throw cause;
@@ -31,7 +31,7 @@ function load(entry: SplitEntry): HttpFlowState {
 }
 
 function record(entry: SplitEntry): FlowRecord {
-  const r = FlowRecord.read(entry.position, entry.raw, FORMAT, () => load(entry));
+  const r: FlowRecord = FlowRecord.read(entry.position, entry.raw, FORMAT, () => load(entry, () => r.pristine));
   contexts.set(r, entry.context);
   return r;
 }

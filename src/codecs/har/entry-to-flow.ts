@@ -10,7 +10,8 @@ import type { HeaderField } from '../../model/headers.js';
 import type { Extra, HttpFlowState, RequestState, ResponseState, StateValue, WebSocketState } from '../../model/state.js';
 import { parseUrl } from '../../model/url.js';
 import { harTextToBytes, isWellFormed, type BodyForm } from './body-text.js';
-import { flowToEntry, ServersSeen } from './flow-to-entry.js';
+import { lazyObject } from '../mitmproxy/lazy-object.js';
+import { flowToEntry, isAscii, ServersSeen, type ReadBodies } from './flow-to-entry.js';
 import { parseIsoTime } from './iso-time.js';
 import { diff, isEmptyPatch, isObject, type Json, type JsonObject } from './json-patch.js';
 
@@ -40,16 +41,19 @@ const number = (o: JsonObject, key: string, path: string, fallback?: number): nu
   fallback !== undefined && o[key] === undefined ? fallback : expect(typeof o[key] === 'number', o[key], `${path}.${key}`, 'a number');
 
 /** HAR text (Unicode) as a model byte string: UTF-8 bytes, one character per byte. */
-const textBytes = (s: string): string => (/^[\x00-\x7f]*$/.test(s) ? s : Buffer.from(s, 'utf8').toString('latin1'));
+const textBytes = (s: string): string => (isAscii(s) ? s : Buffer.from(s, 'utf8').toString('latin1'));
 
 /** `{name, value}` objects, or `[name, value]` pairs (Slack's exports), as mitmproxy accepts both. */
 function headerFields(o: JsonObject, key: string, path: string): HeaderField[] {
   const list = expect<Json[]>(Array.isArray(o[key]), o[key], `${path}.${key}`, 'a list');
-  return list.map((h, i): HeaderField => {
-    if (isObject(h) && typeof h.name === 'string' && typeof h.value === 'string') return [textBytes(h.name), textBytes(h.value)];
-    if (Array.isArray(h) && h.length === 2 && typeof h[0] === 'string' && typeof h[1] === 'string') return [textBytes(h[0]), textBytes(h[1])];
-    throw new HarShapeError(`${path}.${key}[${i}] is ${JSON.stringify(h)}, expected {"name": …, "value": …} or ["name", "value"]`);
-  });
+  const fields = new Array<HeaderField>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const h = list[i]!;
+    if (isObject(h) && typeof h.name === 'string' && typeof h.value === 'string') fields[i] = [textBytes(h.name), textBytes(h.value)];
+    else if (Array.isArray(h) && h.length === 2 && typeof h[0] === 'string' && typeof h[1] === 'string') fields[i] = [textBytes(h[0]), textBytes(h[1])];
+    else throw new HarShapeError(`${path}.${key}[${i}] is ${JSON.stringify(h)}, expected {"name": …, "value": …} or ["name", "value"]`);
+  }
+  return fields;
 }
 
 /** HTTP versions as mitmproxy's live capture stores them ("HTTP/2.0", "HTTP/3"); browsers spell them variously. */
@@ -224,8 +228,8 @@ function websocketFrom(entry: JsonObject): WebSocketState | null {
   return { messages, closedByClient: null, closeCode: null, closeReason: null, timestampEnd: null };
 }
 
-/** One HAR entry (parsed JSON) as a flow state. */
-export function entryToState(value: unknown, context: EntryContext = {}): HttpFlowState {
+/** An entry mapped to the model, with what its bodies were read from (the writer's hints to write them back). */
+function mapEntry(value: unknown): { state: HttpFlowState; read: ReadBodies } {
   const entry = expect<JsonObject>(isObject(value), value, 'entry', 'an object');
   const at = times(entry);
   const { request, body: requestBody } = requestFrom(entry, at);
@@ -249,10 +253,14 @@ export function entryToState(value: unknown, context: EntryContext = {}): HttpFl
     response,
     websocket: websocketFrom(entry),
   };
-  const har: Extra = { bodyForm: responseBody === undefined ? { request: requestBody.form } : { request: requestBody.form, response: responseBody.form } };
-  state.extra = { har };
-  const sources = { request: requestBody.source, response: responseBody?.source };
-  const patch = diff(flowToEntry(state, new ServersSeen(), sources), entry);
+  const forms = responseBody === undefined ? { request: requestBody.form } : { request: requestBody.form, response: responseBody.form };
+  return { state, read: { forms, sources: { request: requestBody.source, response: responseBody?.source } } };
+}
+
+/** extra.har of a flow read from `entry`: `state` is the flow as read (the patch is taken against it). */
+function harExtra(state: HttpFlowState, read: ReadBodies, entry: JsonObject, context: EntryContext): Extra {
+  const har: Extra = { bodyForm: read.forms };
+  const patch = diff(flowToEntry(state, new ServersSeen(), read), entry);
   if (!isEmptyPatch(patch)) {
     if (Object.keys(patch.entry).length > 0) har.entry = patch.entry as StateValue;
     if (Object.keys(patch.derived).length > 0) har.derived = patch.derived as StateValue;
@@ -260,5 +268,17 @@ export function entryToState(value: unknown, context: EntryContext = {}): HttpFl
   }
   if (context.log !== undefined) har.log = context.log;
   if (context.page !== undefined) har.page = context.page;
+  return har;
+}
+
+/**
+ * One HAR entry (parsed JSON) as a flow state. Its extra.har is worked out on first read (most runs write
+ * formats that never read it): from the state itself while `unchanged()` says the flow is as read, else
+ * from the entry mapped again, so the patch is always taken against the flow as read.
+ */
+export function entryToState(value: unknown, context: EntryContext = {}, unchanged: () => boolean = () => false): HttpFlowState {
+  const { state, read } = mapEntry(value);
+  const entry = value as JsonObject;
+  state.extra = { har: lazyObject(() => harExtra(unchanged() ? state : mapEntry(entry).state, read, entry, context)) };
   return state;
 }

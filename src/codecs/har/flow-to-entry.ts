@@ -28,9 +28,16 @@ export class ServersSeen {
   }
 }
 
+/** Whether every character of `s` is ASCII (a loop: several times faster than a regular expression on the
+ *  short strings of headers, which every entry has dozens of). */
+export function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /** Byte strings of the model (one character per byte) as the text HAR holds: UTF-8 decoded. */
 export function byteText(s: string): string {
-  return /^[\x00-\x7f]*$/.test(s) ? s : Buffer.from(s, 'latin1').toString('utf8');
+  return isAscii(s) ? s : Buffer.from(s, 'latin1').toString('utf8');
 }
 
 const nameValue = ([name, value]: readonly [string, string]): JsonObject => ({ name: byteText(name), value: byteText(value) });
@@ -86,24 +93,29 @@ function responseCookies(response: Response): JsonObject[] {
   });
 }
 
+/**
+ * savehar's timings, with one difference: a time is missing only when null. mitmproxy tests truthiness, so
+ * a message that ends at 0 (the epoch) lost its send and wait, and the response its place in time.
+ */
 function timings(state: HttpFlowState, servers: ServersSeen): { connect: number; ssl: number; send: number; receive: number; wait: number } {
   const { request, response, serverConn: server } = state;
   let connect = -1;
   let ssl = -1;
-  if (server.timestampTcpSetup && server.timestampStart !== null && servers.first(server.id)) {
+  if (server.timestampTcpSetup !== null && server.timestampStart !== null && servers.first(server.id)) {
     connect = 1000 * (server.timestampTcpSetup - server.timestampStart);
-    if (server.timestampTlsSetup) ssl = 1000 * (server.timestampTlsSetup - server.timestampTcpSetup);
+    if (server.timestampTlsSetup !== null) ssl = 1000 * (server.timestampTlsSetup - server.timestampTcpSetup);
   }
-  const send = request.timestampEnd ? 1000 * (request.timestampEnd - request.timestampStart) : 0;
-  const wait = response && request.timestampEnd ? 1000 * (response.timestampStart - request.timestampEnd) : 0;
-  const receive = response?.timestampEnd ? 1000 * (response.timestampEnd - response.timestampStart) : 0;
+  const requestEnd = request.timestampEnd;
+  const send = requestEnd !== null ? 1000 * (requestEnd - request.timestampStart) : 0;
+  const wait = response !== null && requestEnd !== null ? 1000 * (response.timestampStart - requestEnd) : 0;
+  const receive = response !== null && response.timestampEnd !== null ? 1000 * (response.timestampEnd - response.timestampStart) : 0;
   return { connect, ssl, send, receive, wait };
 }
 
-/** The texts bodies were just made from (by the HAR reader), by message. */
-export interface SourceTexts {
-  request?: string;
-  response?: string;
+/** What the HAR reader made a flow's bodies from: their forms, and the texts when the writer would write those. */
+export interface ReadBodies {
+  forms: { request?: BodyForm; response?: BodyForm };
+  sources: { request?: string | undefined; response?: string | undefined };
 }
 
 function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: string | undefined): JsonObject {
@@ -184,9 +196,13 @@ function webSocketMessages(state: HttpFlowState): Json[] {
   }));
 }
 
-/** The HAR entry for an HTTP flow, before the fields kept from a HAR it was read from are put back. */
-export function flowToEntry(state: HttpFlowState, servers: ServersSeen, sources: SourceTexts = {}): JsonObject {
-  const forms = formsOf(state);
+/**
+ * The HAR entry for an HTTP flow, before the fields kept from a HAR it was read from are put back. `read`
+ * (from the HAR reader, for a flow just read) stands for the body forms the flow carries in extra.har.
+ */
+export function flowToEntry(state: HttpFlowState, servers: ServersSeen, read?: ReadBodies): JsonObject {
+  const forms = read?.forms ?? formsOf(state);
+  const sources = read?.sources ?? {};
   const t = timings(state, servers);
   const entry: JsonObject = {
     startedDateTime: formatIsoTime(state.request.timestampStart),
@@ -214,7 +230,7 @@ export function httpLosses(state: HttpFlowState): string[] {
   const encoded = (m: MessageState | null): boolean => m !== null && m.content !== null && m.content.byteLength > 0 && header(m.headers, 'content-encoding') !== undefined;
   if (encoded(request) || encoded(response)) lost.push('content-encoded body bytes (HAR holds the decoded body)');
   const fields = [...request.headers, ...(response?.headers ?? [])];
-  const notUtf8 = (s: string): boolean => !/^[\x00-\x7f]*$/.test(s) && !isUtf8(Buffer.from(s, 'latin1'));
+  const notUtf8 = (s: string): boolean => !isAscii(s) && !isUtf8(Buffer.from(s, 'latin1'));
   if (fields.some(([n, v]) => notUtf8(n) || notUtf8(v))) lost.push('header bytes that are not UTF-8');
   if (state.clientConn.tls || state.serverConn.tls) lost.push('TLS details');
   if (state.websocket !== null && (state.websocket.closeCode !== null || state.websocket.messages.some((m) => m.dropped || m.injected))) {

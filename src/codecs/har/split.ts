@@ -22,6 +22,14 @@ export interface SplitEntry {
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+/** What a byte outside strings does inside an entry: nothing (0), opens a string, opens or closes a nesting. */
+const [STRING, OPEN, CLOSE] = [1, 2, 3];
+const KIND = new Uint8Array(256);
+KIND[QUOTE] = STRING;
+KIND[0x7b] = KIND[0x5b] = OPEN;
+KIND[0x7d] = KIND[0x5d] = CLOSE;
+/** Bytes of a string scanned one by one before looking for its end with indexOf. */
+const SHORT_STRING = 24;
 const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
 type Mode = 'envelope' | 'entries' | 'entry' | 'after';
@@ -238,40 +246,69 @@ export class HarSplitter {
     throw this.#fault(b === 0x5d ? 'expected an entry after ","' : `entry is not a JSON object (starts with ${JSON.stringify(String.fromCharCode(b))})`, at);
   }
 
-  /** Scans an entry from `i`; on its closing "}" hands it on and returns the position after it. */
+  /**
+   * Scans an entry from `i`; on its closing "}" hands it on and returns the position after it. The state
+   * lives in locals while scanning. A string is first scanned byte by byte (names and most values end within
+   * a few bytes, sooner than a call to indexOf returns), then, when long (a body), by indexOf for its quote.
+   */
   #scanEntry(chunk: Uint8Array, from: number, out: SplitEntry[]): number {
     const end = chunk.byteLength;
     let i = from;
+    let depth = this.#depth;
+    let inString = this.#inString;
+    let escaped = this.#escaped;
     while (i < end) {
-      if (this.#inString) {
-        if (this.#escaped) {
-          this.#escaped = false;
+      if (inString) {
+        if (escaped) {
+          escaped = false;
           i++;
+        }
+        const short = Math.min(end, i + SHORT_STRING);
+        let b = 0;
+        while (i < short) {
+          b = chunk[i]!;
+          if (b === QUOTE || b === BACKSLASH) break;
+          i++;
+        }
+        if (i < short) {
+          i++;
+          if (b === QUOTE) inString = false;
+          else escaped = true;
           continue;
         }
+        if (i === end) break;
         const quote = chunk.indexOf(QUOTE, i);
         const stop = quote < 0 ? end : quote;
         let run = 0;
         while (stop - run - 1 >= i && chunk[stop - run - 1] === BACKSLASH) run++;
         if (quote < 0) {
-          this.#escaped = run % 2 === 1;
-          return end;
+          escaped = run % 2 === 1;
+          i = end;
+          break;
         }
         i = quote + 1;
-        if (run % 2 === 0) this.#inString = false;
+        if (run % 2 === 0) inString = false;
         continue;
       }
       const b = chunk[i++]!;
-      if (b === QUOTE) this.#inString = true;
-      else if (b === 0x7b || b === 0x5b) this.#depth++;
-      else if (b === 0x7d || b === 0x5d) {
-        if (--this.#depth === 0) {
+      const kind = KIND[b]!;
+      if (kind === 0) continue;
+      if (kind === STRING) inString = true;
+      else if (kind === OPEN) depth++;
+      else {
+        if (--depth === 0) {
+          this.#depth = 0;
+          this.#inString = false;
+          this.#escaped = false;
           if (b === 0x5d) throw this.#fault('entry has unbalanced brackets', this.#entryStart);
           this.#complete(chunk, i, out);
           return i;
         }
       }
     }
+    this.#depth = depth;
+    this.#inString = inString;
+    this.#escaped = escaped;
     return i;
   }
 
