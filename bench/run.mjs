@@ -76,8 +76,7 @@ function generate(generator, file, targetMiB) {
   return JSON.parse(r.stdout.trim());
 }
 
-/** Runs flowtx (or `command`) under GNU time; returns wall seconds and peak RSS. */
-/** Runs flowtx as users do (the bin and its shebang's node flags), or `command`, under GNU time. */
+/** Runs flowtx as users do (the bin and its shebang's node flags), or `command`, under GNU time; returns wall seconds and peak RSS. */
 function timed(args, command = [BIN]) {
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...command, ...args], { encoding: 'utf8', maxBuffer: 64 * MiB });
   if (r.status !== 0) throw new Error(`${command.at(-1)} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
