@@ -9,10 +9,10 @@ import { join, resolve } from 'node:path';
 import { fc, test as prop } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
 import { codecByName } from '../../src/codecs/registry.js';
-import type { FlowState, HttpFlowState } from '../../src/model/state.js';
+import type { FlowState } from '../../src/model/state.js';
 import { flowState } from '../helpers/arbitrary.js';
 import { harProblems } from '../helpers/har-schema.js';
-import { encodeAll, tstate } from '../helpers/tflow.js';
+import { encodeAll } from '../helpers/tflow.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CORPUS = resolve(ROOT, '../shared/corpus');
@@ -101,58 +101,11 @@ function convert(input: string, args: string[] = []): { har: unknown; written: n
   return { har: JSON.parse(readFileSync(out, 'utf8')), written: JSON.parse(r.stdout).flows.written };
 }
 
-// Faults of the har codec (src/codecs/har/, built on its own branch), reported to it. Each case one breaks
-// is skipped with the fault as the reason until it is fixed there; delete its line then.
-const NO_RESPONSE = 'the har codec writes "content": {} (no size, no mimeType) for a flow without a response';
-const CODEC_FAULTS: Record<string, string> = {
-  'fixtures/sample.flows': NO_RESPONSE,
-  'fixtures/sample.ftx': NO_RESPONSE,
-  'fixtures/sample.ndjson': NO_RESPONSE,
-  '../shared/corpus/mitmproxy/flows/error_log.mitm': NO_RESPONSE,
-  '../shared/corpus/mitmproxy/flows/incomplete_log.mitm': NO_RESPONSE,
-  '../shared/corpus/mitmproxy/generated/v17-mitmproxy-8.1.1-fixture-flows.mitm': NO_RESPONSE,
-  '../shared/corpus/mitmproxy/generated/v21-mitmproxy-13.0.0dev-fixture-flows.mitm': NO_RESPONSE,
-  '../shared/corpus/real/chromium-browse.flows': NO_RESPONSE,
-  '../shared/corpus/real/curl-mixed.flows': NO_RESPONSE,
-};
-/** Each fault generated flows meet, with a reshaping of a flow that keeps clear of it. */
-const PROPERTY_FAULTS: [fault: string, avoid: (s: HttpFlowState) => HttpFlowState][] = [
-  [NO_RESPONSE, (s) => ({ ...s, response: s.response ?? tstate().response })],
-  [
-    'request.url is not a URI when the host, authority (or Host header) or path holds bytes a URI cannot (they are not percent-encoded), or the host is empty',
-    (s) => ({ ...s, request: { ...s.request, host: 'example.com', authority: '', path: '/p?q=1', headers: s.request.headers.filter(([name]) => name.toLowerCase() !== 'host') } }),
-  ],
-  [
-    'serverIPAddress is written from the peer address when it is a name, not an IP address',
-    (s) => ({ ...s, serverConn: { ...s.serverConn, peername: s.serverConn.peername && ['10.0.0.1', s.serverConn.peername[1]] } }),
-  ],
-  [
-    "timings are negative (below -1 for connect and ssl) when the flow's timestamps are out of order",
-    (s) => {
-      const t = s.request.timestampStart;
-      const at = (offset: number, stamp: number | null): number | null => (stamp === null ? null : t + offset);
-      const { serverConn: server, request, response } = s;
-      return {
-        ...s,
-        serverConn: { ...server, timestampStart: at(0, server.timestampStart), timestampTcpSetup: at(0.001, server.timestampTcpSetup), timestampTlsSetup: at(0.002, server.timestampTlsSetup) },
-        request: { ...request, timestampEnd: at(0.01, request.timestampEnd) },
-        response: response && { ...response, timestampStart: t + 0.02, timestampEnd: at(0.03, response.timestampEnd) },
-      };
-    },
-  ],
-  ['postData.text is null for a request whose body was not captured', (s) => ({ ...s, request: { ...s.request, content: s.request.content ?? new Uint8Array(0) } })],
-];
-
-const faults = PROPERTY_FAULTS.map(([fault]) => fault).join('; ');
-const clearOfFaults = (state: FlowState): FlowState =>
-  state.type === 'http' ? PROPERTY_FAULTS.reduce((s, [, avoid]) => avoid(s), state as HttpFlowState) : state;
-
 const entriesOf = (har: unknown): unknown[] => (har as { log: { entries: unknown[] } }).log.entries;
 const isHar = (file: string): boolean => file.endsWith('.har');
 
 describe(`flowtx IN OUT.har writes valid HAR 1.2${haveCorpus ? '' : ' (corpus files skipped: ../shared/corpus is absent)'}`, () => {
-  test.for(inputs().filter((f) => !isHar(f)))('%s', (input, { skip }) => {
-    skip(input in CODEC_FAULTS, CODEC_FAULTS[input]);
+  test.each(inputs().filter((f) => !isHar(f)))('%s', (input) => {
     const { har, written } = convert(input);
     expect(harProblems(har)).toEqual([]);
     expect(entriesOf(har)).toHaveLength(written);
@@ -187,12 +140,6 @@ function expectValidHar(states: FlowState[]): void {
   expect(harProblems(JSON.parse(encodeAll(codecByName('har'), states).toString('utf8')))).toEqual([]);
 }
 
-describe.skipIf(faults !== '')(`HAR written from property-generated flows${faults ? ` (skipped until fixed: ${faults})` : ''}`, () => {
+describe('HAR written from property-generated flows', () => {
   prop.prop([fc.array(flowState, { maxLength: 4 })], { numRuns: 200 })('is valid HAR 1.2', expectValidHar);
-});
-
-// Everything else generated flows hold (headers, cookies, bodies of any bytes, WebSocket messages, …),
-// while the faults above are being fixed.
-describe('HAR written from property-generated flows kept clear of the faults above', () => {
-  prop.prop([fc.array(flowState.map(clearOfFaults), { maxLength: 4 })], { numRuns: 200 })('is valid HAR 1.2', expectValidHar);
 });

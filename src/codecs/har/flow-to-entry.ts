@@ -3,6 +3,7 @@
 // method). Pure: the only state is the set of server connections already seen (connect/ssl timings go to
 // the first flow of each connection, as in mitmproxy).
 
+import { isIP } from 'node:net';
 import { BodyError } from '../../errors.js';
 import { parseSetCookie } from '../../model/cookies.js';
 import type { HeaderField } from '../../model/headers.js';
@@ -10,6 +11,7 @@ import { Request, Response } from '../../model/message.js';
 import { isUtf8 } from '../../model/encoding.js';
 import type { HttpFlowState, MessageState } from '../../model/state.js';
 import { bodyToHar, type BodyForm } from './body-text.js';
+import { harUrl } from './har-url.js';
 import { formatIsoTime } from './iso-time.js';
 import type { Json, JsonObject } from './json-patch.js';
 
@@ -94,21 +96,25 @@ function responseCookies(response: Response): JsonObject[] {
 }
 
 /**
- * savehar's timings, with one difference: a time is missing only when null. mitmproxy tests truthiness, so
- * a message that ends at 0 (the epoch) lost its send and wait, and the response its place in time.
+ * savehar's timings, with two differences: a time is missing only when null (mitmproxy tests truthiness, so
+ * a message that ends at 0, the epoch, lost its send and wait, and the response its place in time), and no
+ * phase is negative.
  */
 function timings(state: HttpFlowState, servers: ServersSeen): { connect: number; ssl: number; send: number; receive: number; wait: number } {
   const { request, response, serverConn: server } = state;
+  // Timestamps out of order (clocks that stepped back) would give negative phases, which HAR has no room
+  // for (-1 means "does not apply"): such a phase is written as taking no time.
+  const ms = (from: number, to: number): number => Math.max(0, 1000 * (to - from));
   let connect = -1;
   let ssl = -1;
   if (server.timestampTcpSetup !== null && server.timestampStart !== null && servers.first(server.id)) {
-    connect = 1000 * (server.timestampTcpSetup - server.timestampStart);
-    if (server.timestampTlsSetup !== null) ssl = 1000 * (server.timestampTlsSetup - server.timestampTcpSetup);
+    connect = ms(server.timestampStart, server.timestampTcpSetup);
+    if (server.timestampTlsSetup !== null) ssl = ms(server.timestampTcpSetup, server.timestampTlsSetup);
   }
   const requestEnd = request.timestampEnd;
-  const send = requestEnd !== null ? 1000 * (requestEnd - request.timestampStart) : 0;
-  const wait = response !== null && requestEnd !== null ? 1000 * (response.timestampStart - requestEnd) : 0;
-  const receive = response !== null && response.timestampEnd !== null ? 1000 * (response.timestampEnd - response.timestampStart) : 0;
+  const send = requestEnd !== null ? ms(request.timestampStart, requestEnd) : 0;
+  const wait = response !== null && requestEnd !== null ? ms(requestEnd, response.timestampStart) : 0;
+  const receive = response !== null && response.timestampEnd !== null ? ms(response.timestampStart, response.timestampEnd) : 0;
   return { connect, ssl, send, receive, wait };
 }
 
@@ -121,7 +127,7 @@ export interface ReadBodies {
 function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: string | undefined): JsonObject {
   const request = new Request(state.request);
   const fields = state.request.headers;
-  const url = request.method.toUpperCase() === 'CONNECT' ? `https://${request.url}/` : prettyUrl(request);
+  const url = request.method.toUpperCase() === 'CONNECT' ? harUrl('https', request.host, request.port, '/') : prettyUrl(request);
   const target = request.method.toUpperCase() === 'CONNECT' ? request.url : request.path;
   const entry: JsonObject = {
     method: byteText(request.method),
@@ -134,14 +140,14 @@ function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: 
     bodySize: request.content?.byteLength ?? 0,
   };
   const content = request.content;
-  if (['POST', 'PUT', 'PATCH'].includes(request.method) || (content !== null && content.byteLength > 0)) {
+  // A body that was not captured (null) has no postData: HAR 1.2 requires its text (mitmproxy writes null).
+  if (content !== null && (['POST', 'PUT', 'PATCH'].includes(request.method) || content.byteLength > 0)) {
     const contentType = header(fields, 'content-type');
-    const decoded = decodedBody(request);
-    const body = decoded === null ? null : bodyToHar(decoded, contentType, form, source);
-    const postData: JsonObject = { mimeType: byteText(contentType ?? ''), text: body?.text ?? null };
-    if (body?.base64) postData.encoding = 'base64';
+    const body = bodyToHar(decodedBody(request) ?? content, contentType, form, source);
+    const postData: JsonObject = { mimeType: byteText(contentType ?? ''), text: body.text };
+    if (body.base64) postData.encoding = 'base64';
     postData.params =
-      contentType?.toLowerCase().includes('application/x-www-form-urlencoded') && body !== null && !body.base64
+      contentType?.toLowerCase().includes('application/x-www-form-urlencoded') && !body.base64
         ? [...new URLSearchParams(body.text)].map(([name, value]) => ({ name, value }))
         : [];
     entry.postData = postData;
@@ -149,19 +155,17 @@ function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: 
   return entry;
 }
 
-/** mitmproxy's pretty_url: the host the client asked for (Host header or authority). */
+/** mitmproxy's pretty_url (the host the client asked for: Host header or authority), made a valid URI. */
 function prettyUrl(request: Request): string {
-  const host = request.prettyHost;
-  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const defaultPort = { http: 80, https: 443, ws: 80, wss: 443 }[request.scheme.toLowerCase()];
-  const authority = defaultPort === request.port ? bracketed : `${bracketed}:${request.port}`;
-  return byteText(`${request.scheme}://${authority}${request.path === '*' ? '' : request.path}`);
+  const port = defaultPort === request.port ? null : request.port;
+  return harUrl(request.scheme, request.prettyHost, port, request.path === '*' ? '' : request.path);
 }
 
 function responseEntry(state: HttpFlowState, form: BodyForm | undefined, source: string | undefined): JsonObject {
   if (state.response === null) {
     return {
-      status: 0, statusText: '', httpVersion: '', headers: [], cookies: [], content: {}, redirectURL: '',
+      status: 0, statusText: '', httpVersion: '', headers: [], cookies: [], content: { size: 0, mimeType: '' }, redirectURL: '',
       headersSize: -1, bodySize: -1, _transferSize: 0, _error: state.error?.msg ?? null,
     };
   }
@@ -213,7 +217,8 @@ export function flowToEntry(state: HttpFlowState, servers: ServersSeen, read?: R
     timings: t,
   };
   const peer = state.serverConn.peername;
-  if (peer !== null) entry.serverIPAddress = String(peer[0]);
+  // HAR's serverIPAddress is an IP address; a peer known only by name has none to give.
+  if (peer !== null && isIP(String(peer[0])) !== 0) entry.serverIPAddress = String(peer[0]);
   if (state.websocket !== null) {
     entry._resourceType = 'websocket';
     entry._webSocketMessages = webSocketMessages(state);

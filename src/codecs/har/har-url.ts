@@ -1,0 +1,45 @@
+// request.url as HAR 1.2 requires it: a URI (RFC 3986). The model holds host and path as bytes, which may be
+// anything a client sent; bytes a URI cannot hold are percent-encoded, valid escapes are kept as they are.
+
+import { isIPv6 } from 'node:net';
+
+// What RFC 3986 allows unescaped, besides "%" (kept only as the start of an escape).
+const UNRESERVED = "A-Za-z0-9\\-._~!$&'()*+,;=";
+const HOST_BYTE = new RegExp(`[${UNRESERVED}]`);
+const PATH_BYTE = new RegExp(`[${UNRESERVED}:@/]`);
+const QUERY_BYTE = new RegExp(`[${UNRESERVED}:@/?]`);
+const ESCAPE = /^%[0-9A-Fa-f]{2}/;
+
+/** `bytes` (one character per byte) with every byte `allowed` does not match percent-encoded. */
+function escapeBytes(bytes: string, allowed: RegExp): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (allowed.test(c) || (c === '%' && ESCAPE.test(bytes.slice(i, i + 3)))) out += c;
+    else out += `%${bytes.charCodeAt(i).toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** The host as a URI holds it: an IPv6 address in brackets, any other name with its odd bytes escaped. */
+function uriHost(host: string): string {
+  return isIPv6(host) ? `[${host}]` : escapeBytes(host, HOST_BYTE);
+}
+
+/** The path and query of a request target (no fragment: a "#" is escaped, it cannot come from a request). */
+function uriPath(path: string): string {
+  const q = path.indexOf('?');
+  if (q === -1) return escapeBytes(path, PATH_BYTE);
+  return `${escapeBytes(path.slice(0, q), PATH_BYTE)}?${escapeBytes(path.slice(q + 1), QUERY_BYTE)}`;
+}
+
+/**
+ * `scheme://host[:port]path` as a valid URI. A path that does not start with "/" gets one, so that it cannot
+ * run into the authority. An empty host stays empty (`http:///p`, a URI with an empty authority): there is
+ * no name to put there that the flow holds.
+ */
+export function harUrl(scheme: string, host: string, port: number | null, path: string): string {
+  const authority = `${uriHost(host)}${port === null ? '' : `:${port}`}`;
+  const rooted = path === '' || path.startsWith('/') ? path : `/${path}`;
+  return `${scheme}://${authority}${uriPath(rooted)}`;
+}
