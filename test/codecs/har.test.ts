@@ -343,6 +343,55 @@ describe(`the writer gives mitmproxy's savehar output for its own flows${why}`, 
     expect(JSON.parse(encode(harCodec, [FlowRecord.of(new Flow(h2))]).toString()).log.entries[0].request.headersSize).toBe(-1);
   });
 
+  /** The entry flowtx writes for tstate() reshaped by `change`. */
+  const entryOf = (change: (s: HttpFlowState) => void): Entry => {
+    const s = tstate();
+    change(s);
+    return JSON.parse(encode(harCodec, [FlowRecord.of(new Flow(s))]).toString()).log.entries[0];
+  };
+
+  test.each<[string, (s: HttpFlowState) => void, string]>([
+    ['a space and braces in the path', (s) => ((s.request.path = '/a b/{x}?q=|'), s.request.headers.splice(0)), 'http://example.com/a%20b/%7Bx%7D?q=%7C'],
+    ['valid escapes kept, a lone % escaped', (s) => (s.request.path = '/%41%zz?%2F'), 'http://example.com/%41%25zz?%2F'],
+    ['non-ASCII bytes as bytes', (s) => (s.request.path = '/\xc3\xa9'), 'http://example.com/%C3%A9'],
+    ['a "#" (no fragment in a request)', (s) => (s.request.path = '/a#b'), 'http://example.com/a%23b'],
+    ['a path without "/"', (s) => (s.request.path = 'a'), 'http://example.com/a'],
+    ['a host with bytes a URI cannot hold', (s) => (s.request.headers = [['Host', 'ex ample:b']]), 'http://ex%20ample%3Ab/path?a=1&b=2'],
+    ['an IPv6 host', (s) => (s.request.headers = [['Host', '[::1]:8080']]), 'http://[::1]/path?a=1&b=2'],
+    ['an empty host', (s) => ((s.request.host = ''), (s.request.headers = [])), 'http:///path?a=1&b=2'],
+  ])('request.url is a URI: %s', (_what, change, url) => {
+    expect(entryOf(change).request.url).toBe(url);
+  });
+
+  test.each<[string, [string, number] | null, string | undefined]>([
+    ['an IPv4 peer', ['10.0.0.1', 80], '10.0.0.1'],
+    ['an IPv6 peer', ['::1', 80], '::1'],
+    ['a peer known by name', ['example.com', 80], undefined],
+    ['no peer', null, undefined],
+  ])('serverIPAddress for %s', (_what, peer, written) => {
+    expect(entryOf((s) => (s.serverConn.peername = peer)).serverIPAddress).toBe(written);
+  });
+
+  test('timestamps out of order give timings of 0, and time is their sum', () => {
+    const entry = entryOf((s) => {
+      const t = s.request.timestampStart;
+      Object.assign(s.serverConn, { id: 'out-of-order', timestampStart: t, timestampTcpSetup: t - 1, timestampTlsSetup: t - 2 });
+      Object.assign(s.request, { timestampEnd: t - 1 });
+      Object.assign(s.response!, { timestampStart: t - 2, timestampEnd: t - 3 });
+    });
+    expect(entry.timings).toEqual({ connect: 0, ssl: 0, send: 0, wait: 0, receive: 0 });
+    expect(entry.time).toBe(0);
+  });
+
+  test('a request body that was not captured has no postData; an empty one has an empty text', () => {
+    expect(entryOf((s) => Object.assign(s.request, { method: 'POST', content: null })).request.postData).toBeUndefined();
+    expect(entryOf((s) => (s.request.method = 'POST')).request.postData).toEqual({ mimeType: '', text: '', params: [] });
+  });
+
+  test('a flow without a response has the content HAR 1.2 requires', () => {
+    expect(entryOf((s) => (s.response = null)).response.content).toEqual({ size: 0, mimeType: '' });
+  });
+
   test('what a HAR cannot carry is counted by name; TCP flows are left out', async () => {
     const records = await decode(msgpackCodec, readFileSync(join(ROOT, 'fixtures/sample.ftx')));
     const withTrailers = states(records)[1]!;

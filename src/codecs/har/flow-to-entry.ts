@@ -1,7 +1,8 @@
 // Flow → HAR entry, field for field as mitmproxy's savehar addon writes it (mitmproxy/addons/savehar.py),
 // except where docs/formats.md says otherwise (headersSize, bodies text cannot hold, request bodies of any
-// method). Pure: the only state is the set of server connections already seen (connect/ssl timings go to
-// the first flow of each connection, as in mitmproxy).
+// method, and what HAR 1.2 requires that savehar breaks: content of a missing response, URI-safe URLs,
+// serverIPAddress, timings, postData text). Pure: the only state is the set of server connections already
+// seen (connect/ssl timings go to the first flow of each connection, as in mitmproxy).
 
 import { isIP } from 'node:net';
 import { BodyError } from '../../errors.js';
