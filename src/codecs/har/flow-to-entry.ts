@@ -42,9 +42,13 @@ export function byteText(s: string): string {
 
 const nameValue = ([name, value]: readonly [string, string]): JsonObject => ({ name: byteText(name), value: byteText(value) });
 
+/** The values of header `name` (lower case), joined; undefined without one. A loop: every entry asks several times. */
 function header(fields: readonly HeaderField[], name: string): string | undefined {
-  const values = fields.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
-  return values.length === 0 ? undefined : values.join(', ');
+  let joined: string | undefined;
+  for (const [n, v] of fields) {
+    if (n.length === name.length && n.toLowerCase() === name) joined = joined === undefined ? v : `${joined}, ${v}`;
+  }
+  return joined;
 }
 
 /** The body with its content-encoding undone; the stored bytes when that fails (as mitmproxy does). */
@@ -118,6 +122,9 @@ export interface ReadBodies {
   sources: { request?: string | undefined; response?: string | undefined };
 }
 
+/** Methods savehar writes postData for even without a body. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
 function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: string | undefined): JsonObject {
   const request = new Request(state.request);
   const fields = state.request.headers;
@@ -134,7 +141,7 @@ function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: 
     bodySize: request.content?.byteLength ?? 0,
   };
   const content = request.content;
-  if (['POST', 'PUT', 'PATCH'].includes(request.method) || (content !== null && content.byteLength > 0)) {
+  if (BODY_METHODS.has(request.method) || (content !== null && content.byteLength > 0)) {
     const contentType = header(fields, 'content-type');
     const decoded = decodedBody(request);
     const body = decoded === null ? null : bodyToHar(decoded, contentType, form, source);
@@ -149,11 +156,13 @@ function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: 
   return entry;
 }
 
+const DEFAULT_PORTS: Record<string, number | undefined> = { http: 80, https: 443, ws: 80, wss: 443 };
+
 /** mitmproxy's pretty_url: the host the client asked for (Host header or authority). */
 function prettyUrl(request: Request): string {
   const host = request.prettyHost;
   const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  const defaultPort = { http: 80, https: 443, ws: 80, wss: 443 }[request.scheme.toLowerCase()];
+  const defaultPort = DEFAULT_PORTS[request.scheme.toLowerCase()];
   const authority = defaultPort === request.port ? bracketed : `${bracketed}:${request.port}`;
   return byteText(`${request.scheme}://${authority}${request.path === '*' ? '' : request.path}`);
 }
