@@ -7,14 +7,15 @@
 //   npm run bench -- --quick      300 MiB only
 //   npm run bench -- --runs 5     more runs per case
 //   npm run bench -- --no-peer    skip the live mitmdump runs
+//   npm run bench -- batch        only the batch part: --jobs 2 against --jobs 1 over 8 files into --out-dir
 // Two parts: flowtx's msgpack format on a generated archive, and mitmproxy flow files on the very archive
 // the anchor was measured on (../shared/bench/gen_synthetic_flows.py, seed 20240601, made with Debian's
 // mitmproxy), with mitmdump run on the same file in the same session when it is installed.
 // Inputs are generated once into $TMPDIR/flowtx-bench and reused while the generator parameters match.
 
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, createWriteStream, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,7 +25,8 @@ const BIN = join(ROOT, 'bin/flowtx.js');
 const DIR = join(tmpdir(), 'flowtx-bench');
 const MiB = 1024 * 1024;
 
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
   options: {
     quick: { type: 'boolean', default: false },
     runs: { type: 'string', default: '3' },
@@ -33,6 +35,8 @@ const { values } = parseArgs({
   },
 });
 const RUNS = Number(values.runs);
+const BATCH_ONLY = positionals[0] === 'batch';
+if (positionals.some((p) => p !== 'batch')) throw new Error(`unknown part ${positionals.join(' ')}; the one that can run alone is "batch"`);
 
 // mitmdump 8.1.1 on big.flows (300 MiB, 33,504 flows), from ../shared/bench/README.md, "Offline results".
 const PEER = {
@@ -124,7 +128,77 @@ function warm(file) {
   spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
 }
 
+// ---- batch: 8 files of 300 MiB into --out-dir, --jobs 2 against --jobs 1 ----
+const BATCH_FILES = 8;
+const BATCH_TARGET = 1.7;
+
+/** 8 hard links to one 300 MiB input (no extra disk), the one the mitmproxy part uses when it is there. */
+function batchInputs(source) {
+  const dir = join(DIR, 'batch', 'in');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const ext = source.file.endsWith('.flows') ? 'flows' : 'ftx';
+  for (let i = 1; i <= BATCH_FILES; i++) linkSync(source.file, join(dir, `part-${i}.${ext}`));
+  return dir;
+}
+
+/** --jobs 1 and --jobs 2 in turns (1, 2, 1, 2, …), so a change in the machine's load hits both alike. */
+function batchPart(source) {
+  const dir = batchInputs(source);
+  const out = join(DIR, 'batch', 'out');
+  const bytes = source.bytes * BATCH_FILES;
+  warm(source.file);
+  const loadBefore = loadavg();
+  const runs = { 1: [], 2: [] };
+  for (let i = 0; i < RUNS; i++) {
+    for (const jobs of [1, 2]) {
+      rmSync(out, { recursive: true, force: true });
+      runs[jobs].push(timed([dir, '--out-dir', out, '--jobs', String(jobs)]));
+    }
+  }
+  const loadAfter = loadavg();
+  rmSync(join(DIR, 'batch'), { recursive: true, force: true });
+  const row = (jobs) => {
+    const wall = median(runs[jobs].map((r) => r.wall));
+    return {
+      label: `pass-through ${BATCH_FILES} × ${fmt(source.bytes / MiB, 0)} MiB into --out-dir, --jobs ${jobs}`,
+      walls: runs[jobs].map((r) => r.wall),
+      cpu: median(runs[jobs].map((r) => r.user + r.sys)),
+      wall,
+      mibs: bytes / MiB / wall,
+      peakRssMiB: Math.max(...runs[jobs].map((r) => r.rssMiB)),
+    };
+  };
+  const one = row(1);
+  const two = row(2);
+  const ratio = two.mibs / one.mibs;
+  const load = (l) => l.map((x) => x.toFixed(2)).join(' ');
+  console.log(`\nbatch: ${BATCH_FILES} hard links to ${source.file}; load average (1, 5, 15 min) before ${load(loadBefore)}, after ${load(loadAfter)} on ${availableParallelism()} cores`);
+  console.log('| case | flowtx MiB/s | walls s | CPU s (user+sys, median) | peak RSS MiB |');
+  console.log('|---|---|---|---|---|');
+  for (const r of [one, two]) console.log(`| ${r.label} | ${fmt(r.mibs)} | ${r.walls.map((w) => fmt(w, 2)).join(', ')} | ${fmt(r.cpu, 2)} | ${fmt(r.peakRssMiB)} |`);
+  console.log(`| --jobs 2 / --jobs 1 | ${fmt(ratio, 2)}× (target ≥ ${BATCH_TARGET}×: ${ratio >= BATCH_TARGET ? 'met' : 'not met'}) | | | |`);
+  return { one, two, ratio, loadBefore, loadAfter };
+}
+
+/** The input the batch part copies: the mitmproxy part's big.flows when it exists, else flowtx's big.ftx. */
+function batchSource() {
+  for (const name of ['big.flows', 'big.ftx']) {
+    const file = join(DIR, name);
+    if (existsSync(file) && existsSync(`${file}.json`)) return { file, ...JSON.parse(readFileSync(`${file}.json`, 'utf8')) };
+  }
+  return undefined;
+}
+
+const fmt = (n, d = 1) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+
 mkdirSync(DIR, { recursive: true });
+if (BATCH_ONLY) {
+  const source = batchSource() ?? (await ensureInput('big.ftx', 300, (file) => generate(file, 300)));
+  const batch = batchPart(source);
+  writeFileSync(join(DIR, 'results-batch.json'), JSON.stringify(batch, null, 2));
+  process.exit(0);
+}
 const big = await ensureInput('big.ftx', 300, (file) => generate(file, 300));
 const addHeader = join(ROOT, 'examples/add_header.ts');
 const rows = [];
@@ -193,7 +267,6 @@ if (!haveMitmproxy || !existsSync(GENERATOR)) {
   rmSync(join(DIR, 'out.flows'), { force: true });
 }
 
-const fmt = (n, d = 1) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 console.log(`\nflowtx ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}, node ${process.version}; input ${fmt(big.bytes / MiB)} MiB, ${big.flows.toLocaleString('en-US')} flows (msgpack)`);
 console.log(`peer: ${PEER.source}\n`);
 console.log('| case | flowtx MiB/s | flowtx flows/s | flowtx peak RSS MiB | walls s | mitmdump MiB/s | mitmdump flows/s | mitmdump RSS MiB | ratio |');
@@ -213,5 +286,6 @@ if (flowsRows.length > 0) {
     console.log(`| ${r.label} | ${fmt(r.mibs)} | ${fmt(r.flowsPerSecond, 0)} | ${fmt(r.peakRssMiB)} | ${r.walls.map((w) => fmt(w, 2)).join(', ')} | ${r.peer ? fmt(r.peer.mibs) + live : '–'} | ${r.peer ? fmt(r.peer.rssMiB) : '–'} | ${ratio} |`);
   }
 }
-writeFileSync(join(DIR, 'results.json'), JSON.stringify({ rows, flowsRows, startups, nodeAlone, peer: PEER }, null, 2));
+const batch = batchPart(batchSource());
+writeFileSync(join(DIR, 'results.json'), JSON.stringify({ rows, flowsRows, batch, startups, nodeAlone, peer: PEER }, null, 2));
 console.log(`\nraw figures: ${join(DIR, 'results.json')}`);

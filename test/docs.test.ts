@@ -18,7 +18,7 @@ function shellExamples(file: string): string[] {
     .filter((line) => line.startsWith('npx flowtx'));
 }
 
-describe.each(['README.md', 'docs/formats.md', 'docs/scripting.md', 'docs/filters.md'])('%s', (file) => {
+describe.each(['README.md', 'docs/cli.md', 'docs/formats.md', 'docs/scripting.md', 'docs/scale-out.md', 'docs/filters.md'])('%s', (file) => {
   const commands = shellExamples(file);
   test.skipIf(commands.length === 0)('has examples', () => expect(commands.length).toBeGreaterThan(0));
   test.each(commands)('%s', (command) => {

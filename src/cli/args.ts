@@ -1,15 +1,24 @@
 // The command line: yargs spec → RunPlan. Flags follow mitmdump where mitmdump has one (-r, -w, -s, -q).
 
-import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { statSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { ScriptErrorPolicy } from '../engine/pipeline.js';
 import { codecNames } from '../codecs/registry.js';
+import { parseShard, type Shard } from './shard.js';
 
 export interface RunPlan {
+  /** As given: files, directories, glob patterns, "-". */
   inputs: string[];
-  /** null: list flows on stdout instead of writing them. */
+  /** null: list flows on stdout instead of writing them (or, with outDir, one output per input). */
   output: string | null;
+  /** --out-dir: each input is written to its own file below this directory. */
+  outDir: string | undefined;
+  /** Worker threads for --out-dir; undefined: one per core when there are several files. */
+  jobs: number | undefined;
+  shard: Shard | undefined;
+  failFast: boolean;
+  /** Listing: one JSON object per flow instead of a line. */
+  json: boolean;
   to: string | undefined;
   flowVersion: number | undefined;
   scripts: string[];
@@ -44,6 +53,12 @@ const EPILOG = `Examples:
       read stdin, write stdout
   flowtx -s fix.ts --in-place capture.ftx
       rewrite a file in place, safely
+  flowtx -s scrub.ts 'captures/**/*.flows' --out-dir clean/ --jobs 4
+      one output per input below clean/ (paths mirrored), four files at a time
+  flowtx captures/ --shard 2/8 --out-dir clean/
+      this machine's share (one of 8) of the files below captures/
+  flowtx 'captures/*.flows' --json | jq -r .url
+      list many inputs as JSON, one object per flow
   flowtx capture.flows api.flows '~d api.example.com & ~m POST'
       keep only matching flows (mitmproxy filter syntax; see --help-filters)
   flowtx -s scrub.ts --select '~u /login' in.flows out.flows
@@ -66,6 +81,11 @@ const OPTIONS = {
   'in-place': { type: 'boolean', default: false, description: 'Allow writing onto an input (rewritten safely through a temporary file)' },
   'on-script-error': { type: 'string', choices: POLICIES, default: 'fail', description: 'When a hook throws: fail the run, skip (drop) the flow, or keep the flow unchanged' },
   'allow-script-errors': { type: 'boolean', default: false, description: 'With skip/keep: exit 0 even if hooks failed' },
+  'out-dir': { type: 'string', requiresArg: true, description: 'Write each input to its own file below DIR, at its path relative to its directory or glob base (then every positional is an input)' },
+  jobs: { alias: 'j', type: 'number', requiresArg: true, description: 'With --out-dir: files processed in parallel on worker threads (default: one per core when there are several files)' },
+  shard: { type: 'string', requiresArg: true, description: 'K/N: only this share of the input files, chosen by a stable hash of each path relative to its base (1 ≤ K ≤ N)' },
+  'fail-fast': { type: 'boolean', default: false, description: 'Stop at the first input that fails (default: report it and go on with the others)' },
+  json: { type: 'boolean', default: false, description: 'Listing: print one JSON object per flow instead of a line' },
   'json-summary': { type: 'boolean', default: false, description: 'Print a JSON summary (counts, errors, time) at the end: on stdout, or stderr when stdout carries flows' },
   progress: { type: 'boolean', description: 'Show a progress bar on stderr (default: when stderr is a terminal)' },
   quiet: { alias: 'q', type: 'boolean', default: false, description: 'Only warnings and errors on stderr' },
@@ -86,6 +106,11 @@ interface ParsedArgs {
   to?: string;
   flowVersion?: number;
   set?: string[];
+  outDir?: string;
+  jobs?: number;
+  shard?: string;
+  failFast: boolean;
+  json: boolean;
   inPlace: boolean;
   onScriptError: string;
   allowScriptErrors: boolean;
@@ -132,7 +157,7 @@ async function parseWithYargs(argv: string[]): Promise<ParsedArgs> {
   let failure: string | undefined;
   const args = await yargs(argv)
     .scriptName('flowtx')
-    .usage('Usage: $0 [options] INPUT... [OUTPUT] [FILTER EXPRESSION]\n\nStream saved HTTP flows through scripts and write them out, in the same or another format.\nWith no OUTPUT, prints one line per flow. A trailing filter expression (mitmproxy syntax, starting\nwith ~, ! or () keeps only the flows it matches; see --help-filters.')
+    .usage('Usage: $0 [options] INPUT... [OUTPUT] [FILTER EXPRESSION]\nUsage: $0 [options] INPUT... --out-dir DIR [FILTER EXPRESSION]\n\nStream saved HTTP flows through scripts and write them out, in the same or another format.\nAn INPUT is a file, a directory (recursed) or a glob pattern. With no OUTPUT, prints one line per flow.\nA trailing filter expression (mitmproxy syntax, starting with ~, ! or () keeps only the flows it\nmatches; see --help-filters.')
     .options(OPTIONS as unknown as Record<OptionName, import('yargs').Options>)
     .epilog(EPILOG)
     .strictOptions()
@@ -148,16 +173,12 @@ async function parseWithYargs(argv: string[]): Promise<ParsedArgs> {
   return args as unknown as ParsedArgs;
 }
 
-function same(a: string, b: string): boolean {
-  if (a === '-' || b === '-') return false;
-  const real = (p: string): string => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return resolve(p);
-    }
-  };
-  return real(a) === real(b);
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return true; // a missing input is reported when it is read, with the other read errors
+  }
 }
 
 function parseSet(values: string[]): Record<string, string> {
@@ -191,9 +212,14 @@ export async function parseArgs(argv: string[]): Promise<RunPlan> {
     throw new UsageError(`give the filter once: --filter ${JSON.stringify(args.filter)} or the trailing expression ${JSON.stringify(expression)}`);
   }
   const read = args.read ?? [];
+  const outDir = args.outDir;
   let inputs: string[];
   let output: string | null;
-  if (args.write !== undefined) {
+  if (outDir !== undefined) {
+    if (args.write !== undefined) throw new UsageError('give either --out-dir or -w, not both');
+    inputs = [...read, ...positionals];
+    output = null;
+  } else if (args.write !== undefined) {
     inputs = [...read, ...positionals];
     output = args.write;
   } else if (read.length > 0) {
@@ -209,20 +235,23 @@ export async function parseArgs(argv: string[]): Promise<RunPlan> {
   }
   if (inputs.length === 0) throw new UsageError('no input given; see flowtx --help');
   if (inputs.filter((i) => i === '-').length > 1) throw new UsageError('stdin ("-") can be read only once');
-  if (args.inPlace && output === null) {
-    if (inputs.length !== 1) throw new UsageError('--in-place without OUTPUT rewrites one input; give exactly one');
+  if (args.inPlace && output === null && outDir === undefined) {
+    if (inputs.length !== 1 || !isFile(inputs[0]!)) throw new UsageError('--in-place without OUTPUT rewrites one input file; give exactly one (or use --out-dir)');
     output = inputs[0]!;
   }
-  if (output !== null && !args.inPlace) {
-    const clash = inputs.find((input) => same(input, output!));
-    if (clash !== undefined) {
-      throw new UsageError(`output ${output} is also an input; add --in-place to rewrite it safely`);
-    }
-  }
-  if (output === null && args.inPlace) throw new UsageError('--in-place needs an input to rewrite');
+  if (output === null && outDir === undefined && args.inPlace) throw new UsageError('--in-place needs an input to rewrite');
+  if (args.json && (output !== null || outDir !== undefined)) throw new UsageError('--json is for the listing (no OUTPUT); to write flows as JSON use --to ndjson');
+  if (args.jobs !== undefined && !(Number.isInteger(args.jobs) && args.jobs >= 1)) throw new UsageError(`--jobs expects a whole number ≥ 1, got ${args.jobs}`);
+  const shard = args.shard === undefined ? undefined : parseShard(args.shard);
+  if (shard !== undefined && inputs.includes('-')) throw new UsageError('--shard splits files; stdin ("-") cannot be sharded');
   return {
     inputs,
     output,
+    outDir,
+    jobs: args.jobs,
+    shard,
+    failFast: args.failFast,
+    json: args.json,
     to: args.to,
     flowVersion: args.flowVersion,
     scripts: args.script ?? [],

@@ -1,10 +1,35 @@
-// The stderr side of the command: log lines, warnings, and a progress bar (flows, bytes, rate) redrawn at
-// most four times a second when stderr is a terminal. Log lines clear the bar first so they stay readable.
+// The stderr side of the command: log lines, warnings, errors, and a progress bar (files, flows, bytes,
+// rate) redrawn at most four times a second when stderr is a terminal. Log lines clear the bar first so
+// they stay readable.
 
+import { isFlowtxError } from '../errors.js';
 import type { LogLevel } from '../engine/pipeline.js';
 import { formatSize } from './listing.js';
 
-export class Terminal {
+/** What a run tells the user while it goes; the Terminal on the main thread, a relay to it in a worker. */
+export interface Reporter {
+  log(level: LogLevel, source: string, message: string): void;
+  /** flowtx's own warnings (not scripts' log lines); they go into the summary too. */
+  warn(message: string): void;
+  /** A failure, printed when it happens (`flowtx: error: …`); the run may go on with other inputs. */
+  error(err: unknown): void;
+  countBytes(bytes: number): void;
+  countFlows(flows: number): void;
+}
+
+/** The message a user sees: ours as they are, anything else (a bug) with its name; stacks only with --debug. */
+export function describe(err: unknown, debug: boolean): string {
+  if (debug && err instanceof Error && err.stack !== undefined) {
+    const causes: string[] = [err.stack];
+    for (let c = (err as Error).cause; c instanceof Error; c = c.cause) causes.push(`caused by: ${c.stack ?? c.message}`);
+    return causes.join('\n');
+  }
+  if (isFlowtxError(err)) return err.message;
+  if (err instanceof Error) return `internal error: ${err.name}: ${err.message} (run with --debug for the stack trace)`;
+  return String(err);
+}
+
+export class Terminal implements Reporter {
   readonly #quiet: boolean;
   readonly #debug: boolean;
   readonly #bar: boolean;
@@ -13,6 +38,9 @@ export class Terminal {
   #started = 0;
   bytes = 0;
   flows = 0;
+  /** Files finished, of `fileCount`; shown when a run has more than one. */
+  files = 0;
+  fileCount = 0;
   /** flowtx's own warnings (not scripts' log lines), for the summary. */
   readonly warnings: string[] = [];
   total: number | undefined;
@@ -33,6 +61,23 @@ export class Terminal {
   warn(message: string): void {
     this.warnings.push(message);
     this.log('warn', 'flowtx', message);
+  }
+
+  error(err: unknown): void {
+    this.errorText(describe(err, this.#debug));
+  }
+
+  /** An error described elsewhere (in a worker). */
+  errorText(text: string): void {
+    this.#print(`flowtx: error: ${text}`);
+  }
+
+  countBytes(bytes: number): void {
+    this.bytes += bytes;
+  }
+
+  countFlows(flows: number): void {
+    this.flows += flows;
   }
 
   #print(line: string): void {
@@ -63,7 +108,8 @@ export class Terminal {
       const filled = Math.round(fraction * width);
       bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  `;
     }
-    const line = `${bar}${this.flows.toLocaleString('en-US')} flows  ${formatSize(this.bytes)}  ${formatSize(rate)}/s`;
+    const files = this.fileCount > 1 ? `${this.files}/${this.fileCount} files  ` : '';
+    const line = `${bar}${files}${this.flows.toLocaleString('en-US')} flows  ${formatSize(this.bytes)}  ${formatSize(rate)}/s`;
     process.stderr.write(`\r\x1b[2K${line}`);
     this.#drawn = true;
   }

@@ -7,7 +7,8 @@
 // are kept beside them.
 
 import { INT_PATHS, withIntPaths, type StateField } from './state.js';
-import { DictBuilder, KeyTable, parse, sameValue, scan, scanned, type TValue } from './tnetstring.js';
+import type { HeaderField } from '../../model/headers.js';
+import { DictBuilder, encodeToBuffer, KeyTable, latin1At, parse, RawElement, sameBytes, scan, scanned } from './tnetstring.js';
 import type { Dict } from './migrate.js';
 import { loaded } from './lazy-object.js';
 
@@ -67,8 +68,6 @@ interface Source {
   readonly table: FieldTable;
   readonly raw: Uint8Array;
   readonly entries: FieldEntries;
-  /** What each parsed field's element held in the file. */
-  readonly read: (TValue | undefined)[];
   /** Each field's model value, once parsed or set. */
   readonly values: unknown[];
   readonly known: boolean[];
@@ -80,13 +79,50 @@ interface Source {
   readonly attachment: unknown;
 }
 
+const LIST_TAG = 0x5d;
+
+/** A byte string (or ASCII text) element as latin1 text; undefined for anything else. */
+function bytesAt(raw: Uint8Array, from: number, to: number): string | undefined {
+  scan(raw, from, to);
+  const { from: start, to: end, tag } = scanned;
+  if (tag === TEXT_TAG) for (let i = start; i < end; i++) if (raw[i]! >= 0x80) return undefined;
+  return tag === BYTES_TAG || tag === TEXT_TAG ? latin1At(raw, start, end) : undefined;
+}
+
+/** The tag of the element scan() saw last (a call, so that each read is fresh to the type checker too). */
+const lastTag = (): number => scanned.tag;
+
+/** A list of [name, value] byte string pairs as header fields; undefined for anything else. */
+function headersAt(raw: Uint8Array, from: number, to: number): HeaderField[] | undefined {
+  scan(raw, from, to);
+  if (lastTag() !== LIST_TAG) return undefined;
+  const end = scanned.to;
+  const fields: HeaderField[] = [];
+  for (let at = scanned.from; at < end; ) {
+    const next = scan(raw, at, end);
+    if (lastTag() !== LIST_TAG) return undefined;
+    const pairEnd = scanned.to;
+    const valueAt = scan(raw, scanned.from, pairEnd);
+    if (lastTag() !== BYTES_TAG) return undefined;
+    const name = latin1At(raw, scanned.from, scanned.to);
+    if (scan(raw, valueAt, pairEnd) !== pairEnd || lastTag() !== BYTES_TAG) return undefined;
+    fields.push([name, latin1At(raw, scanned.from, scanned.to)]);
+    at = next;
+  }
+  return fields;
+}
+
 function field(source: Source, i: number): unknown {
   if (!source.known[i]) {
     const at = source.entries[3 * i]!;
+    const f = source.table.fields[i]!;
     try {
-      const read = at < 0 ? undefined : parse(source.raw, source.entries[3 * i + 1]!, source.entries[3 * i + 2]!, { floats: 'pyfloat' });
-      source.values[i] = withIntPaths(source.ints, () => source.table.fields[i]!.read(read));
-      source.read[i] = read;
+      const from = source.entries[3 * i + 1]!;
+      const to = source.entries[3 * i + 2]!;
+      // Well-formed byte strings and header lists are read straight from the bytes; the general parser
+      // reads the rest, and says what is wrong with what is not well formed.
+      const fast = at < 0 || f.shape === undefined ? undefined : f.shape === 'bytes' ? bytesAt(source.raw, from, to) : headersAt(source.raw, from, to);
+      source.values[i] = fast ?? withIntPaths(source.ints, () => f.read(at < 0 ? undefined : parse(source.raw, from, to, { floats: 'pyfloat' })));
     } catch (cause) {
       throw source.fault(cause);
     }
@@ -163,7 +199,7 @@ export function lazyFields(
   others: Record<string, unknown> | null = null,
   attachment: unknown = undefined,
 ): object {
-  return new Proxy<Source>({ table, raw, entries, read: [], values: [], known: [], ints, fault, others, attachment }, HANDLER);
+  return new Proxy<Source>({ table, raw, entries, values: [], known: [], ints, fault, others, attachment }, HANDLER);
 }
 
 const sourceOf = (value: object): Source | undefined => (value as { [SOURCE]?: Source })[SOURCE];
@@ -178,15 +214,11 @@ export function attachmentOf(value: object): unknown {
   return sourceOf(value)?.attachment;
 }
 
-/**
- * How field `key` of an object of lazyFields() stands: not read yet, or read (`value` is what the file held).
- * Undefined for other objects and other keys.
- */
-export function fieldStatus(value: object, key: string): { read: false } | { read: true; value: TValue | undefined } | undefined {
+/** Whether field `key` of an object of lazyFields() was read or set; undefined for other objects and keys. */
+export function fieldRead(value: object, key: string): boolean | undefined {
   const source = sourceOf(value);
   const i = source?.table.keys.get(key);
-  if (source === undefined || i === undefined) return undefined;
-  return source.known[i] ? { read: true, value: source.read[i] } : { read: false };
+  return source === undefined || i === undefined ? undefined : source.known[i] === true;
 }
 
 /**
@@ -197,17 +229,18 @@ export function fieldStatus(value: object, key: string): { read: false } | { rea
 export function encodeFields(value: object): { dict: Dict; unchanged: boolean } | undefined {
   const source = sourceOf(value);
   if (source === undefined || (source.others !== null && Reflect.ownKeys(source.others).length > 0)) return undefined;
-  const { raw, table, entries, read, known } = source;
+  const { raw, table, entries, known } = source;
   const dict = new DictBuilder(raw);
   let unchanged = true;
   withIntPaths(source.ints, () => {
     table.fields.forEach((f, i) => {
       const at = entries[3 * i]!;
-      const fresh = at >= 0 && !known[i] ? undefined : f.write(field(source, i));
-      if (at >= 0 && (fresh === undefined || sameValue(fresh, read[i]))) {
-        dict.copy(f.key, at, entries[3 * i + 2]!);
+      const to = entries[3 * i + 2]!;
+      const fresh = at >= 0 && !known[i] ? undefined : encodeToBuffer(f.write(field(source, i)));
+      if (at >= 0 && (fresh === undefined || sameBytes(fresh, raw, entries[3 * i + 1]!, to))) {
+        dict.copy(f.key, at, to);
       } else {
-        dict.set(f.key, fresh!);
+        dict.set(f.key, new RawElement(fresh!));
         unchanged = false;
       }
     });

@@ -18,9 +18,9 @@ import {
   toMitmproxy,
   type HttpPart,
 } from './state.js';
-import { DictBuilder, elementAt, encodeToPieces, KeyTable, parse, RawEntry, sameValue, scan, scanned, TnetstringError, type TValue } from './tnetstring.js';
+import { DictBuilder, elementAt, encodeToBuffer, encodeToPieces, KeyTable, parse, RawEntry, sameBytes, sameValue, scan, scanned, TnetstringError, type TValue } from './tnetstring.js';
 import { atVersion, type WritableVersion } from './versions.js';
-import { attachmentOf, encodeFields, fieldStatus, fieldTable, indexFields, lazyFields, peekOther, type FieldEntries } from './lazy-fields.js';
+import { attachmentOf, encodeFields, fieldRead, fieldTable, indexFields, lazyFields, peekOther, type FieldEntries } from './lazy-fields.js';
 import { isLoaded, lazyObject } from './lazy-object.js';
 
 interface LazyRecord {
@@ -146,7 +146,7 @@ export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Arr
   const { raw, order, offsets, read } = record;
   // Copied as they are: fields nobody read, parts nobody used. Requests and responses decoded field by field
   // are written field by field.
-  const copied = new Set<string>(SHELL_FIELDS.filter((f) => fieldStatus(state, f.key)?.read === false).map((f) => f.key));
+  const copied = new Set<string>(SHELL_FIELDS.filter((f) => fieldRead(state, f.key) === false).map((f) => f.key));
   const messages = new Map<string, { dict: Dict; unchanged: boolean }>();
   const part = (key: HttpPart) => peekOther(state, MEMBER_OF[key]) as object | null | undefined;
   // The connections are decoded together, and down-converted together.
@@ -162,10 +162,9 @@ export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Arr
     if (message !== undefined) messages.set(key, message);
   }
   const fresh = atVersion(toMitmproxy(state, new Set([...copied, ...messages.keys()])), version, false);
-  const wasRead = (key: string): TValue | undefined => {
-    const status = fieldStatus(state, key);
-    return status?.read ? status.value : read[key];
-  };
+  // A field read (and so maybe changed) is copied when it encodes to the bytes the file has.
+  const unchanged = (key: string, i: number): boolean =>
+    SHELL.keys.has(key) ? sameBytes(encodeToBuffer(fresh[key]!), raw, offsets[3 * i + 1]!, offsets[3 * i + 2]!) : sameValue(fresh[key], read[key]);
   // Entries in state order (the writer reverses them), following the file's order.
   const out = new DictBuilder(raw);
   for (const key of Object.keys(fresh)) if (!order.includes(key)) out.set(key, fresh[key]!);
@@ -174,7 +173,7 @@ export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Arr
     const from = offsets[3 * i]!;
     const to = offsets[3 * i + 2]!;
     const message = messages.get(key);
-    if (message?.unchanged || (message === undefined && (copied.has(key) || key === 'version' || sameValue(fresh[key], wasRead(key))))) out.copy(key, from, to);
+    if (message?.unchanged || (message === undefined && (copied.has(key) || key === 'version' || (key in fresh && unchanged(key, i))))) out.copy(key, from, to);
     else if (message !== undefined) out.set(key, message.dict);
     else if (key in fresh) out.set(key, PARTS.has(key) ? keepUnchanged(fresh[key]!, read[key], raw, offsets[3 * i + 1]!, to) : fresh[key]!);
   }

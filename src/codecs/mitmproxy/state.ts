@@ -199,13 +199,18 @@ export interface StateField {
   readonly path: string;
   read(v: TValue | undefined): unknown;
   write(value: unknown): TValue;
+  /** What the field holds when it is well formed, for readers that skip the general parser. */
+  readonly shape?: FieldShape;
 }
 
-type FieldSpec = [key: string, member: string, read: (v: TValue | undefined, path: string) => unknown, write: (value: never, path: string) => TValue];
+/** Byte strings (text is accepted too) and header lists, the fields a flow has most of. */
+export type FieldShape = 'bytes' | 'headers';
+
+type FieldSpec = [key: string, member: string, read: (v: TValue | undefined, path: string) => unknown, write: (value: never, path: string) => TValue, shape?: FieldShape];
 
 const MESSAGE_SPECS: FieldSpec[] = [
-  ['http_version', 'httpVersion', bytesField, bytes],
-  ['headers', 'headers', headerFields, fieldsValue],
+  ['http_version', 'httpVersion', bytesField, bytes, 'bytes'],
+  ['headers', 'headers', headerFields, fieldsValue, 'headers'],
   ['content', 'content', body, (content: Uint8Array | null) => content],
   ['trailers', 'trailers', optional(headerFields), (t: HeaderField[] | null) => (t === null ? null : fieldsValue(t))],
   ['timestamp_start', 'timestampStart', (v, p) => numberField(v ?? 0, p), float],
@@ -213,21 +218,21 @@ const MESSAGE_SPECS: FieldSpec[] = [
 ];
 
 function fields(part: string, specs: FieldSpec[]): readonly StateField[] {
-  return specs.map(([key, member, read, write]) => {
+  return specs.map(([key, member, read, write, shape]) => {
     const path = part === '' ? key : `${part}.${key}`;
-    return { key, member, path, read: (v) => read(v, path), write: (value) => write(value as never, path) };
+    return { key, member, path, read: (v) => read(v, path), write: (value) => write(value as never, path), shape };
   });
 }
 
 /** A request's fields in mitmproxy's state order. */
 export const REQUEST_FIELDS = fields('request', [
   ...MESSAGE_SPECS,
-  ['host', 'host', bytesField, (host: string) => host],
+  ['host', 'host', bytesField, (host: string) => host, 'bytes'],
   ['port', 'port', numberField, (port: number) => port],
-  ['method', 'method', bytesField, bytes],
-  ['scheme', 'scheme', bytesField, bytes],
+  ['method', 'method', bytesField, bytes, 'bytes'],
+  ['scheme', 'scheme', bytesField, bytes, 'bytes'],
   ['authority', 'authority', (v, p) => (v === undefined ? '' : bytesField(v, p)), bytes],
-  ['path', 'path', bytesField, bytes],
+  ['path', 'path', bytesField, bytes, 'bytes'],
 ]);
 
 /** A response's fields in mitmproxy's state order. */

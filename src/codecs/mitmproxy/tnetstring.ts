@@ -434,6 +434,12 @@ export function scan(data: Uint8Array, at: number, end: number): number {
   return to + 1;
 }
 
+/** Whether `bytes` are exactly data[from, to). */
+export function sameBytes(bytes: Uint8Array, data: Uint8Array, from: number, to: number): boolean {
+  if (bytes.byteLength !== to - from) return false;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).compare(data, from, to) === 0;
+}
+
 /**
  * A dict for the writer, built in insertion (state) order from fresh values and from entries copied from
  * `raw`. Copied entries that lie next to each other in `raw`, in the order they will be written, become one

@@ -1,0 +1,122 @@
+// Runs the --out-dir files: on this thread one after another (--jobs 1), or spread over worker threads, each
+// taking the next file when it is free. Each file's output depends on that file alone, so the outputs are
+// the same for any --jobs; the summaries come back in input order.
+
+import { Worker } from 'node:worker_threads';
+import { ScriptError } from '../errors.js';
+import { loadScript, type LoadedScript } from '../engine/script.js';
+import { runFile, type FileTask } from './outdir.js';
+import type { Terminal } from './progress.js';
+import type { StreamSettings } from './stream.js';
+import type { InputSummary } from './summary.js';
+import type { FromWorker, ToWorker, WorkerSetup } from './worker.js';
+
+export interface BatchOptions {
+  settings: StreamSettings;
+  /** -s values, as given: every worker loads the scripts itself. */
+  scripts: string[];
+  jobs: number;
+  debug: boolean;
+}
+
+/**
+ * The worker bundle sits beside the command's bundle (dist/flowtx.mjs); this module runs either bundled
+ * there or as dist/cli/batch.js.
+ */
+const WORKER = new URL(/\/cli\/batch\.[jt]s$/.test(import.meta.url) ? '../flowtx-worker.mjs' : './flowtx-worker.mjs', import.meta.url);
+
+function skipped(task: FileTask): InputSummary {
+  return { path: task.input, format: null, flows: 0, bytes: 0, status: 'skipped', error: null, output: null };
+}
+
+export async function runBatch(tasks: readonly FileTask[], options: BatchOptions, terminal: Terminal): Promise<InputSummary[]> {
+  terminal.fileCount = tasks.length;
+  return options.jobs <= 1 || tasks.length <= 1 ? runHere(tasks, options, terminal) : runOnWorkers(tasks, options, terminal);
+}
+
+async function runHere(tasks: readonly FileTask[], options: BatchOptions, terminal: Terminal): Promise<InputSummary[]> {
+  const scripts: LoadedScript[] = [];
+  for (const spec of options.scripts) scripts.push(await loadScript(spec, (m) => terminal.warn(m)));
+  const results: InputSummary[] = [];
+  let stopped = false;
+  for (const task of tasks) {
+    if (stopped) {
+      results.push(skipped(task));
+      continue;
+    }
+    const summary = await runFile(task, options.settings, scripts, terminal, () => false);
+    terminal.files++;
+    results.push(summary);
+    stopped = summary.status === 'failed' && options.settings.failFast;
+  }
+  return results;
+}
+
+async function runOnWorkers(tasks: readonly FileTask[], options: BatchOptions, terminal: Terminal): Promise<InputSummary[]> {
+  const stop = new SharedArrayBuffer(4);
+  const stopFlag = new Int32Array(stop);
+  const setup: WorkerSetup = { settings: options.settings, scripts: options.scripts, debug: options.debug, stop };
+  const results: (InputSummary | undefined)[] = [];
+  let next = 0;
+  let loadFailure: string | undefined;
+  let crash: unknown;
+  let warned = false;
+
+  const serve = (): Promise<void> =>
+    new Promise((resolve) => {
+      const worker = new Worker(WORKER, { workerData: setup });
+      const send = (message: ToWorker): void => worker.postMessage(message);
+      const giveNext = (): void => {
+        if (next < tasks.length && Atomics.load(stopFlag, 0) === 0) {
+          const id = next++;
+          send({ type: 'task', id, task: tasks[id]! });
+        } else {
+          send({ type: 'close' });
+        }
+      };
+      worker.on('message', (message: FromWorker) => {
+        switch (message.type) {
+          case 'ready':
+            // Every worker loads the same scripts and finds the same export typos: say them once.
+            if (!warned) for (const warning of message.warnings) terminal.warn(warning);
+            warned = true;
+            giveNext();
+            break;
+          case 'fatal':
+            loadFailure ??= message.message;
+            Atomics.store(stopFlag, 0, 1);
+            break;
+          case 'log':
+            terminal.log(message.level, message.source, message.message);
+            break;
+          case 'warn':
+            terminal.warn(message.message);
+            break;
+          case 'error':
+            terminal.errorText(message.text);
+            break;
+          case 'count':
+            terminal.countBytes(message.bytes);
+            terminal.countFlows(message.flows);
+            break;
+          case 'result':
+            results[message.id] = message.summary;
+            terminal.files++;
+            if (message.summary.status === 'failed' && options.settings.failFast) Atomics.store(stopFlag, 0, 1);
+            giveNext();
+            break;
+        }
+      });
+      worker.on('error', (err) => {
+        crash ??= err; // a flowtx bug inside the worker: stop everything, report it once all have ended
+        Atomics.store(stopFlag, 0, 1);
+      });
+      worker.on('exit', () => resolve());
+    });
+
+  await Promise.all(Array.from({ length: Math.min(options.jobs, tasks.length) }, serve));
+  if (crash !== undefined) throw crash;
+  // A script that fails to load fails the run, as on one thread (loadScript raises only ScriptError).
+  if (loadFailure !== undefined) throw new ScriptError(options.scripts.join(' '), undefined, loadFailure);
+  return tasks.map((task, i) => results[i] ?? skipped(task));
+}
