@@ -3,18 +3,22 @@
 // The peer is mitmdump 8.1.1 as measured on this machine kind by ../shared/bench (README.md there: same
 // harness, GNU time, medians of 3 runs, 300 MiB archive of ~9.4 KiB flows).
 //
-//   npm run bench                 300 MiB and 3 GiB archives (3 GiB: one run per case)
-//   npm run bench -- --quick      300 MiB only
+//   npm run bench                 every section: 300 MiB and 3 GiB archives (3 GiB: one run per case), 1 GiB HAR
+//   npm run bench -- har          only the named sections: msgpack, flows, har, batch
+//   npm run bench -- --quick      300 MiB only (and no HAR section unless it is named)
 //   npm run bench -- --runs 5     more runs per case
 //   npm run bench -- --no-peer    skip the live mitmdump runs
-//   npm run bench -- batch        only the batch part: --jobs 2 against --jobs 1 over 8 files into --out-dir
-// Two parts: flowtx's msgpack format on a generated archive, and mitmproxy flow files on the very archive
-// the anchor was measured on (../shared/bench/gen_synthetic_flows.py, seed 20240601, made with Debian's
-// mitmproxy), with mitmdump run on the same file in the same session when it is installed.
-// Inputs are generated once into $TMPDIR/flowtx-bench and reused while the generator parameters match.
+// Four sections: flowtx's msgpack format on a generated archive (msgpack); mitmproxy flow files on the very
+// archive the anchor was measured on (../shared/bench/gen_synthetic_flows.py, seed 20240601, made with
+// Debian's mitmproxy), with mitmdump run on the same file in the same session when it is installed (flows);
+// a generated 1 GiB HAR read into msgpack and flow files, against the targets (har); --jobs 2 against
+// --jobs 1 over 8 files into --out-dir (batch).
+// Inputs are generated once into $TMPDIR/flowtx-bench and reused while the generator and its parameters match.
 
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:buffer';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +31,7 @@ const MiB = 1024 * 1024;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
+  allowNegative: true,
   options: {
     quick: { type: 'boolean', default: false },
     runs: { type: 'string', default: '3' },
@@ -35,8 +40,10 @@ const { values, positionals } = parseArgs({
   },
 });
 const RUNS = Number(values.runs);
-const BATCH_ONLY = positionals[0] === 'batch';
-if (positionals.some((p) => p !== 'batch')) throw new Error(`unknown part ${positionals.join(' ')}; the one that can run alone is "batch"`);
+const SECTIONS = ['msgpack', 'flows', 'har', 'batch'];
+const unknown = positionals.filter((p) => !SECTIONS.includes(p));
+if (unknown.length > 0) throw new Error(`unknown section ${unknown.join(', ')}; sections: ${SECTIONS.join(', ')}`);
+const sections = new Set(positionals.length > 0 ? positionals : values.quick ? ['msgpack', 'flows'] : SECTIONS);
 
 // mitmdump 8.1.1 on big.flows (300 MiB, 33,504 flows), from ../shared/bench/README.md, "Offline results".
 const PEER = {
@@ -46,10 +53,12 @@ const PEER = {
   startupSeconds: 0.99,
 };
 
-async function ensureInput(name, targetMiB, make) {
+/** `sources`: the files whose content makes the input; a change to any of them makes it anew. */
+async function ensureInput(name, targetMiB, sources, make) {
   const file = join(DIR, name);
   const meta = `${file}.json`;
-  const wanted = JSON.stringify({ targetMiB, seed: values.seed, generator: readFileSync(join(ROOT, 'bench/generate.mjs'), 'utf8').length });
+  const generator = createHash('sha256').update(sources.map((source) => readFileSync(source)).join('\0')).digest('hex').slice(0, 16);
+  const wanted = JSON.stringify({ targetMiB, seed: values.seed, generator });
   if (existsSync(file) && existsSync(meta) && readFileSync(meta, 'utf8').startsWith(wanted.slice(0, -1))) {
     return { file, ...JSON.parse(readFileSync(meta, 'utf8')) };
   }
@@ -58,15 +67,18 @@ async function ensureInput(name, targetMiB, make) {
   return { file, targetMiB, ...info };
 }
 
-function generate(file, targetMiB) {
+const MSGPACK_SOURCES = ['bench/generate.mjs', 'bench/flow-mix.mjs'].map((f) => join(ROOT, f));
+const HAR_SOURCES = ['bench/generate-har.mjs', 'bench/flow-mix.mjs'].map((f) => join(ROOT, f));
+
+function generate(generator, file, targetMiB) {
   console.error(`generating ${file} (${targetMiB} MiB, seed ${values.seed}) …`);
-  const r = spawnSync(process.execPath, [join(ROOT, 'bench/generate.mjs'), '--target-mb', String(targetMiB), '--seed', values.seed, '-o', file], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [generator, '--target-mb', String(targetMiB), '--seed', values.seed, '-o', file], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`generator failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim());
 }
 
-/** Runs flowtx (or `command`) under GNU time; returns wall seconds and peak RSS. */
-function timed(args, command = [process.execPath, BIN]) {
+/** Runs flowtx as users do (the bin and its shebang's node flags), or `command`, under GNU time; returns wall seconds and peak RSS. */
+function timed(args, command = [BIN]) {
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...command, ...args], { encoding: 'utf8', maxBuffer: 64 * MiB });
   if (r.status !== 0) throw new Error(`${command.at(-1)} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   const [wall, rssKiB, user, sys] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
@@ -193,48 +205,60 @@ function batchSource() {
 const fmt = (n, d = 1) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 
 mkdirSync(DIR, { recursive: true });
-if (BATCH_ONLY) {
-  const source = batchSource() ?? (await ensureInput('big.ftx', 300, (file) => generate(file, 300)));
-  const batch = batchPart(source);
-  writeFileSync(join(DIR, 'results-batch.json'), JSON.stringify(batch, null, 2));
-  process.exit(0);
-}
-const big = await ensureInput('big.ftx', 300, (file) => generate(file, 300));
 const addHeader = join(ROOT, 'examples/add_header.ts');
-const rows = [];
+const PYTHON = '/usr/bin/python3';
+const walls = (r) => r.walls.map((w) => fmt(w, 2)).join(', ');
+const results = { peer: PEER };
+console.log(`\nflowtx ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}, node ${process.version}; sections: ${[...sections].join(', ')}`);
 
-warm(big.file);
-const empty = join(DIR, 'empty.ftx');
-writeFileSync(empty, '');
-const startups = Array.from({ length: 10 }, () => timed([empty]).wall);
-const nodeAlone = median(Array.from({ length: 10 }, () => {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e', process.execPath, '-e', '0'], { encoding: 'utf8' });
-  return Number(r.stderr.trim());
-}));
+// ---- flowtx's msgpack format, beside the anchor's mitmdump figures ----
+async function msgpackSection() {
+  const big = await ensureInput('big.ftx', 300, MSGPACK_SOURCES, (file) => generate(join(ROOT, 'bench/generate.mjs'), file, 300));
+  const rows = [];
+  warm(big.file);
+  const empty = join(DIR, 'empty.ftx');
+  writeFileSync(empty, '');
+  const startups = Array.from({ length: 10 }, () => timed([empty]).wall);
+  const nodeAlone = median(Array.from({ length: 10 }, () => {
+    const r = spawnSync('/usr/bin/time', ['-f', '%e', process.execPath, '-e', '0'], { encoding: 'utf8' });
+    return Number(r.stderr.trim());
+  }));
 
-rows.push(ceiling('cat IN > OUT 300 MiB (ceiling)', big, RUNS));
-rows.push({ ...measure('pass-through 300 MiB', (out) => [big.file, out], big, RUNS), peer: PEER.passthrough });
-rows.push({ ...measure('add-header 300 MiB', (out) => ['-s', addHeader, big.file, out], big, RUNS), peer: PEER.addHeader });
-rows.push({ ...measure('to NDJSON 300 MiB', (out) => [big.file, out.replace(/\.ftx$/, '.ndjson'), '--to', 'ndjson'], big, RUNS), peer: null });
+  rows.push(ceiling('cat IN > OUT 300 MiB (ceiling)', big, RUNS));
+  rows.push({ ...measure('pass-through 300 MiB', (out) => [big.file, out], big, RUNS), peer: PEER.passthrough });
+  rows.push({ ...measure('add-header 300 MiB', (out) => ['-s', addHeader, big.file, out], big, RUNS), peer: PEER.addHeader });
+  rows.push({ ...measure('to NDJSON 300 MiB', (out) => [big.file, out.replace(/\.ftx$/, '.ndjson'), '--to', 'ndjson'], big, RUNS), peer: null });
 
-if (!values.quick) {
-  // Concatenated msgpack files are one valid stream.
-  const huge = await ensureInput('huge.ftx', 3000, (file) => tenTimes(big, file));
-  warm(huge.file);
-  rows.push(ceiling('cat IN > OUT 3 GiB (ceiling)', huge, 1));
-  rows.push({ ...measure('pass-through 3 GiB', (out) => [huge.file, out], huge, 1), peer: null });
-  rows.push({ ...measure('add-header 3 GiB', (out) => ['-s', addHeader, huge.file, out], huge, 1), peer: null });
+  if (!values.quick) {
+    // Concatenated msgpack files are one valid stream.
+    const huge = await ensureInput('huge.ftx', 3000, MSGPACK_SOURCES, (file) => tenTimes(big, file));
+    warm(huge.file);
+    rows.push(ceiling('cat IN > OUT 3 GiB (ceiling)', huge, 1));
+    rows.push({ ...measure('pass-through 3 GiB', (out) => [huge.file, out], huge, 1), peer: null });
+    rows.push({ ...measure('add-header 3 GiB', (out) => ['-s', addHeader, huge.file, out], huge, 1), peer: null });
+  }
+
+  console.log(`\nmsgpack: input ${fmt(big.bytes / MiB)} MiB, ${big.flows.toLocaleString('en-US')} flows; peer: ${PEER.source}`);
+  console.log('| case | flowtx MiB/s | flowtx flows/s | flowtx peak RSS MiB | walls s | mitmdump MiB/s | mitmdump flows/s | mitmdump RSS MiB | ratio |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const peer = r.peer ? [fmt(r.peer.mibs), fmt(r.peer.flowsPerSecond, 0), fmt(r.peer.rssMiB), `${fmt(r.mibs / r.peer.mibs, 0)}×`] : ['–', '–', '–', '–'];
+    console.log(`| ${r.label} | ${fmt(r.mibs)} | ${fmt(r.flowsPerSecond, 0)} | ${Number.isNaN(r.peakRssMiB) ? '–' : fmt(r.peakRssMiB)} | ${walls(r)} | ${peer.join(' | ')} |`);
+  }
+  console.log(`| start-up, empty input (median of 10) | ${fmt(median(startups) * 1000, 0)} ms | | | node -e 0 alone: ${fmt(nodeAlone * 1000, 0)} ms | ${fmt(PEER.startupSeconds * 1000, 0)} ms | | | |`);
+  Object.assign(results, { rows, startups, nodeAlone });
 }
 
 // ---- mitmproxy flow files, beside mitmdump ----
-const GENERATOR = join(ROOT, '../shared/bench/gen_synthetic_flows.py');
-const PYTHON = '/usr/bin/python3';
-const haveMitmproxy = spawnSync(PYTHON, ['-c', 'import mitmproxy'], { encoding: 'utf8' }).status === 0;
-const flowsRows = [];
-if (!haveMitmproxy || !existsSync(GENERATOR)) {
-  console.error('skipping the mitmproxy part: needs Debian\'s mitmproxy (apt-get install mitmproxy) and ../shared/bench');
-} else {
-  const flows = await ensureInput('big.flows', 300, (file) => {
+async function flowsSection() {
+  const GENERATOR = join(ROOT, '../shared/bench/gen_synthetic_flows.py');
+  const haveMitmproxy = spawnSync(PYTHON, ['-c', 'import mitmproxy'], { encoding: 'utf8' }).status === 0;
+  if (!haveMitmproxy || !existsSync(GENERATOR)) {
+    console.error('skipping the mitmproxy part: needs Debian\'s mitmproxy (apt-get install mitmproxy) and ../shared/bench');
+    return;
+  }
+  const flowsRows = [];
+  const flows = await ensureInput('big.flows', 300, [GENERATOR], (file) => {
     console.error(`generating ${file} with ../shared/bench/gen_synthetic_flows.py (seed ${values.seed}) …`);
     const r = spawnSync(PYTHON, [GENERATOR, '--target-mb', '300', '--seed', values.seed, '-o', file], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`generator failed: ${r.stderr}`);
@@ -260,32 +284,62 @@ if (!haveMitmproxy || !existsSync(GENERATOR)) {
   }
   if (!values.quick) {
     // Concatenated flow files are valid flow files.
-    const hugeFlows = await ensureInput('huge.flows', 3000, (file) => tenTimes(flows, file));
+    const hugeFlows = await ensureInput('huge.flows', 3000, [GENERATOR], (file) => tenTimes(flows, file));
     warm(hugeFlows.file);
     flowsRows.push({ ...measure('flows pass-through 3 GiB', (out) => [hugeFlows.file, flowsOut(out)], hugeFlows, 1), peer: null });
   }
   rmSync(join(DIR, 'out.flows'), { force: true });
-}
 
-console.log(`\nflowtx ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}, node ${process.version}; input ${fmt(big.bytes / MiB)} MiB, ${big.flows.toLocaleString('en-US')} flows (msgpack)`);
-console.log(`peer: ${PEER.source}\n`);
-console.log('| case | flowtx MiB/s | flowtx flows/s | flowtx peak RSS MiB | walls s | mitmdump MiB/s | mitmdump flows/s | mitmdump RSS MiB | ratio |');
-console.log('|---|---|---|---|---|---|---|---|---|');
-for (const r of rows) {
-  const peer = r.peer ? [fmt(r.peer.mibs), fmt(r.peer.flowsPerSecond, 0), fmt(r.peer.rssMiB), `${fmt(r.mibs / r.peer.mibs, 0)}×`] : ['–', '–', '–', '–'];
-  console.log(`| ${r.label} | ${fmt(r.mibs)} | ${fmt(r.flowsPerSecond, 0)} | ${Number.isNaN(r.peakRssMiB) ? '–' : fmt(r.peakRssMiB)} | ${r.walls.map((w) => fmt(w, 2)).join(', ')} | ${peer.join(' | ')} |`);
-}
-console.log(`| start-up, empty input (median of 10) | ${fmt(median(startups) * 1000, 0)} ms | | | node -e 0 alone: ${fmt(nodeAlone * 1000, 0)} ms | ${fmt(PEER.startupSeconds * 1000, 0)} ms | | | |`);
-if (flowsRows.length > 0) {
   console.log('\nmitmproxy flow files: big.flows, the anchor\'s own input (sha256 4568d016…); "live" = mitmdump run now on this machine');
   console.log('| case | flowtx MiB/s | flowtx flows/s | flowtx peak RSS MiB | walls s | mitmdump MiB/s (anchor / live) | mitmdump RSS MiB | ratio (anchor / live) |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of flowsRows) {
     const live = r.live ? ` / ${fmt(r.live.mibs)}` : '';
     const ratio = r.peer ? `${fmt(r.mibs / r.peer.mibs, 0)}×${r.live ? ` / ${fmt(r.mibs / r.live.mibs, 0)}×` : ''}` : '–';
-    console.log(`| ${r.label} | ${fmt(r.mibs)} | ${fmt(r.flowsPerSecond, 0)} | ${fmt(r.peakRssMiB)} | ${r.walls.map((w) => fmt(w, 2)).join(', ')} | ${r.peer ? fmt(r.peer.mibs) + live : '–'} | ${r.peer ? fmt(r.peer.rssMiB) : '–'} | ${ratio} |`);
+    console.log(`| ${r.label} | ${fmt(r.mibs)} | ${fmt(r.flowsPerSecond, 0)} | ${fmt(r.peakRssMiB)} | ${walls(r)} | ${r.peer ? fmt(r.peer.mibs) + live : '–'} | ${r.peer ? fmt(r.peer.rssMiB) : '–'} | ${ratio} |`);
   }
+  results.flowsRows = flowsRows;
 }
-const batch = batchPart(batchSource());
-writeFileSync(join(DIR, 'results.json'), JSON.stringify({ rows, flowsRows, batch, startups, nodeAlone, peer: PEER }, null, 2));
+
+// ---- HAR: a generated 1 GiB browser-style HAR, read into msgpack and flow files ----
+const TARGET = { mibs: 100, rssMiB: 150 };
+
+async function harSection() {
+  const har = await ensureInput('big.har', 1024, HAR_SOURCES, (file) => generate(join(ROOT, 'bench/generate-har.mjs'), file, 1024));
+  warm(har.file);
+  // One run per case: the file is big and the machine shared.
+  const harRows = [
+    ceiling('cat IN > OUT 1 GiB (ceiling)', har, 1),
+    { ...measure('HAR to msgpack 1 GiB', (out) => [har.file, out], har, 1), target: TARGET },
+    { ...measure('HAR to .flows 1 GiB', (out) => [har.file, out.replace(/\.ftx$/, '.flows')], har, 1), target: TARGET },
+  ];
+  rmSync(join(DIR, 'out.flows'), { force: true });
+  // Not a converter: it only parses, holding the whole document in memory; shown for scale.
+  if (spawnSync(PYTHON, ['-c', '0']).status === 0) {
+    harRows.push(measure('python3 json.load(f) of the file (parse only, for scale)', () => ['-c', 'import json, sys; json.load(open(sys.argv[1], "rb"))', har.file], har, 1, [PYTHON]));
+  }
+
+  console.log(`\nHAR: big.har, ${fmt(har.bytes / MiB)} MiB, ${har.flows.toLocaleString('en-US')} entries (bench/generate-har.mjs, seed ${values.seed}); target ≥ ${TARGET.mibs} MiB/s, peak RSS ≤ ${TARGET.rssMiB} MiB`);
+  console.log('| case | MiB/s | entries/s | peak RSS MiB | wall s | target met |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of harRows) {
+    const misses = r.target ? [r.mibs < r.target.mibs && 'speed', r.peakRssMiB > r.target.rssMiB && 'memory'].filter(Boolean) : null;
+    const met = misses === null ? '–' : misses.length === 0 ? 'yes' : `no (${misses.join(', ')})`;
+    console.log(`| ${r.label} | ${fmt(r.mibs)} | ${fmt(r.flowsPerSecond, 0)} | ${Number.isNaN(r.peakRssMiB) ? '–' : fmt(r.peakRssMiB)} | ${walls(r)} | ${met} |`);
+  }
+  console.log('No mitmdump figure: mitmproxy 8.1.1 cannot read HAR (its reader knows flow files only; HAR import came in mitmproxy 10.1).');
+  if (har.bytes > constants.MAX_STRING_LENGTH) {
+    console.log(`Node's own JSON.parse cannot read this file at all: it exceeds the longest string V8 makes (${fmt(constants.MAX_STRING_LENGTH / MiB)} MiB).`);
+  }
+  results.harRows = harRows;
+}
+
+if (sections.has('msgpack')) await msgpackSection();
+if (sections.has('flows')) await flowsSection();
+if (sections.has('har')) await harSection();
+if (sections.has('batch')) {
+  const source = batchSource() ?? (await ensureInput('big.ftx', 300, MSGPACK_SOURCES, (file) => generate(join(ROOT, 'bench/generate.mjs'), file, 300)));
+  results.batch = batchPart(source);
+}
+writeFileSync(join(DIR, 'results.json'), JSON.stringify(results, null, 2));
 console.log(`\nraw figures: ${join(DIR, 'results.json')}`);
