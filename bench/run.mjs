@@ -31,6 +31,7 @@ const MiB = 1024 * 1024;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
+  allowNegative: true,
   options: {
     quick: { type: 'boolean', default: false },
     runs: { type: 'string', default: '3' },

@@ -45,9 +45,13 @@ export function byteText(s: string): string {
 
 const nameValue = ([name, value]: readonly [string, string]): JsonObject => ({ name: byteText(name), value: byteText(value) });
 
+/** The values of header `name` (lower case), joined; undefined without one. A loop: every entry asks several times. */
 function header(fields: readonly HeaderField[], name: string): string | undefined {
-  const values = fields.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
-  return values.length === 0 ? undefined : values.join(', ');
+  let joined: string | undefined;
+  for (const [n, v] of fields) {
+    if (n.length === name.length && n.toLowerCase() === name) joined = joined === undefined ? v : `${joined}, ${v}`;
+  }
+  return joined;
 }
 
 /** The body with its content-encoding undone; the stored bytes when that fails (as mitmproxy does). */
@@ -125,6 +129,9 @@ export interface ReadBodies {
   sources: { request?: string | undefined; response?: string | undefined };
 }
 
+/** Methods savehar writes postData for even with an empty body. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
 function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: string | undefined): JsonObject {
   const request = new Request(state.request);
   const fields = state.request.headers;
@@ -142,7 +149,7 @@ function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: 
   };
   const content = request.content;
   // A body that was not captured (null) has no postData: HAR 1.2 requires its text (mitmproxy writes null).
-  if (content !== null && (['POST', 'PUT', 'PATCH'].includes(request.method) || content.byteLength > 0)) {
+  if (content !== null && (BODY_METHODS.has(request.method) || content.byteLength > 0)) {
     const contentType = header(fields, 'content-type');
     const body = bodyToHar(decodedBody(request) ?? content, contentType, form, source);
     const postData: JsonObject = { mimeType: byteText(contentType ?? ''), text: body.text };
@@ -156,9 +163,11 @@ function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: 
   return entry;
 }
 
+const DEFAULT_PORTS: Record<string, number | undefined> = { http: 80, https: 443, ws: 80, wss: 443 };
+
 /** mitmproxy's pretty_url (the host the client asked for: Host header or authority), made a valid URI. */
 function prettyUrl(request: Request): string {
-  const defaultPort = { http: 80, https: 443, ws: 80, wss: 443 }[request.scheme.toLowerCase()];
+  const defaultPort = DEFAULT_PORTS[request.scheme.toLowerCase()];
   const port = defaultPort === request.port ? null : request.port;
   return harUrl(request.scheme, request.prettyHost, port, request.path === '*' ? '' : request.path);
 }

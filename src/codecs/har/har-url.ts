@@ -3,15 +3,21 @@
 
 import { isIPv6 } from 'node:net';
 
-// What RFC 3986 allows unescaped, besides "%" (kept only as the start of an escape).
-const UNRESERVED = "A-Za-z0-9\\-._~!$&'()*+,;=";
-const HOST_BYTE = new RegExp(`[${UNRESERVED}]`);
-const PATH_BYTE = new RegExp(`[${UNRESERVED}:@/]`);
-const QUERY_BYTE = new RegExp(`[${UNRESERVED}:@/?]`);
+// What RFC 3986 allows unescaped in host, path and query alike (unreserved and sub-delims); "%" only starts
+// an escape.
+const PLAIN = "A-Za-z0-9\\-._~!$&'()*+,;=";
+const HOST_BYTE = new RegExp(`[${PLAIN}]`);
+const PATH_BYTE = new RegExp(`[${PLAIN}:@/]`);
+const QUERY_BYTE = new RegExp(`[${PLAIN}:@/?]`);
+// Any byte that is not plainly allowed ("%" included: it needs a look).
+const HOST_ODD = new RegExp(`[^${PLAIN}]`);
+const PATH_ODD = new RegExp(`[^${PLAIN}:@/]`);
+const QUERY_ODD = new RegExp(`[^${PLAIN}:@/?]`);
 const ESCAPE = /^%[0-9A-Fa-f]{2}/;
 
 /** `bytes` (one character per byte) with every byte `allowed` does not match percent-encoded. */
-function escapeBytes(bytes: string, allowed: RegExp): string {
+function escapeBytes(bytes: string, allowed: RegExp, odd: RegExp): string {
+  if (!odd.test(bytes)) return bytes; // the common case, in one regular expression instead of one per byte
   let out = '';
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i]!;
@@ -23,14 +29,14 @@ function escapeBytes(bytes: string, allowed: RegExp): string {
 
 /** The host as a URI holds it: an IPv6 address in brackets, any other name with its odd bytes escaped. */
 function uriHost(host: string): string {
-  return isIPv6(host) ? `[${host}]` : escapeBytes(host, HOST_BYTE);
+  return isIPv6(host) ? `[${host}]` : escapeBytes(host, HOST_BYTE, HOST_ODD);
 }
 
 /** The path and query of a request target (no fragment: a "#" is escaped, it cannot come from a request). */
 function uriPath(path: string): string {
   const q = path.indexOf('?');
-  if (q === -1) return escapeBytes(path, PATH_BYTE);
-  return `${escapeBytes(path.slice(0, q), PATH_BYTE)}?${escapeBytes(path.slice(q + 1), QUERY_BYTE)}`;
+  if (q === -1) return escapeBytes(path, PATH_BYTE, PATH_ODD);
+  return `${escapeBytes(path.slice(0, q), PATH_BYTE, PATH_ODD)}?${escapeBytes(path.slice(q + 1), QUERY_BYTE, QUERY_ODD)}`;
 }
 
 /**
