@@ -4,11 +4,8 @@
 //    directory, or $FLOWTX_CACHE_DIR, by content), with inline source maps so
 //    errors point at the script's own lines; relative imports written as "./x.js" or "./x" find "./x.ts".
 
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { cached, cachePath, compileOptions, keep } from './script-cache.js';
 import { fileURLToPath } from 'node:url';
 
 interface ResolveContext {
@@ -58,52 +55,11 @@ export async function resolve(specifier: string, context: ResolveContext, next: 
   }
 }
 
-const require = createRequire(import.meta.url);
-
-/**
- * Where a compiled script is kept, by everything its output depends on: starting esbuild costs more than
- * the rest of a short run, and CI runs the same script over and over. Null when no cache can be kept.
- */
-function cachePath(file: string, source: string, options: object): string | null {
-  try {
-    const esbuild = (require('esbuild/package.json') as { version: string }).version;
-    const key = createHash('sha256').update(JSON.stringify([esbuild, file, options, source])).digest('hex');
-    return join(process.env.FLOWTX_CACHE_DIR ?? join(tmpdir(), `flowtx-cache-${process.getuid?.() ?? 'user'}`), `${key}.mjs`);
-  } catch {
-    return null;
-  }
-}
-
-async function cached(path: string | null): Promise<string | undefined> {
-  if (path === null) return undefined;
-  try {
-    // Code is run from here: only from a folder that is ours and that nobody else can write to.
-    const folder = await stat(dirname(path));
-    if (folder.uid !== process.getuid?.() || (folder.mode & 0o022) !== 0) return undefined;
-    return await readFile(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-/** Best effort: a cache that cannot be written only costs the next run a compile. */
-async function keep(path: string | null, code: string): Promise<void> {
-  if (path === null) return;
-  try {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    const temporary = `${path}.${process.pid}.tmp`;
-    await writeFile(temporary, code);
-    await rename(temporary, path);
-  } catch {
-    // no cache
-  }
-}
-
 export async function load(url: string, context: { format?: string | null }, next: NextLoad): Promise<LoadResult> {
   if (!url.startsWith('file:') || !TS_FILE.test(new URL(url).pathname)) return next(url, context);
   const file = fileURLToPath(url);
   const source = await readFile(file, 'utf8');
-  const options = { loader: 'ts', format: 'esm', target: 'node20', sourcefile: file, sourcemap: 'inline' } as const;
+  const options = compileOptions(file);
   const path = cachePath(file, source, options);
   const hit = await cached(path);
   if (hit !== undefined) return { format: 'module', source: hit, shortCircuit: true };

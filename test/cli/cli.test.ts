@@ -253,6 +253,16 @@ export function response(ctx: unknown, flow: any) { flow.response.headers.set(NA
     expect(readFileSync(out, 'utf8')).toContain('"x-tag","two"');
   });
 
+  test('a cached script that imports nothing runs without the loader; its errors still name its lines', () => {
+    const dir = tmp();
+    const env = { FLOWTX_CACHE_DIR: join(dir, 'cache') };
+    const s = script(dir, 'bad.ts', `import type { Flow } from 'flowtx';\n\nexport function response(ctx: unknown, flow: Flow) {\n  if (flow.response!.statusCode === 201) {\n    throw new TypeError('boom');\n  }\n}\n`);
+    const [first, second] = [0, 1].map(() => flowtx(['-s', s, SAMPLE, join(dir, 'o.ftx')], { env }));
+    expect(first!.code).toBe(1);
+    expect(first!.stderr).toContain('bad.ts:5: hook "response" failed');
+    expect(second).toEqual(first);
+  });
+
   test('a default-exported object works', () => {
     const dir = tmp();
     const s = script(dir, 'obj.mjs', `export default { count: 0, request() { this.count++; }, done(ctx) { ctx.log.info('saw %d', this.count); } };`);
