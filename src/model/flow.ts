@@ -176,7 +176,7 @@ export class Flow {
 
   /** A deep copy with a new id (and new connection ids left as they are), ready for ctx.emit(). */
   copy(): Flow {
-    const state = deepCopy(this.#state);
+    const state = copyState(this.#state);
     state.id = randomUUID();
     const copy = new Flow(state);
     copy.#mark.touch();
@@ -199,13 +199,16 @@ export class Flow {
   }
 }
 
-/** A deep copy of plain data, made through property reads (a codec may hand out objects decoded on use). */
-function deepCopy<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(deepCopy) as T;
+/**
+ * A deep copy of a flow state (or any plain data) made through property reads: a codec may hand out objects
+ * decoded on use (Proxies), which structuredClone does not take.
+ */
+export function copyState<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(copyState) as T;
   if (value instanceof Uint8Array) return value.slice() as T;
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) setOwn(out, key, deepCopy((value as Record<string, unknown>)[key]));
+  for (const key of Object.keys(value)) setOwn(out, key, copyState((value as Record<string, unknown>)[key]));
   return out as T;
 }
 

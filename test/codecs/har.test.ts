@@ -14,11 +14,11 @@ import { msgpackCodec } from '../../src/codecs/msgpack/codec.js';
 import { codecByExtension, sniffCodec } from '../../src/codecs/registry.js';
 import { CodecError, SchemaError } from '../../src/errors.js';
 import { decodeContent, parseCodings } from '../../src/model/encoding.js';
-import { Flow } from '../../src/model/flow.js';
+import { copyState, Flow } from '../../src/model/flow.js';
 import { FlowRecord } from '../../src/model/record.js';
 import type { HttpFlowState, MessageState } from '../../src/model/state.js';
 import { httpFlowState } from '../helpers/arbitrary.js';
-import { chunked, cloneState, collectRecords, decodeUntilError, tstate } from '../helpers/tflow.js';
+import { chunked, collectRecords, decodeUntilError, tstate } from '../helpers/tflow.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CORPUS = resolve(ROOT, '../shared/corpus');
@@ -128,7 +128,7 @@ describe(`HAR → HAR is lossless${why}`, () => {
       r.flow.request.headers.set('x-added', '1');
       if (r.flow.response !== null) r.flow.response.text = 'changed';
     }
-    expect(changed.map((r) => cloneState(Flow.state(r.flow).extra))).toEqual(read.map((r) => cloneState(Flow.state(r.flow).extra)));
+    expect(changed.map((r) => copyState(Flow.state(r.flow).extra))).toEqual(read.map((r) => copyState(Flow.state(r.flow).extra)));
     expect(read.map((r) => Object.keys(Flow.state(r.flow).extra!.har!))).toContainEqual(['bodyForm', 'entry', 'derived', 'absent', 'log']);
   });
 
@@ -472,7 +472,7 @@ describe('flows → HAR → flows keeps method, URL, headers, bodies, status and
     const bytes = readFileSync(file);
     const codec = sniffCodec(bytes.subarray(0, 64))!;
     const http = states(await decode(codec, bytes)).filter((s) => s.type === 'http');
-    const back = states(await decode(harCodec, encode(harCodec, http.map((s) => FlowRecord.of(new Flow(cloneState(s)))))));
+    const back = states(await decode(harCodec, encode(harCodec, http.map((s) => FlowRecord.of(new Flow(copyState(s)))))));
     expect(back).toHaveLength(http.length);
     http.forEach((s, i) => expectKept(s, back[i]!));
   });
@@ -497,10 +497,10 @@ describe('flows → HAR → flows keeps method, URL, headers, bodies, status and
     const s = tstate();
     s.request = { ...s.request, method: 'POST', httpVersion: 'HTTP/2.0', content: Uint8Array.from([6, 191, 117]), timestampStart: 0, timestampEnd: 0 };
     s.response = { ...s.response!, httpVersion: 'HTTP/3', statusCode: 418, reason: '0', timestampStart: 0.0000049999999999999996, timestampEnd: 0.0000049999999999999996 };
-    const entry = JSON.parse(encode(harCodec, [FlowRecord.of(new Flow(cloneState(s)))]).toString()).log.entries[0];
+    const entry = JSON.parse(encode(harCodec, [FlowRecord.of(new Flow(copyState(s)))]).toString()).log.entries[0];
     expect(entry.startedDateTime).toBe('1970-01-01T00:00:00+00:00');
     expect(entry.timings).toMatchObject({ send: 0, wait: 1000 * 0.0000049999999999999996, receive: 0 });
-    const [back] = states(await decode(harCodec, encode(harCodec, [FlowRecord.of(new Flow(cloneState(s)))])));
+    const [back] = states(await decode(harCodec, encode(harCodec, [FlowRecord.of(new Flow(copyState(s)))])));
     expectKept(s, back!);
   });
 

@@ -76,19 +76,6 @@ export async function collectRecords(batches: AsyncIterable<FlowRecord[]>): Prom
 }
 
 /** Decodes everything, returning the records read before a failure and the failure itself. */
-/**
- * A deep copy of a flow state made by property reads: a state a codec decodes lazily is a Proxy, which
- * structuredClone does not take.
- */
-export function cloneState<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(cloneState) as T;
-  if (value instanceof Uint8Array) return value.slice() as T;
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) Object.defineProperty(out, key, { value: cloneState((value as Record<string, unknown>)[key]), enumerable: true, writable: true, configurable: true });
-  return out as T;
-}
-
 /** Reads every field of `value`, nested ones too. */
 function readAll(value: unknown): void {
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
