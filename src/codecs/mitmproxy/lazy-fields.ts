@@ -8,7 +8,7 @@
 
 import { INT_PATHS, withIntPaths, type StateField } from './state.js';
 import type { HeaderField } from '../../model/headers.js';
-import { DictBuilder, encodeToBuffer, KeyTable, latin1At, parse, RawElement, sameBytes, scan, scanned } from './tnetstring.js';
+import { DictBuilder, encodeToBuffer, KeyTable, latin1At, parse, RawElement, sameBytes, scan, scanned, utf8At } from './tnetstring.js';
 import type { Dict } from './migrate.js';
 import { loaded } from './lazy-object.js';
 
@@ -81,12 +81,11 @@ interface Source {
 
 const LIST_TAG = 0x5d;
 
-/** A byte string (or ASCII text) element as latin1 text; undefined for anything else. */
+/** A byte string element as latin1 text, or a text element as its text; undefined for anything else. */
 function bytesAt(raw: Uint8Array, from: number, to: number): string | undefined {
   scan(raw, from, to);
   const { from: start, to: end, tag } = scanned;
-  if (tag === TEXT_TAG) for (let i = start; i < end; i++) if (raw[i]! >= 0x80) return undefined;
-  return tag === BYTES_TAG || tag === TEXT_TAG ? latin1At(raw, start, end) : undefined;
+  return tag === BYTES_TAG ? latin1At(raw, start, end) : tag === TEXT_TAG ? utf8At(raw, start, end) : undefined;
 }
 
 /** The tag of the element scan() saw last (a call, so that each read is fresh to the type checker too). */

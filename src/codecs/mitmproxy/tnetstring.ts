@@ -58,7 +58,7 @@ export function latin1At(data: Uint8Array, from: number, to: number): string {
 }
 
 /** data[from, to) as text, which must be valid UTF-8. */
-function utf8At(data: Uint8Array, from: number, to: number): string {
+export function utf8At(data: Uint8Array, from: number, to: number): string {
   if (to - from <= SHORT) {
     let i = from;
     while (i < to && data[i]! < 0x80) i++;
