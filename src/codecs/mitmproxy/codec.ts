@@ -13,7 +13,7 @@ import type { Codec, Encoder, EncoderOptions } from '../codec.js';
 import { isDict, LATEST, Migration } from './migrate.js';
 import { encodeLazy, lazyHttpFlow, recordFault } from './lazy.js';
 import { foreignExtras, fromMitmproxy, toMitmproxy } from './state.js';
-import { elementAt, encodeToPieces, parse } from './tnetstring.js';
+import { encodeToPieces, parse, sameBytes, scan, scanned } from './tnetstring.js';
 import { atVersion, Unwritable, WRITABLE_VERSIONS, type WritableVersion } from './versions.js';
 
 const COLON = 0x3a;
@@ -25,13 +25,15 @@ const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39;
 /** HTTP flows of these versions are decoded part by part, on demand (lazy.ts). */
 const LAZY_VERSIONS = new Set(['17', '18', '19', '20', '21']);
 
+const VERSION_KEY = Buffer.from('version', 'latin1');
+
 /** The record's format version, read from its top-level dict without decoding anything else. */
 function scanVersion(raw: Uint8Array, from: number, to: number): string {
-  let at = from;
-  while (at < to) {
-    const [keyFrom, keyTo, , valueAt] = elementAt(raw, at, to);
-    const [, , , next] = elementAt(raw, valueAt, to);
-    if (keyTo - keyFrom === 7 && Buffer.from(raw.buffer, raw.byteOffset + keyFrom, 7).toString('latin1') === 'version') {
+  for (let at = from; at < to; ) {
+    const valueAt = scan(raw, at, to);
+    const isVersion = sameBytes(VERSION_KEY, raw, scanned.from, scanned.to);
+    const next = scan(raw, valueAt, to);
+    if (isVersion) {
       const value = parse(raw, valueAt, next);
       return String(isDict(value) ? '?' : Array.isArray(value) ? value.slice(0, 2).join('.') : value);
     }

@@ -9,6 +9,7 @@
 import { INT_PATHS, withIntPaths, type StateField } from './state.js';
 import type { HeaderField } from '../../model/headers.js';
 import { DictBuilder, encodeToBuffer, KeyTable, latin1At, parse, RawElement, sameBytes, scan, scanned, utf8At } from './tnetstring.js';
+import { encodeHeaders, headersAt, sameHeaders } from './header-list.js';
 import type { Dict } from './migrate.js';
 import { loaded } from './lazy-object.js';
 
@@ -70,6 +71,8 @@ interface Source {
   readonly entries: FieldEntries;
   /** Each field's model value, once parsed or set. */
   readonly values: unknown[];
+  /** Each field's value as parsed (a header list's length), for telling whether it changed since. */
+  readonly firsts: unknown[];
   readonly known: boolean[];
   readonly ints: Set<string>;
   readonly fault: (cause: unknown) => Error;
@@ -79,36 +82,11 @@ interface Source {
   readonly attachment: unknown;
 }
 
-const LIST_TAG = 0x5d;
-
 /** A byte string element as latin1 text, or a text element as its text; undefined for anything else. */
 function bytesAt(raw: Uint8Array, from: number, to: number): string | undefined {
   scan(raw, from, to);
   const { from: start, to: end, tag } = scanned;
   return tag === BYTES_TAG ? latin1At(raw, start, end) : tag === TEXT_TAG ? utf8At(raw, start, end) : undefined;
-}
-
-/** The tag of the element scan() saw last (a call, so that each read is fresh to the type checker too). */
-const lastTag = (): number => scanned.tag;
-
-/** A list of [name, value] byte string pairs as header fields; undefined for anything else. */
-function headersAt(raw: Uint8Array, from: number, to: number): HeaderField[] | undefined {
-  scan(raw, from, to);
-  if (lastTag() !== LIST_TAG) return undefined;
-  const end = scanned.to;
-  const fields: HeaderField[] = [];
-  for (let at = scanned.from; at < end; ) {
-    const next = scan(raw, at, end);
-    if (lastTag() !== LIST_TAG) return undefined;
-    const pairEnd = scanned.to;
-    const valueAt = scan(raw, scanned.from, pairEnd);
-    if (lastTag() !== BYTES_TAG) return undefined;
-    const name = latin1At(raw, scanned.from, scanned.to);
-    if (scan(raw, valueAt, pairEnd) !== pairEnd || lastTag() !== BYTES_TAG) return undefined;
-    fields.push([name, latin1At(raw, scanned.from, scanned.to)]);
-    at = next;
-  }
-  return fields;
 }
 
 function field(source: Source, i: number): unknown {
@@ -121,7 +99,9 @@ function field(source: Source, i: number): unknown {
       // Well-formed byte strings and header lists are read straight from the bytes; the general parser
       // reads the rest, and says what is wrong with what is not well formed.
       const fast = at < 0 || f.shape === undefined ? undefined : f.shape === 'bytes' ? bytesAt(source.raw, from, to) : headersAt(source.raw, from, to);
-      source.values[i] = fast ?? withIntPaths(source.ints, () => f.read(at < 0 ? undefined : parse(source.raw, from, to, { floats: 'pyfloat' })));
+      const value = fast ?? withIntPaths(source.ints, () => f.read(at < 0 ? undefined : parse(source.raw, from, to, { floats: 'pyfloat' })));
+      source.values[i] = value;
+      source.firsts[i] = f.shape === 'headers' && Array.isArray(value) ? value.length : value;
     } catch (cause) {
       throw source.fault(cause);
     }
@@ -198,14 +178,14 @@ export function lazyFields(
   others: Record<string, unknown> | null = null,
   attachment: unknown = undefined,
 ): object {
-  return new Proxy<Source>({ table, raw, entries, values: [], known: [], ints, fault, others, attachment }, HANDLER);
+  return new Proxy<Source>({ table, raw, entries, values: [], firsts: [], known: [], ints, fault, others, attachment }, HANDLER);
 }
 
 const sourceOf = (value: object): Source | undefined => (value as { [SOURCE]?: Source })[SOURCE];
 
-/** Other property `key` of an object of lazyFields() as it is held, without decoding it. */
-export function peekOther(value: object, key: string): unknown {
-  return sourceOf(value)?.others?.[key];
+/** The other properties of an object of lazyFields() as they are held, without decoding them. */
+export function othersOf(value: object): Readonly<Record<string | symbol, unknown>> {
+  return sourceOf(value)?.others ?? NONE;
 }
 
 /** What lazyFields() was given to keep with `value`; undefined for other objects. */
@@ -213,11 +193,35 @@ export function attachmentOf(value: object): unknown {
   return sourceOf(value)?.attachment;
 }
 
-/** Whether field `key` of an object of lazyFields() was read or set; undefined for other objects and keys. */
-export function fieldRead(value: object, key: string): boolean | undefined {
+/**
+ * Whether field i can be copied from the file as it is: true when nobody read it, or when what was read
+ * still is what the file has (the very value parsed, where that cannot change in place, or headers that
+ * still read as the file's); false when the file lacks it; undefined when only encoding it can tell.
+ */
+function copyable(source: Source, i: number): boolean | undefined {
+  const { entries, known, values } = source;
+  if (entries[3 * i]! < 0) return false;
+  if (!known[i]) return true;
+  const value = values[i];
+  if (source.table.fields[i]!.shape === 'headers' && Array.isArray(value)) {
+    // Headers are changed in place: a list of another length differs without a look at the bytes.
+    return value.length === source.firsts[i] && sameHeaders(value as HeaderField[], source.raw, entries[3 * i + 1]!, entries[3 * i + 2]!);
+  }
+  return value === source.firsts[i] && (value === null || typeof value !== 'object') ? true : undefined;
+}
+
+/** Field i as the writer's bytes. */
+function encodeField(source: Source, i: number): Uint8Array {
+  const f = source.table.fields[i]!;
+  const value = field(source, i);
+  return f.shape === 'headers' && Array.isArray(value) ? encodeHeaders(value as HeaderField[]) : encodeToBuffer(f.write(value));
+}
+
+/** The keys of the fields of an object of lazyFields() that are copied from the file as they are (see copyable()). */
+export function copiedFields(value: object): string[] {
   const source = sourceOf(value);
-  const i = source?.table.keys.get(key);
-  return source === undefined || i === undefined ? undefined : source.known[i] === true;
+  if (source === undefined) return [];
+  return source.table.fields.filter((_, i) => copyable(source, i) === true).map((f) => f.key);
 }
 
 /**
@@ -228,15 +232,16 @@ export function fieldRead(value: object, key: string): boolean | undefined {
 export function encodeFields(value: object): { dict: Dict; unchanged: boolean } | undefined {
   const source = sourceOf(value);
   if (source === undefined || (source.others !== null && Reflect.ownKeys(source.others).length > 0)) return undefined;
-  const { raw, table, entries, known } = source;
+  const { raw, table, entries } = source;
   const dict = new DictBuilder(raw);
   let unchanged = true;
   withIntPaths(source.ints, () => {
     table.fields.forEach((f, i) => {
       const at = entries[3 * i]!;
       const to = entries[3 * i + 2]!;
-      const fresh = at >= 0 && !known[i] ? undefined : encodeToBuffer(f.write(field(source, i)));
-      if (at >= 0 && (fresh === undefined || sameBytes(fresh, raw, entries[3 * i + 1]!, to))) {
+      const copy = copyable(source, i);
+      const fresh = copy === true ? undefined : encodeField(source, i);
+      if (copy === true || (copy === undefined && sameBytes(fresh!, raw, entries[3 * i + 1]!, to))) {
         dict.copy(f.key, at, to);
       } else {
         dict.set(f.key, new RawElement(fresh!));

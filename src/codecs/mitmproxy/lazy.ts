@@ -19,8 +19,8 @@ import {
   type HttpPart,
 } from './state.js';
 import { DictBuilder, elementAt, encodeToBuffer, encodeToPieces, KeyTable, parse, RawEntry, sameBytes, sameValue, scan, scanned, TnetstringError, type TValue } from './tnetstring.js';
-import { atVersion, type WritableVersion } from './versions.js';
-import { attachmentOf, encodeFields, fieldRead, fieldTable, indexFields, lazyFields, peekOther, type FieldEntries } from './lazy-fields.js';
+import { atVersion, nullLeftOut, type WritableVersion } from './versions.js';
+import { attachmentOf, copiedFields, encodeFields, fieldTable, indexFields, lazyFields, othersOf, type FieldEntries } from './lazy-fields.js';
 import { isLoaded, lazyObject } from './lazy-object.js';
 
 interface LazyRecord {
@@ -135,6 +135,12 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
   return state;
 }
 
+/** The model value of the shell field stored under `key`. */
+function shellValue(state: FlowState, key: string): unknown {
+  const field = SHELL.fields[SHELL.keys.get(key)!]!;
+  return (state as unknown as Record<string, unknown>)[field.member];
+}
+
 /**
  * The lazily decoded flow `state` written at `version`: undefined unless it was read at that very version.
  * What nobody read is copied from the file, and so is every entry, at the top level and one level into the
@@ -144,16 +150,25 @@ export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Arr
   const record = attachmentOf(state) as LazyRecord | undefined;
   if (record === undefined || record.version !== version) return undefined;
   const { raw, order, offsets, read } = record;
-  // Copied as they are: fields nobody read, parts nobody used. Requests and responses decoded field by field
-  // are written field by field.
-  const copied = new Set<string>(SHELL_FIELDS.filter((f) => fieldRead(state, f.key) === false).map((f) => f.key));
+  // Copied as they are: fields nobody read or changed, parts nobody used. Requests and responses decoded
+  // field by field are written field by field.
+  const copied = new Set<string>(copiedFields(state));
   const messages = new Map<string, { dict: Dict; unchanged: boolean }>();
-  const part = (key: HttpPart) => peekOther(state, MEMBER_OF[key]) as object | null | undefined;
+  const parts = othersOf(state);
+  const part = (key: HttpPart) => parts[MEMBER_OF[key]] as object | null | undefined;
   // The connections are decoded together, and down-converted together.
   const connectionsUsed = isLoaded(part('client_conn')!) || isLoaded(part('server_conn')!);
+  // A part that is null as it was in the file is copied too.
+  const nullInFile = (key: string): boolean => {
+    const i = order.indexOf(key);
+    return i >= 0 && raw[offsets[3 * i + 2]! - 1] === NULL_TAG;
+  };
   for (const key of HTTP_PARTS) {
     const value = part(key);
-    if (value === null || value === undefined) continue;
+    if (value === null || value === undefined) {
+      if (value === null && nullInFile(key)) copied.add(key);
+      continue;
+    }
     if (key === 'client_conn' || key === 'server_conn' ? !connectionsUsed : !isLoaded(value)) {
       copied.add(key);
       continue;
@@ -161,21 +176,27 @@ export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Arr
     const message = key === 'request' || key === 'response' ? encodeFields(value) : undefined;
     if (message !== undefined) messages.set(key, message);
   }
-  const fresh = atVersion(toMitmproxy(state, new Set([...copied, ...messages.keys()])), version, false);
+  // Encoded anew only when something is neither copied nor written field by field.
+  // A null the version leaves out is kept out, as the file did.
+  const leftOut = nullLeftOut(version);
+  const kept = (key: string): boolean =>
+    copied.has(key) || messages.has(key) || (leftOut.includes(key) && !order.includes(key) && shellValue(state, key) === null);
+  const fresh = SHELL_FIELDS.every((f) => kept(f.key)) && HTTP_PARTS.every(kept) ? undefined : atVersion(toMitmproxy(state, new Set([...copied, ...messages.keys()])), version, false);
   // A field read (and so maybe changed) is copied when it encodes to the bytes the file has.
-  const unchanged = (key: string, i: number): boolean =>
+  const unchanged = (fresh: Dict, key: string, i: number): boolean =>
     SHELL.keys.has(key) ? sameBytes(encodeToBuffer(fresh[key]!), raw, offsets[3 * i + 1]!, offsets[3 * i + 2]!) : sameValue(fresh[key], read[key]);
   // Entries in state order (the writer reverses them), following the file's order.
   const out = new DictBuilder(raw);
-  for (const key of Object.keys(fresh)) if (!order.includes(key)) out.set(key, fresh[key]!);
+  if (fresh !== undefined) for (const key of Object.keys(fresh)) if (!order.includes(key)) out.set(key, fresh[key]!);
   for (let i = order.length - 1; i >= 0; i--) {
     const key = order[i]!;
     const from = offsets[3 * i]!;
     const to = offsets[3 * i + 2]!;
     const message = messages.get(key);
-    if (message?.unchanged || (message === undefined && (copied.has(key) || key === 'version' || (key in fresh && unchanged(key, i))))) out.copy(key, from, to);
+    const inFresh = fresh !== undefined && key in fresh;
+    if (message?.unchanged || (message === undefined && (copied.has(key) || key === 'version' || (inFresh && unchanged(fresh, key, i))))) out.copy(key, from, to);
     else if (message !== undefined) out.set(key, message.dict);
-    else if (key in fresh) out.set(key, PARTS.has(key) ? keepUnchanged(fresh[key]!, read[key], raw, offsets[3 * i + 1]!, to) : fresh[key]!);
+    else if (inFresh) out.set(key, PARTS.has(key) ? keepUnchanged(fresh[key]!, read[key], raw, offsets[3 * i + 1]!, to) : fresh[key]!);
   }
   return encodeToPieces(out.done());
 }

@@ -42,8 +42,13 @@ function down19(d: Dict): void {
   (d.server_conn as Dict).state = server;
 }
 
+/** Keys a flow written at `version` leaves out when their value is null: the backup, before version 19. */
+export function nullLeftOut(version: number): readonly string[] {
+  return version < 19 ? ['backup'] : [];
+}
+
 function down18(d: Dict, metadataJson: boolean): void {
-  if (d.backup === null) delete d.backup;
+  for (const key of nullLeftOut(18)) if (d[key] === null) delete d[key];
   if (metadataJson && isDict(d.metadata)) d.metadata = jsonOnly(d.metadata) as Dict;
   if (d.type === 'dns') {
     for (const key of ['request', 'response']) if (isDict(d[key])) d[key] = ordered(d[key] as Dict, V17_DNS);

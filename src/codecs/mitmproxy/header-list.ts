@@ -1,0 +1,110 @@
+// A message's headers as mitmproxy stores them: a tnetstring list of [name, value] byte string pairs. The
+// bulk of what a script changes in a flow, so they are read, compared and written straight from and to bytes,
+// without the general parser's and encoder's values in between.
+
+import type { HeaderField } from '../../model/headers.js';
+import { latin1At, scan, scanned } from './tnetstring.js';
+
+const LIST_TAG = 0x5d;
+const BYTES_TAG = 0x2c;
+const COLON = 0x3a;
+
+/** The tag of the element scan() saw last (a call, so that each read is fresh to the type checker too). */
+const lastTag = (): number => scanned.tag;
+
+/**
+ * Walks the header list at raw[from, to), calling `pair` with where each name and value lie; false when it
+ * is not a list of byte string pairs, or when `pair` says stop.
+ */
+function walk(raw: Uint8Array, from: number, to: number, pair: (nameFrom: number, nameTo: number, valueFrom: number, valueTo: number) => boolean): boolean {
+  scan(raw, from, to);
+  if (lastTag() !== LIST_TAG) return false;
+  const end = scanned.to;
+  for (let at = scanned.from; at < end; ) {
+    const next = scan(raw, at, end);
+    if (lastTag() !== LIST_TAG) return false;
+    const pairEnd = scanned.to;
+    const valueAt = scan(raw, scanned.from, pairEnd);
+    if (lastTag() !== BYTES_TAG) return false;
+    const nameFrom = scanned.from;
+    const nameTo = scanned.to;
+    if (scan(raw, valueAt, pairEnd) !== pairEnd || lastTag() !== BYTES_TAG) return false;
+    if (!pair(nameFrom, nameTo, scanned.from, scanned.to)) return false;
+    at = next;
+  }
+  return true;
+}
+
+/** The header list at raw[from, to) as header fields (latin1 text); undefined for anything else. */
+export function headersAt(raw: Uint8Array, from: number, to: number): HeaderField[] | undefined {
+  const fields: HeaderField[] = [];
+  const ok = walk(raw, from, to, (nameFrom, nameTo, valueFrom, valueTo) => {
+    fields.push([latin1At(raw, nameFrom, nameTo), latin1At(raw, valueFrom, valueTo)]);
+    return true;
+  });
+  return ok ? fields : undefined;
+}
+
+/** Whether `text`'s characters are the bytes raw[from, to). */
+function sameText(text: string, raw: Uint8Array, from: number, to: number): boolean {
+  if (text.length !== to - from) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== raw[from + i]) return false;
+  return true;
+}
+
+/**
+ * Whether `fields` are exactly the header list at raw[from, to); undefined when that is not a list of byte
+ * string pairs (headersAt() does not read it either).
+ */
+export function sameHeaders(fields: readonly HeaderField[], raw: Uint8Array, from: number, to: number): boolean | undefined {
+  let i = 0;
+  let differs = false;
+  const read = walk(raw, from, to, (nameFrom, nameTo, valueFrom, valueTo) => {
+    const field = fields[i++];
+    differs = field === undefined || !sameText(field[0], raw, nameFrom, nameTo) || !sameText(field[1], raw, valueFrom, valueTo);
+    return !differs;
+  });
+  if (differs) return false;
+  return read ? i === fields.length : undefined;
+}
+
+function digits(n: number): number {
+  let count = 1;
+  for (; n >= 10; n = Math.floor(n / 10)) count++;
+  return count;
+}
+/** The size of a byte string element of `length` bytes. */
+const elementSize = (length: number): number => digits(length) + length + 2;
+
+/**
+ * Header fields as the tnetstring list the encoder writes for them (each character one byte, its low eight
+ * bits, as the model's latin1 byte strings are), written front to back into one buffer.
+ */
+export function encodeHeaders(fields: readonly HeaderField[]): Buffer {
+  let payload = 0;
+  for (const [name, value] of fields) payload += elementSize(elementSize(name.length) + elementSize(value.length));
+  const out = Buffer.allocUnsafe(elementSize(payload));
+  let at = 0;
+  const prefix = (length: number): void => {
+    at += digits(length);
+    for (let n = length, i = at - 1; ; n = Math.floor(n / 10), i--) {
+      out[i] = 0x30 + (n % 10);
+      if (n < 10) break;
+    }
+    out[at++] = COLON;
+  };
+  const text = (s: string): void => {
+    prefix(s.length);
+    for (let i = 0; i < s.length; i++) out[at++] = s.charCodeAt(i);
+    out[at++] = BYTES_TAG;
+  };
+  prefix(payload);
+  for (const [name, value] of fields) {
+    prefix(elementSize(name.length) + elementSize(value.length));
+    text(name);
+    text(value);
+    out[at++] = LIST_TAG;
+  }
+  out[at++] = LIST_TAG;
+  return out;
+}
