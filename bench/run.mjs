@@ -12,7 +12,7 @@
 // archive the anchor was measured on (../shared/bench/gen_synthetic_flows.py, seed 20240601, made with
 // Debian's mitmproxy), with mitmdump run on the same file in the same session when it is installed (flows);
 // a generated 1 GiB HAR read into msgpack and flow files, against the targets (har); --jobs 2 against
-// --jobs 1 over 8 files into --out-dir (batch).
+// --jobs 1 over 8 files into --out-dir, passed through and with the add-header script (batch).
 // Inputs are generated once into $TMPDIR/flowtx-bench and reused while the generator and its parameters match.
 
 import { spawnSync } from 'node:child_process';
@@ -154,43 +154,59 @@ function batchInputs(source) {
   return dir;
 }
 
-/** --jobs 1 and --jobs 2 in turns (1, 2, 1, 2, …), so a change in the machine's load hits both alike. */
+/**
+ * --jobs 1 and --jobs 2 in turns (1, 2, 1, 2, …), so a change in the machine's load hits both alike; once
+ * passing the files through, once with the add-header script (work on the main thread, which is what more
+ * threads share out).
+ */
 function batchPart(source) {
   const dir = batchInputs(source);
   const out = join(DIR, 'batch', 'out');
   const bytes = source.bytes * BATCH_FILES;
   warm(source.file);
   const loadBefore = loadavg();
-  const runs = { 1: [], 2: [] };
-  for (let i = 0; i < RUNS; i++) {
-    for (const jobs of [1, 2]) {
-      rmSync(out, { recursive: true, force: true });
-      runs[jobs].push(timed([dir, '--out-dir', out, '--jobs', String(jobs)]));
+  const cases = [
+    { name: 'pass-through', args: [] },
+    { name: 'add-header', args: ['-s', addHeader] },
+  ];
+  const runs = cases.map(() => ({ 1: [], 2: [] }));
+  for (const [c, { args }] of cases.entries()) {
+    for (let i = 0; i < RUNS; i++) {
+      for (const jobs of [1, 2]) {
+        rmSync(out, { recursive: true, force: true });
+        runs[c][jobs].push(timed([...args, dir, '--out-dir', out, '--jobs', String(jobs)]));
+      }
     }
   }
   const loadAfter = loadavg();
   rmSync(join(DIR, 'batch'), { recursive: true, force: true });
-  const row = (jobs) => {
-    const wall = median(runs[jobs].map((r) => r.wall));
+  const row = (c, jobs) => {
+    const wall = median(runs[c][jobs].map((r) => r.wall));
     return {
-      label: `pass-through ${BATCH_FILES} × ${fmt(source.bytes / MiB, 0)} MiB into --out-dir, --jobs ${jobs}`,
-      walls: runs[jobs].map((r) => r.wall),
-      cpu: median(runs[jobs].map((r) => r.user + r.sys)),
+      label: `${cases[c].name} ${BATCH_FILES} × ${fmt(source.bytes / MiB, 0)} MiB into --out-dir, --jobs ${jobs}`,
+      walls: runs[c][jobs].map((r) => r.wall),
+      cpu: median(runs[c][jobs].map((r) => r.user + r.sys)),
       wall,
       mibs: bytes / MiB / wall,
-      peakRssMiB: Math.max(...runs[jobs].map((r) => r.rssMiB)),
+      peakRssMiB: Math.max(...runs[c][jobs].map((r) => r.rssMiB)),
     };
   };
-  const one = row(1);
-  const two = row(2);
-  const ratio = two.mibs / one.mibs;
   const load = (l) => l.map((x) => x.toFixed(2)).join(' ');
   console.log(`\nbatch: ${BATCH_FILES} hard links to ${source.file}; load average (1, 5, 15 min) before ${load(loadBefore)}, after ${load(loadAfter)} on ${availableParallelism()} cores`);
   console.log('| case | flowtx MiB/s | walls s | CPU s (user+sys, median) | peak RSS MiB |');
   console.log('|---|---|---|---|---|');
-  for (const r of [one, two]) console.log(`| ${r.label} | ${fmt(r.mibs)} | ${r.walls.map((w) => fmt(w, 2)).join(', ')} | ${fmt(r.cpu, 2)} | ${fmt(r.peakRssMiB)} |`);
-  console.log(`| --jobs 2 / --jobs 1 | ${fmt(ratio, 2)}× (target ≥ ${BATCH_TARGET}×: ${ratio >= BATCH_TARGET ? 'met' : 'not met'}) | | | |`);
-  return { one, two, ratio, loadBefore, loadAfter };
+  const results = cases.map((c, i) => {
+    const one = row(i, 1);
+    const two = row(i, 2);
+    const ratio = two.mibs / one.mibs;
+    for (const r of [one, two]) console.log(`| ${r.label} | ${fmt(r.mibs)} | ${r.walls.map((w) => fmt(w, 2)).join(', ')} | ${fmt(r.cpu, 2)} | ${fmt(r.peakRssMiB)} |`);
+    console.log(`| ${c.name}: --jobs 2 / --jobs 1 | ${fmt(ratio, 2)}× (target ≥ ${BATCH_TARGET}×: ${ratio >= BATCH_TARGET ? 'met' : 'not met'}) | | | |`);
+    return { name: c.name, one, two, ratio };
+  });
+  // How many cores --jobs 1 keeps busy: the most --jobs 2 can add on this machine is cores / that.
+  const busy = results.map((r) => `${r.name} ${fmt(r.one.cpu / r.one.wall, 2)}`).join(', ');
+  console.log(`Cores kept busy by --jobs 1 (CPU / wall): ${busy}; the machine has ${availableParallelism()}.`);
+  return { cases: results, loadBefore, loadAfter };
 }
 
 /** The input the batch part copies: the mitmproxy part's big.flows when it exists, else flowtx's big.ftx. */

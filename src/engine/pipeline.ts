@@ -130,6 +130,7 @@ export class Engine {
 
   /** Moves the flows emitted so far (less any dropped since) onto `out`. */
   #takeEmitted(out: FlowRecord[]): FlowRecord[] {
+    if (this.#emitted.length === 0) return out; // the usual case, once per flow: no array made
     for (const record of this.#emitted.splice(0)) {
       if (this.#dropped.has(record.flow)) this.counts.dropped++;
       else out.push(record);
