@@ -120,11 +120,15 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
       return httpPartFrom(key, connections[key], ints) as object;
     });
   const whole = (key: HttpPart) => () => decoded(() => httpPartFrom(key, parsePart(key), ints) as object);
+  // A message is indexed on first use (a script on responses never pays for the request's fields), then
+  // decoded field by field; one of an unusual shape is decoded whole.
   const message = (key: 'request' | 'response'): object | null => {
     const value = valueOf(key);
     if (value !== undefined && key === 'response' && raw[value[1] - 1] === NULL_TAG) return null;
-    const entries = value === undefined ? undefined : indexFields(MESSAGES[key], raw, value[0], value[1]);
-    return entries === undefined ? lazyObject(whole(key)) : lazyFields(MESSAGES[key], raw, entries, ints, fault);
+    return lazyObject(() => {
+      const entries = value === undefined ? undefined : indexFields(MESSAGES[key], raw, value[0], value[1]);
+      return entries === undefined ? whole(key)() : lazyFields(MESSAGES[key], raw, entries, ints, fault);
+    });
   };
   const websocket = valueOf('websocket');
   parts.clientConn = lazyObject(connection('client_conn'));
