@@ -38,7 +38,8 @@ export class ByteReader {
   /** The byte `i` positions ahead, or -1 when not buffered. */
   peekByte(i: number): number {
     let at = this.#pos + i;
-    for (const chunk of this.#chunks) {
+    for (let c = 0; c < this.#chunks.length; c++) {
+      const chunk = this.#chunks[c]!;
       if (at < chunk.byteLength) return chunk[at]!;
       at -= chunk.byteLength;
     }

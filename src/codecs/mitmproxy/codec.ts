@@ -27,6 +27,13 @@ const LAZY_VERSIONS = new Set(['17', '18', '19', '20', '21']);
 
 const VERSION_KEY = Buffer.from('version', 'latin1');
 
+/** Where a record's payload starts: after its length prefix (a call into Buffer#indexOf costs more). */
+function bodyStart(raw: Uint8Array): number {
+  let at = 0;
+  while (raw[at] !== COLON) at++;
+  return at + 1;
+}
+
 /** The record's format version, read from its top-level dict without decoding anything else. */
 function scanVersion(raw: Uint8Array, from: number, to: number): string {
   for (let at = from; at < to; ) {
@@ -44,7 +51,7 @@ function scanVersion(raw: Uint8Array, from: number, to: number): string {
 
 function load(raw: Uint8Array, position: InputPosition, migration: Migration, version: string): FlowState {
   if (LAZY_VERSIONS.has(version)) {
-    const lazy = lazyHttpFlow(raw, raw.indexOf(COLON) + 1, Number(version), position);
+    const lazy = lazyHttpFlow(raw, bodyStart(raw), Number(version), position);
     if (lazy !== undefined) return lazy;
   }
   try {
@@ -91,7 +98,7 @@ async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): Async
       if (tag !== DICT) {
         throw new CodecError(position, TAG_NAMES[tag] ? `not a flow: the record is ${TAG_NAMES[tag]}, not a dict` : `not a flow file: invalid type tag 0x${tag.toString(16)}`);
       }
-      const bodyFrom = raw.indexOf(COLON) + 1;
+      const bodyFrom = bodyStart(raw);
       let version: string;
       try {
         version = scanVersion(raw, bodyFrom, size - 1);
