@@ -12,7 +12,7 @@
 // archive the anchor was measured on (../shared/bench/gen_synthetic_flows.py, seed 20240601, made with
 // Debian's mitmproxy), with mitmdump run on the same file in the same session when it is installed (flows);
 // a generated 1 GiB HAR read into msgpack and flow files, against the targets (har); --jobs 2 against
-// --jobs 1 over 8 files into --out-dir, passed through and with the add-header script (batch).
+// --jobs 1 over 8 files into --out-dir, passed through and with two scripts (batch).
 // Inputs are generated once into $TMPDIR/flowtx-bench and reused while the generator and its parameters match.
 
 import { spawnSync } from 'node:child_process';
@@ -155,9 +155,9 @@ function batchInputs(source) {
 }
 
 /**
- * --jobs 1 and --jobs 2 in turns (1, 2, 1, 2, …), so a change in the machine's load hits both alike; once
- * passing the files through, once with the add-header script (work on the main thread, which is what more
- * threads share out).
+ * --jobs 1 and --jobs 2 in turns (1, 2, 1, 2, …), so a change in the machine's load hits both alike:
+ * passing the files through, with the add-header script, and with the scrub-secrets example (the CI job the
+ * batch mode is for). Scripts are work on the main thread, which is what more threads share out.
  */
 function batchPart(source) {
   const dir = batchInputs(source);
@@ -170,6 +170,7 @@ function batchPart(source) {
   const cases = [
     { name: 'pass-through', args: [] },
     { name: 'add-header', args: ['-s', addHeader] },
+    { name: 'scrub-secrets', args: ['-s', join(ROOT, 'examples/scrub_secrets.mjs')] },
   ];
   const runs = cases.map(() => ({ 1: [], 2: [] }));
   for (const [c, { args }] of cases.entries()) {
