@@ -4,9 +4,8 @@
 //    directory, or $FLOWTX_CACHE_DIR, by content), with inline source maps so
 //    errors point at the script's own lines; relative imports written as "./x.js" or "./x" find "./x.ts".
 
-import { readFile } from 'node:fs/promises';
-import { cached, cachePath, compileOptions, keep } from './script-cache.js';
 import { fileURLToPath } from 'node:url';
+import { compiled } from './script-cache.js';
 
 interface ResolveContext {
   parentURL?: string;
@@ -57,22 +56,5 @@ export async function resolve(specifier: string, context: ResolveContext, next: 
 
 export async function load(url: string, context: { format?: string | null }, next: NextLoad): Promise<LoadResult> {
   if (!url.startsWith('file:') || !TS_FILE.test(new URL(url).pathname)) return next(url, context);
-  const file = fileURLToPath(url);
-  const source = await readFile(file, 'utf8');
-  const options = compileOptions(file);
-  const path = cachePath(file, source, options);
-  const hit = await cached(path);
-  if (hit !== undefined) return { format: 'module', source: hit, shortCircuit: true };
-  const { transform } = await import('esbuild');
-  try {
-    const result = await transform(source, options);
-    await keep(path, result.code);
-    return { format: 'module', source: result.code, shortCircuit: true };
-  } catch (err) {
-    const first = (err as { errors?: { text: string; location?: { line: number; column: number } | null }[] }).errors?.[0];
-    if (first === undefined) throw err;
-    const where = first.location ? `${first.location.line}:${first.location.column + 1}` : '0:0';
-    // Only the message survives the trip to the main thread, so the location travels inside it.
-    throw new SyntaxError(`flowtx-syntax ${where} ${first.text}`);
-  }
+  return { format: 'module', source: (await compiled(fileURLToPath(url))).code, shortCircuit: true };
 }

@@ -1,5 +1,6 @@
-// The cache of compiled TypeScript scripts, shared by the loader hooks (which fill it) and the script
-// loader (which may run a cached script straight away).
+// TypeScript scripts compiled by esbuild, and the cache that keeps them: shared by the script loader (which
+// compiles a script and runs it straight away when it imports nothing) and the loader hooks (which compile
+// the scripts that do import, and what they import).
 
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
@@ -41,7 +42,7 @@ export async function cached(path: string | null): Promise<string | undefined> {
 }
 
 /** Best effort: a cache that cannot be written only costs the next run a compile. */
-export async function keep(path: string | null, code: string): Promise<void> {
+async function keep(path: string | null, code: string): Promise<void> {
   if (path === null) return;
   try {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -53,3 +54,27 @@ export async function keep(path: string | null, code: string): Promise<void> {
   }
 }
 
+
+/**
+ * The ES module code of a TypeScript script: from the cache, or compiled (and kept) now. A syntax error is
+ * thrown as a SyntaxError whose message starts with `flowtx-syntax LINE:COLUMN`, since only the message of
+ * an error survives the trip from the loader hooks' thread.
+ */
+export async function compiled(file: string): Promise<{ code: string; path: string | null }> {
+  const source = await readFile(file, 'utf8');
+  const options = compileOptions(file);
+  const path = cachePath(file, source, options);
+  const hit = await cached(path);
+  if (hit !== undefined) return { code: hit, path };
+  const { transform } = await import('esbuild');
+  try {
+    const { code } = await transform(source, options);
+    await keep(path, code);
+    return { code, path };
+  } catch (err) {
+    const first = (err as { errors?: { text: string; location?: { line: number; column: number } | null }[] }).errors?.[0];
+    if (first === undefined) throw err;
+    const where = first.location ? `${first.location.line}:${first.location.column + 1}` : '0:0';
+    throw new SyntaxError(`flowtx-syntax ${where} ${first.text}`);
+  }
+}

@@ -1,5 +1,5 @@
-// Loads user scripts: `.ts`/`.mts`/`.cts` compiled by esbuild in ../loader-hooks.ts (no build step),
-// `.js`/`.mjs`/`.cjs` natively; checks their exports against the hook table and warns about near-misses ("respone" → "response").
+// Loads user scripts: `.ts`/`.mts`/`.cts` compiled by esbuild (../script-cache.ts; no build step),
+// `.js`/`.mjs`/`.cjs` natively, through the loader hooks (../loader-hooks.ts) when they import; checks their exports against the hook table and warns about near-misses ("respone" → "response").
 
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ScriptError } from '../errors.js';
 import * as api from '../index.js';
-import { cached, cachePath, compileOptions } from '../script-cache.js';
+import { compiled } from '../script-cache.js';
 import { HOOK_NAMES, type HookName, type Script } from './hooks.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
@@ -133,26 +133,26 @@ async function syntaxMessage(name: string, file: string, cause: unknown): Promis
   return `${name}${at ? `:${at}` : ''}: syntax error: ${cause.message}`;
 }
 
+/** Any import, require or import.meta: a word in a string or a comment too (such a script takes the hooks). */
+const IMPORTS = /\b(import|require)\b/;
+
 /**
- * The compiled form of a TypeScript script that is in the cache and imports nothing (type-only imports are
- * gone once compiled): it can run without the loader hooks, whose thread costs a run about 100 ms and
- * 13 MB. Undefined for anything else, which the hooks load.
+ * The file to run for a script that imports nothing (type-only imports are gone once TypeScript is
+ * compiled): the script itself, or its compiled form in the cache. It runs without the loader hooks, whose
+ * thread costs a run about 100 ms and 13 MB. Undefined for a script that imports, which the hooks load.
  */
 async function standalone(file: string): Promise<string | undefined> {
-  if (!TS_EXTENSIONS.has(extname(file))) return undefined;
-  const path = cachePath(file, await readFile(file, 'utf8'), compileOptions(file));
-  const code = await cached(path);
-  if (code === undefined) return undefined;
-  // Any import, require or import.meta (a word in a string or comment too: then the hooks load it).
+  if (JS_EXTENSIONS.has(extname(file))) return IMPORTS.test(await readFile(file, 'utf8')) ? undefined : file;
+  const { code, path } = await compiled(file);
   const body = code.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '');
-  return /\b(import|require)\b/.test(body) ? undefined : path!;
+  return path === null || IMPORTS.test(body) ? undefined : path;
 }
 
 async function importScript(file: string): Promise<Record<string, unknown>> {
-  const compiled = await standalone(file);
-  if (compiled !== undefined) {
-    process.setSourceMapsEnabled(true); // errors name the script's own lines, through its inline source map
-    return (await import(pathToFileURL(compiled).href)) as Record<string, unknown>;
+  const runnable = await standalone(file);
+  if (runnable !== undefined) {
+    process.setSourceMapsEnabled(true); // errors name a TypeScript script's own lines, through its inline source map
+    return (await import(pathToFileURL(runnable).href)) as Record<string, unknown>;
   }
   registerLoader();
   return (await import(pathToFileURL(file).href)) as Record<string, unknown>;

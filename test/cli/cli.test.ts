@@ -263,6 +263,15 @@ export function response(ctx: unknown, flow: any) { flow.response.headers.set(NA
     expect(second).toEqual(first);
   });
 
+  test.each([
+    ['imports nothing: no loader hooks', 'plain.mjs', '', 'false'],
+    ["imports 'flowtx': through the loader hooks", 'api.mjs', `import { Flow } from 'flowtx';\nvoid Flow;\n`, 'true'],
+  ])('a JavaScript script that %s', (_what, name, head, registered) => {
+    const dir = tmp();
+    const s = script(dir, name, `${head}export function start(ctx) { ctx.log.info('hooks: %s', Symbol.for('flowtx.api') in globalThis); }\n`);
+    expect(flowtx(['-s', s, SAMPLE, join(dir, 'o.ftx')])).toMatchObject({ code: 0, stderr: `[${s}] hooks: ${registered}\n` });
+  });
+
   test('a default-exported object works', () => {
     const dir = tmp();
     const s = script(dir, 'obj.mjs', `export default { count: 0, request() { this.count++; }, done(ctx) { ctx.log.info('saw %d', this.count); } };`);
