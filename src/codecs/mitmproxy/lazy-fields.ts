@@ -10,7 +10,7 @@ import { INT_PATHS, withIntPaths, type StateField } from './state.js';
 import type { HeaderField } from '../../model/headers.js';
 import { DictBuilder, encodeToBuffer, KeyTable, latin1At, parse, RawElement, sameBytes, scan, scanned, utf8At } from './tnetstring.js';
 import type { Dict } from './migrate.js';
-import { loaded } from './lazy-object.js';
+import { PEEK, type MessagePeek } from '../../model/peek.js';
 
 const TEXT_TAG = 0x3b;
 const BYTES_TAG = 0x2c;
@@ -23,6 +23,10 @@ export interface FieldTable {
   readonly keys: ReadonlyMap<string, number>;
   readonly members: ReadonlyMap<string | symbol, number>;
   readonly memberList: readonly string[];
+  /** The index of the `headers` field, or -1. */
+  readonly headers: number;
+  /** Entries before a dict is indexed (copying it is faster than filling a new array). */
+  readonly noEntries: readonly number[];
 }
 
 export function fieldTable(fields: readonly StateField[]): FieldTable {
@@ -32,6 +36,8 @@ export function fieldTable(fields: readonly StateField[]): FieldTable {
     keys: new Map(fields.map((f, i) => [f.key, i])),
     members: new Map(fields.map((f, i) => [f.member, i])),
     memberList: fields.map((f) => f.member),
+    headers: fields.findIndex((f) => f.shape === 'headers'),
+    noEntries: new Array<number>(3 * fields.length).fill(-1),
   };
 }
 
@@ -43,16 +49,15 @@ export type FieldEntries = number[];
  * repeated or is not a string (such dicts are decoded whole, which reports what is wrong).
  */
 export function indexFields(table: FieldTable, raw: Uint8Array, from: number, to: number): FieldEntries | undefined {
-  const entries: FieldEntries = new Array<number>(3 * table.fields.length).fill(-1);
+  const entries: FieldEntries = table.noEntries.slice();
   try {
     scan(raw, from, to);
     const end = scanned.to;
     for (let at = scanned.from; at < end; ) {
       const valueAt = scan(raw, at, end);
-      const key = scanned.tag === TEXT_TAG || scanned.tag === BYTES_TAG ? table.keyTable.match(raw, scanned.from, scanned.to) : undefined;
+      const i = scanned.tag === TEXT_TAG || scanned.tag === BYTES_TAG ? table.keyTable.indexOf(raw, scanned.from, scanned.to) : -1;
       const next = scan(raw, valueAt, end);
-      const i = key === undefined ? undefined : table.keys.get(key);
-      if (i === undefined || entries[3 * i]! >= 0) return undefined;
+      if (i < 0 || entries[3 * i]! >= 0) return undefined;
       entries[3 * i] = at;
       entries[3 * i + 1] = valueAt;
       entries[3 * i + 2] = next;
@@ -64,19 +69,32 @@ export function indexFields(table: FieldTable, raw: Uint8Array, from: number, to
   return entries;
 }
 
-interface Source {
-  readonly table: FieldTable;
-  readonly raw: Uint8Array;
-  readonly entries: FieldEntries;
+class Source implements MessagePeek {
   /** Each field's model value, once parsed or set. */
-  readonly values: unknown[];
-  readonly known: boolean[];
-  readonly ints: Set<string>;
-  readonly fault: (cause: unknown) => Error;
-  /** Properties that are not fields. */
-  others: Record<string | symbol, unknown> | null;
-  /** What the decoder keeps with the object (not a property). */
-  readonly attachment: unknown;
+  readonly values: unknown[] = [];
+  readonly known: boolean[] = [];
+
+  constructor(
+    readonly table: FieldTable,
+    readonly raw: Uint8Array,
+    readonly entries: FieldEntries,
+    readonly ints: Set<string>,
+    readonly fault: (cause: unknown) => Error,
+    /** Properties that are not fields. */
+    public others: Record<string | symbol, unknown> | null,
+    /** What the decoder keeps with the object (not a property). */
+    readonly attachment: unknown,
+  ) {}
+
+  headerValues(name: string): string[] | undefined {
+    const i = this.table.headers;
+    if (i < 0 || this.known[i] || this.entries[3 * i]! < 0) return undefined;
+    try {
+      return headerValuesAt(this.raw, this.entries[3 * i + 1]!, this.entries[3 * i + 2]!, name);
+    } catch {
+      return undefined; // not well formed: reading the field says what is wrong
+    }
+  }
 }
 
 const LIST_TAG = 0x5d;
@@ -91,24 +109,76 @@ function bytesAt(raw: Uint8Array, from: number, to: number): string | undefined 
 /** The tag of the element scan() saw last (a call, so that each read is fresh to the type checker too). */
 const lastTag = (): number => scanned.tag;
 
-/** A list of [name, value] byte string pairs as header fields; undefined for anything else. */
-function headersAt(raw: Uint8Array, from: number, to: number): HeaderField[] | undefined {
+/** Where the header field eachPair() is at lies: its name at [nameFrom, nameTo), its value at [valueFrom, valueTo). */
+const pair = { nameFrom: 0, nameTo: 0, valueFrom: 0, valueTo: 0 };
+
+/**
+ * Calls `visit` for each [name, value] pair of byte strings of the list at raw[from, to), with the pair's
+ * place in `pair`; false, and visits stop, at anything else.
+ */
+function eachPair(raw: Uint8Array, from: number, to: number, visit: () => void): boolean {
   scan(raw, from, to);
-  if (lastTag() !== LIST_TAG) return undefined;
+  if (lastTag() !== LIST_TAG) return false;
   const end = scanned.to;
-  const fields: HeaderField[] = [];
   for (let at = scanned.from; at < end; ) {
     const next = scan(raw, at, end);
-    if (lastTag() !== LIST_TAG) return undefined;
+    if (lastTag() !== LIST_TAG) return false;
     const pairEnd = scanned.to;
     const valueAt = scan(raw, scanned.from, pairEnd);
-    if (lastTag() !== BYTES_TAG) return undefined;
-    const name = latin1At(raw, scanned.from, scanned.to);
-    if (scan(raw, valueAt, pairEnd) !== pairEnd || lastTag() !== BYTES_TAG) return undefined;
-    fields.push([name, latin1At(raw, scanned.from, scanned.to)]);
+    if (lastTag() !== BYTES_TAG) return false;
+    pair.nameFrom = scanned.from;
+    pair.nameTo = scanned.to;
+    if (scan(raw, valueAt, pairEnd) !== pairEnd || lastTag() !== BYTES_TAG) return false;
+    pair.valueFrom = scanned.from;
+    pair.valueTo = scanned.to;
+    visit();
     at = next;
   }
-  return fields;
+  return true;
+}
+
+/** A list of [name, value] byte string pairs as header fields; undefined for anything else. */
+function headersAt(raw: Uint8Array, from: number, to: number): HeaderField[] | undefined {
+  const fields: HeaderField[] = [];
+  const ok = eachPair(raw, from, to, () => fields.push([latin1At(raw, pair.nameFrom, pair.nameTo), latin1At(raw, pair.valueFrom, pair.valueTo)]));
+  return ok ? fields : undefined;
+}
+
+/**
+ * The values of the fields named `name` (lower-case ASCII) in the header list at raw[from, to): what
+ * headersAt() would give, filtered by `n.toLowerCase() === name`, without making the other fields' strings.
+ * Comparing bytes ASCII-case-insensitively is exact: no latin1 letter outside ASCII lower-cases into ASCII.
+ */
+function headerValuesAt(raw: Uint8Array, from: number, to: number, name: string): string[] | undefined {
+  const values: string[] = [];
+  const ok = eachPair(raw, from, to, () => {
+    if (pair.nameTo - pair.nameFrom === name.length && isNamed(raw, pair.nameFrom, name)) values.push(latin1At(raw, pair.valueFrom, pair.valueTo));
+  });
+  return ok ? values : undefined;
+}
+
+/** Whether the bytes at `from` are `name` (lower-case ASCII, as long as they are) in any ASCII case. */
+function isNamed(raw: Uint8Array, from: number, name: string): boolean {
+  for (let j = 0; j < name.length; j++) {
+    const b = raw[from + j]!;
+    if ((b >= 0x41 && b <= 0x5a ? b + 0x20 : b) !== name.charCodeAt(j)) return false;
+  }
+  return true;
+}
+
+/** Field `f` read from the element at raw[from, to) without the general parser, when its shape allows; else undefined. */
+function quickRead(f: StateField, raw: Uint8Array, from: number, to: number): unknown {
+  switch (f.shape) {
+    case 'bytes':
+      return bytesAt(raw, from, to);
+    case 'text':
+      scan(raw, from, to);
+      return lastTag() === TEXT_TAG ? f.read(utf8At(raw, scanned.from, scanned.to)) : undefined;
+    case 'headers':
+      return headersAt(raw, from, to);
+    case undefined:
+      return undefined;
+  }
 }
 
 function field(source: Source, i: number): unknown {
@@ -118,9 +188,9 @@ function field(source: Source, i: number): unknown {
     try {
       const from = source.entries[3 * i + 1]!;
       const to = source.entries[3 * i + 2]!;
-      // Well-formed byte strings and header lists are read straight from the bytes; the general parser
+      // Well-formed byte strings, text and header lists are read straight from the bytes; the general parser
       // reads the rest, and says what is wrong with what is not well formed.
-      const fast = at < 0 || f.shape === undefined ? undefined : f.shape === 'bytes' ? bytesAt(source.raw, from, to) : headersAt(source.raw, from, to);
+      const fast = at < 0 ? undefined : quickRead(f, source.raw, from, to);
       source.values[i] = fast ?? withIntPaths(source.ints, () => f.read(at < 0 ? undefined : parse(source.raw, from, to, { floats: 'pyfloat' })));
     } catch (cause) {
       throw source.fault(cause);
@@ -141,21 +211,28 @@ const others = (source: Source): Record<string | symbol, unknown> => (source.oth
 const NONE: Record<string | symbol, unknown> = Object.freeze({});
 const SOURCE = Symbol('lazily decoded fields');
 
+/** Another property not decoded yet: the attachment's decodeOther() decodes it on first use. */
+export const UNDECODED = Symbol('not decoded yet');
+
+/** What a decoder keeps with an object of lazyFields() whose other properties start UNDECODED. */
+export interface OtherDecoder {
+  decodeOther(key: string): unknown;
+}
+
 /**
- * Another property, given as a lazyObject() (a part decoded on first use) or as itself. Handed out as the
- * plain object it stands for, which replaces it: what scripts get is plain data that structuredClone takes.
+ * Another property, given as UNDECODED (a part decoded on first use) or as itself. Handed out as the plain
+ * object it decodes to, which replaces it: what scripts get is plain data that structuredClone takes. If
+ * decoding throws, it stays UNDECODED and throws again next time.
  */
 function other(source: Source, key: string | symbol): unknown {
   if (source.others === null || !Object.hasOwn(source.others, key)) return Reflect.get(NONE, key);
   const value = source.others[key];
-  const plain = loaded(value);
-  if (plain !== value) source.others[key] = plain;
-  return plain;
+  return value === UNDECODED ? (source.others[key] = (source.attachment as OtherDecoder).decodeOther(key as string)) : value;
 }
 
 const HANDLER: ProxyHandler<Source> = {
   get: (source, key) => {
-    if (key === SOURCE) return source;
+    if (key === SOURCE || key === PEEK) return source;
     if (key === INT_PATHS) return source.ints;
     const i = source.table.members.get(key);
     return i === undefined ? other(source, key) : field(source, i);
@@ -198,12 +275,12 @@ export function lazyFields(
   others: Record<string, unknown> | null = null,
   attachment: unknown = undefined,
 ): object {
-  return new Proxy<Source>({ table, raw, entries, values: [], known: [], ints, fault, others, attachment }, HANDLER);
+  return new Proxy<Source>(new Source(table, raw, entries, ints, fault, others, attachment), HANDLER);
 }
 
 const sourceOf = (value: object): Source | undefined => (value as { [SOURCE]?: Source })[SOURCE];
 
-/** Other property `key` of an object of lazyFields() as it is held, without decoding it. */
+/** Other property `key` of an object of lazyFields() as it is held (maybe UNDECODED), without decoding it. */
 export function peekOther(value: object, key: string): unknown {
   return sourceOf(value)?.others?.[key];
 }
