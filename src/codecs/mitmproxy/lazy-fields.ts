@@ -71,8 +71,9 @@ export function indexFields(table: FieldTable, raw: Uint8Array, from: number, to
 
 class Source implements MessagePeek {
   /** Each field's model value, once parsed or set. */
-  readonly values: unknown[] = [];
-  readonly known: boolean[] = [];
+  readonly values: unknown[];
+  /** Bit i: field i was read or set (a table has fewer than 32 fields). */
+  known = 0;
 
   constructor(
     readonly table: FieldTable,
@@ -84,11 +85,17 @@ class Source implements MessagePeek {
     public others: Record<string | symbol, unknown> | null,
     /** What the decoder keeps with the object (not a property). */
     readonly attachment: unknown,
-  ) {}
+  ) {
+    this.values = new Array<unknown>(table.fields.length);
+  }
+
+  isKnown(i: number): boolean {
+    return (this.known & (1 << i)) !== 0;
+  }
 
   headerValues(name: string): string[] | undefined {
     const i = this.table.headers;
-    if (i < 0 || this.known[i] || this.entries[3 * i]! < 0) return undefined;
+    if (i < 0 || this.isKnown(i) || this.entries[3 * i]! < 0) return undefined;
     try {
       return headerValuesAt(this.raw, this.entries[3 * i + 1]!, this.entries[3 * i + 2]!, name);
     } catch {
@@ -182,7 +189,7 @@ function quickRead(f: StateField, raw: Uint8Array, from: number, to: number): un
 }
 
 function field(source: Source, i: number): unknown {
-  if (!source.known[i]) {
+  if (!source.isKnown(i)) {
     const at = source.entries[3 * i]!;
     const f = source.table.fields[i]!;
     try {
@@ -195,14 +202,14 @@ function field(source: Source, i: number): unknown {
     } catch (cause) {
       throw source.fault(cause);
     }
-    source.known[i] = true;
+    source.known |= 1 << i;
   }
   return source.values[i];
 }
 
 function setField(source: Source, i: number, value: unknown): boolean {
   source.values[i] = value;
-  source.known[i] = true;
+  source.known |= 1 << i;
   return true;
 }
 
@@ -294,7 +301,7 @@ export function attachmentOf(value: object): unknown {
 export function fieldRead(value: object, key: string): boolean | undefined {
   const source = sourceOf(value);
   const i = source?.table.keys.get(key);
-  return source === undefined || i === undefined ? undefined : source.known[i] === true;
+  return source === undefined || i === undefined ? undefined : source.isKnown(i);
 }
 
 /**
@@ -305,14 +312,14 @@ export function fieldRead(value: object, key: string): boolean | undefined {
 export function encodeFields(value: object): { dict: Dict; unchanged: boolean } | undefined {
   const source = sourceOf(value);
   if (source === undefined || (source.others !== null && Reflect.ownKeys(source.others).length > 0)) return undefined;
-  const { raw, table, entries, known } = source;
+  const { raw, table, entries } = source;
   const dict = new DictBuilder(raw);
   let unchanged = true;
   withIntPaths(source.ints, () => {
     table.fields.forEach((f, i) => {
       const at = entries[3 * i]!;
       const to = entries[3 * i + 2]!;
-      const fresh = at >= 0 && !known[i] ? undefined : encodeToBuffer(f.write(field(source, i)));
+      const fresh = at >= 0 && !source.isKnown(i) ? undefined : encodeToBuffer(f.write(field(source, i)));
       if (at >= 0 && (fresh === undefined || sameBytes(fresh, raw, entries[3 * i + 1]!, to))) {
         dict.copy(f.key, at, to);
       } else {

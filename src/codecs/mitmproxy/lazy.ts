@@ -83,29 +83,23 @@ class LazyRecord implements OtherDecoder {
   }
 
   decodeOther(member: string): unknown {
-    return this.#decoded(() => {
-      const key = PART_OF[member]!;
+    const key = PART_OF[member]!;
+    try {
       if (key === 'client_conn' || key === 'server_conn') return this.#connection(key);
       if (key === 'websocket') return this.#whole(key);
       const k = KEY_INDEX[key];
       const table = MESSAGES[key];
       const entries = this.has(k) ? indexFields(table, this.raw, this.entries[3 * k + 1]!, this.entries[3 * k + 2]!) : undefined;
       return entries === undefined ? this.#whole(key) : lazyFields(table, this.raw, entries, this.ints, this.fault);
-    });
+    } catch (cause) {
+      throw this.fault(cause);
+    }
   }
 
   #parse(key: HttpPart): TValue | undefined {
     const k = KEY_INDEX[key];
     if (!this.has(k)) return undefined;
     return (this.read[key] = parse(this.raw, this.entries[3 * k + 1]!, this.entries[3 * k + 2]!, { floats: 'pyfloat' }));
-  }
-
-  #decoded<T>(decode: () => T): T {
-    try {
-      return decode();
-    } catch (cause) {
-      throw this.fault(cause);
-    }
   }
 
   #whole(key: HttpPart): object {
@@ -165,8 +159,11 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
     websocket: !record.has(WEBSOCKET) || record.isNull(WEBSOCKET) ? null : UNDECODED,
   };
   // The shell's fields are the first of FLOW_KEYS: the record's entries are the shell's too.
-  record.state = lazyFields(SHELL, raw, entries, record.ints, record.fault, parts, record) as FlowState;
-  return record.state;
+  const state = (record.state = lazyFields(SHELL, raw, entries, record.ints, record.fault, parts, record) as FlowState);
+  // The scan read the type: set, it is not parsed again when a filter or the Flow asks (and written back it
+  // encodes to the bytes it was read from, so it is still copied).
+  state.type = 'http';
+  return state;
 }
 
 /**

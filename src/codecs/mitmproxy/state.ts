@@ -235,7 +235,7 @@ export const REQUEST_FIELDS = fields('request', [
   ['port', 'port', numberField, (port: number) => port],
   ['method', 'method', bytesField, bytes, 'bytes'],
   ['scheme', 'scheme', bytesField, bytes, 'bytes'],
-  ['authority', 'authority', (v, p) => (v === undefined ? '' : bytesField(v, p)), bytes],
+  ['authority', 'authority', (v, p) => (v === undefined ? '' : bytesField(v, p)), bytes, 'bytes'],
   ['path', 'path', bytesField, bytes, 'bytes'],
 ]);
 
@@ -243,7 +243,7 @@ export const REQUEST_FIELDS = fields('request', [
 export const RESPONSE_FIELDS = fields('response', [
   ...MESSAGE_SPECS,
   ['status_code', 'statusCode', numberField, (code: number) => code],
-  ['reason', 'reason', (v, p) => bytesField(v ?? new Uint8Array(0), p), bytes],
+  ['reason', 'reason', (v, p) => bytesField(v ?? new Uint8Array(0), p), bytes, 'bytes'],
 ]);
 
 function messageFrom<T>(d: Dict, messageFields: readonly StateField[]): T {
