@@ -84,7 +84,7 @@ class Source implements MessagePeek {
     /** Properties that are not fields. */
     public others: Record<string | symbol, unknown> | null,
     /** What the decoder keeps with the object (not a property). */
-    readonly attachment: unknown,
+    readonly attachment: Attachment | undefined,
   ) {
     this.values = new Array<unknown>(table.fields.length);
   }
@@ -189,6 +189,9 @@ function quickRead(f: StateField, raw: Uint8Array, from: number, to: number): un
 }
 
 function field(source: Source, i: number): unknown {
+  // A dict indexed only in part is indexed to its end first: the value read is then the one its last entry
+  // for the field holds, as when the dict is decoded whole.
+  if (!source.isKnown(i)) source.attachment?.complete();
   if (!source.isKnown(i)) {
     const at = source.entries[3 * i]!;
     const f = source.table.fields[i]!;
@@ -221,9 +224,24 @@ const SOURCE = Symbol('lazily decoded fields');
 /** Another property not decoded yet: the attachment's decodeOther() decodes it on first use. */
 export const UNDECODED = Symbol('not decoded yet');
 
-/** What a decoder keeps with an object of lazyFields() whose other properties start UNDECODED. */
-export interface OtherDecoder {
+/**
+ * What a decoder keeps with an object of lazyFields() whose dict may not be indexed to its end yet, and
+ * whose other properties start UNDECODED.
+ */
+export interface Attachment {
+  /** Indexes the dict to its end: after this, every field's entry and every other property is in place. */
+  complete(): void;
+  /** Decodes other property `key`, held as UNDECODED. */
   decodeOther(key: string): unknown;
+}
+
+const isOther = (source: Source, key: string | symbol): boolean => source.others !== null && Object.hasOwn(source.others, key);
+
+/** Whether `key` is another property, once the index is complete: what the object lacks, it lacks for good. */
+function hasOther(source: Source, key: string | symbol): boolean {
+  if (isOther(source, key)) return true;
+  source.attachment?.complete();
+  return isOther(source, key);
 }
 
 /**
@@ -232,9 +250,9 @@ export interface OtherDecoder {
  * decoding throws, it stays UNDECODED and throws again next time.
  */
 function other(source: Source, key: string | symbol): unknown {
-  if (source.others === null || !Object.hasOwn(source.others, key)) return Reflect.get(NONE, key);
-  const value = source.others[key];
-  return value === UNDECODED ? (source.others[key] = (source.attachment as OtherDecoder).decodeOther(key as string)) : value;
+  if (!hasOther(source, key)) return Reflect.get(NONE, key);
+  const value = source.others![key];
+  return value === UNDECODED ? (source.others![key] = source.attachment!.decodeOther(key as string)) : value;
 }
 
 const HANDLER: ProxyHandler<Source> = {
@@ -248,18 +266,21 @@ const HANDLER: ProxyHandler<Source> = {
     const i = source.table.members.get(key);
     return i === undefined ? Reflect.set(others(source), key, value) : setField(source, i, value);
   },
-  has: (source, key) => source.table.members.has(key) || (source.others !== null && key in source.others),
+  has: (source, key) => source.table.members.has(key) || hasOther(source, key),
   deleteProperty: (source, key) => {
     const i = source.table.members.get(key);
     return i === undefined ? Reflect.deleteProperty(others(source), key) : setField(source, i, undefined);
   },
-  ownKeys: (source) => [...source.table.memberList, ...(source.others === null ? [] : Reflect.ownKeys(source.others))],
+  ownKeys: (source) => {
+    source.attachment?.complete();
+    return [...source.table.memberList, ...(source.others === null ? [] : Reflect.ownKeys(source.others))];
+  },
   getOwnPropertyDescriptor: (source, key) => {
     const i = source.table.members.get(key);
     if (i !== undefined) return { value: field(source, i), writable: true, enumerable: true, configurable: true };
-    if (source.others === null || !Object.hasOwn(source.others, key)) return undefined;
+    if (!hasOther(source, key)) return undefined;
     other(source, key);
-    const descriptor = Reflect.getOwnPropertyDescriptor(source.others, key)!;
+    const descriptor = Reflect.getOwnPropertyDescriptor(source.others!, key)!;
     descriptor.configurable = true;
     return descriptor;
   },
@@ -280,7 +301,7 @@ export function lazyFields(
   ints: Set<string>,
   fault: (cause: unknown) => Error,
   others: Record<string, unknown> | null = null,
-  attachment: unknown = undefined,
+  attachment: Attachment | undefined = undefined,
 ): object {
   return new Proxy<Source>(new Source(table, raw, entries, ints, fault, others, attachment), HANDLER);
 }
@@ -293,8 +314,24 @@ export function peekOther(value: object, key: string): unknown {
 }
 
 /** What lazyFields() was given to keep with `value`; undefined for other objects. */
-export function attachmentOf(value: object): unknown {
+export function attachmentOf(value: object): Attachment | undefined {
   return sourceOf(value)?.attachment;
+}
+
+/**
+ * Makes an object of lazyFields() stand for `whole`, the same dict decoded whole: each field not read or
+ * set takes whole's value, and each other property whole has takes its place unless it was decoded.
+ */
+export function adopt(value: object, whole: object): void {
+  const source = sourceOf(value)!;
+  source.table.fields.forEach((f, i) => {
+    if (!source.isKnown(i)) setField(source, i, (whole as Record<string, unknown>)[f.member]);
+  });
+  const held = others(source);
+  for (const key of Reflect.ownKeys(whole)) {
+    if (source.table.members.has(key) || (Object.hasOwn(held, key) && held[key] !== UNDECODED)) continue;
+    Object.defineProperty(held, key, Reflect.getOwnPropertyDescriptor(whole, key)!);
+  }
 }
 
 /** Whether field `key` of an object of lazyFields() was read or set; undefined for other objects and keys. */

@@ -8,8 +8,10 @@ import { CodecError, SchemaError, type InputPosition } from '../../errors.js';
 import type { FlowState } from '../../model/state.js';
 import { isDict, Migration, MigrationError, setLegacy, legacyOf, type Dict } from './migrate.js';
 import {
+  fromMitmproxy,
   HTTP_PARTS,
   httpPartFrom,
+  INT_PATHS,
   MEMBER_OF,
   REQUEST_FIELDS,
   RESPONSE_FIELDS,
@@ -20,7 +22,7 @@ import {
 } from './state.js';
 import { DictBuilder, elementAt, encodeToBuffer, encodeToPieces, KeyTable, parse, RawEntry, sameBytes, sameValue, scan, scanned, TnetstringError, type TValue } from './tnetstring.js';
 import { atVersion, type WritableVersion } from './versions.js';
-import { attachmentOf, encodeFields, fieldRead, fieldTable, indexFields, lazyFields, peekOther, UNDECODED, type FieldEntries, type OtherDecoder } from './lazy-fields.js';
+import { adopt, attachmentOf, encodeFields, fieldRead, fieldTable, indexFields, lazyFields, peekOther, UNDECODED, type Attachment, type FieldEntries } from './lazy-fields.js';
 
 const NULL_TAG = 0x7e;
 const TEXT_TAG = 0x3b;
@@ -51,43 +53,110 @@ export function recordFault(position: InputPosition, cause: unknown): Error {
 /**
  * A record read lazily: where its entries lie, and the parts decoded so far. Kept with the flow's state
  * (as the shell's attachment), it decodes each part on first use and tells encodeLazy what to copy.
+ *
+ * Its entries are found only as far as asked for. mitmproxy writes the type, the version, the WebSocket,
+ * the response and the request first: a filter on the request or the response scans those and never the
+ * rest of the record (connections, flags, timestamps), which cost it more than the filter itself. The
+ * rest is scanned as soon as anything else is read, and when the flow is listed or written. Should that
+ * scan meet a key no version 17 … 21 HTTP flow has, or a repeated one, the record is decoded whole (as
+ * records found so from the start are) and the state takes that decoding's values for whatever was not
+ * read yet, its extra keys included. (A request or response read before a repeat of its key was found
+ * stays the first one: mitmproxy, whose dicts cannot repeat a key, never writes such records.)
  */
-class LazyRecord implements OtherDecoder {
+class LazyRecord implements Attachment {
   /** The parts that were decoded whole, as the file held them. */
   readonly read: Dict = {};
   /** The flow's integer timestamps, found as its parts are decoded. */
   readonly ints = new Set<string>();
   readonly fault = (cause: unknown): Error => recordFault(this.position, cause);
+  /** FLOW_KEYS indices in file order, as far as scanned. */
+  readonly order: number[] = [];
+  /** Where the entry of FLOW_KEYS.keys[k] starts, where its value starts and where it ends: [3k, 3k + 3), or -1. */
+  readonly entries: FieldEntries = NO_ENTRIES.slice();
   /** The flow's state (set once made: its parts are decoded by this record). */
   state: FlowState | undefined;
+  /** The record decoded whole, when its keys turned out not to be an HTTP flow's (see above). */
+  whole: FlowState | undefined;
   #connections: Dict | undefined;
+  /** Where the next entry to scan starts. */
+  #at: number;
+  readonly #end: number;
 
   constructor(
     readonly raw: Uint8Array,
+    bodyFrom: number,
     readonly version: number,
-    /** FLOW_KEYS indices in file order. */
-    readonly order: number[],
-    /** Where the entry of FLOW_KEYS.keys[k] starts, where its value starts and where it ends: [3k, 3k + 3), or -1. */
-    readonly entries: FieldEntries,
     readonly position: InputPosition,
-  ) {}
-
-  /** Whether the record has key FLOW_KEYS.keys[k]. */
-  has(k: number): boolean {
-    return k >= 0 && this.entries[3 * k]! >= 0;
+  ) {
+    this.#at = bodyFrom;
+    this.#end = raw.byteLength - 1;
   }
 
-  /** Whether the value of key FLOW_KEYS.keys[k] is null. */
+  /**
+   * Scans entries until key FLOW_KEYS.keys[k] is found (to the end for -1): false when one of them is no
+   * HTTP flow's key, or a repeated one.
+   */
+  scanTo(k: number): boolean {
+    const { raw, entries } = this;
+    const end = this.#end;
+    try {
+      while (this.#at < end && (k < 0 || entries[3 * k]! < 0)) {
+        const at = this.#at;
+        const valueAt = scan(raw, at, end);
+        const found = scanned.tag === TEXT_TAG ? FLOW_KEYS.indexOf(raw, scanned.from, scanned.to) : -1;
+        const next = scan(raw, valueAt, end);
+        if (found < 0 || entries[3 * found]! >= 0) return false;
+        entries[3 * found] = at;
+        entries[3 * found + 1] = valueAt;
+        entries[3 * found + 2] = next;
+        this.order.push(found);
+        this.#at = next;
+      }
+    } catch (cause) {
+      throw this.fault(cause);
+    }
+    return true;
+  }
+
+  /** scanTo() once the state is made: a record that turns out not to be an HTTP flow's is decoded whole. */
+  #find(k: number): void {
+    if (this.whole === undefined && !this.scanTo(k)) this.#decodeWhole();
+  }
+
+  #decodeWhole(): void {
+    this.#at = this.#end;
+    try {
+      this.whole = fromMitmproxy(new Migration().upgrade(parse(this.raw, 0, this.raw.byteLength, { floats: 'pyfloat' }) as Dict));
+    } catch (cause) {
+      throw this.fault(cause);
+    }
+    for (const path of (this.whole as { [INT_PATHS]?: Set<string> })[INT_PATHS] ?? []) this.ints.add(path);
+    adopt(this.state!, this.whole);
+  }
+
+  complete(): void {
+    if (this.#at < this.#end) this.#find(-1);
+  }
+
+  /** Whether the record has key FLOW_KEYS.keys[k] (scanning for it). */
+  has(k: number): boolean {
+    this.#find(k);
+    return this.entries[3 * k]! >= 0;
+  }
+
+  /** Whether the value of key FLOW_KEYS.keys[k] is null (scanning for it). */
   isNull(k: number): boolean {
     return this.has(k) && this.raw[this.entries[3 * k + 2]! - 1] === NULL_TAG;
   }
 
   decodeOther(member: string): unknown {
     const key = PART_OF[member]!;
+    const k = KEY_INDEX[key];
+    this.#find(k);
+    if (this.whole !== undefined) return (this.whole as unknown as Record<string, unknown>)[member];
     try {
       if (key === 'client_conn' || key === 'server_conn') return this.#connection(key);
       if (key === 'websocket') return this.#whole(key);
-      const k = KEY_INDEX[key];
       const table = MESSAGES[key];
       const entries = this.has(k) ? indexFields(table, this.raw, this.entries[3 * k + 1]!, this.entries[3 * k + 2]!) : undefined;
       return entries === undefined ? this.#whole(key) : lazyFields(table, this.raw, entries, this.ints, this.fault);
@@ -127,29 +196,12 @@ const KEY_INDEX = Object.fromEntries(HTTP_PARTS.map((key) => [key, FLOW_KEYS.key
  * are found here: a filter or a script that reads nothing of a part does not pay for it.
  */
 export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number, position: InputPosition): FlowState | undefined {
-  const bodyTo = raw.byteLength - 1;
-  const order: number[] = [];
-  const entries: FieldEntries = NO_ENTRIES.slice();
-  let http = false;
-  try {
-    for (let at = bodyFrom; at < bodyTo; ) {
-      const valueAt = scan(raw, at, bodyTo);
-      const k = scanned.tag === TEXT_TAG ? FLOW_KEYS.indexOf(raw, scanned.from, scanned.to) : -1;
-      const next = scan(raw, valueAt, bodyTo);
-      if (k < 0 || entries[3 * k]! >= 0) return undefined;
-      if (k === TYPE) http = scanned.tag === TEXT_TAG && isHttp(raw, scanned.from, scanned.to);
-      entries[3 * k] = at;
-      entries[3 * k + 1] = valueAt;
-      entries[3 * k + 2] = next;
-      order.push(k);
-      at = next;
-    }
-  } catch (cause) {
-    throw recordFault(position, cause);
-  }
-  if (!http) return undefined;
-
-  const record = new LazyRecord(raw, version, order, entries, position);
+  const record = new LazyRecord(raw, bodyFrom, version, position);
+  // What the flow is made with: its type, and whether its response and WebSocket are there.
+  if (!record.scanTo(TYPE) || !record.has(TYPE)) return undefined;
+  scan(raw, record.entries[3 * TYPE + 1]!, record.entries[3 * TYPE + 2]!);
+  if (scanned.tag !== TEXT_TAG || !isHttp(raw, scanned.from, scanned.to)) return undefined;
+  if (!record.scanTo(RESPONSE) || !record.scanTo(WEBSOCKET)) return undefined;
   // A missing response is decoded (to null) like a present one; a missing WebSocket is none.
   const parts: Record<string, unknown> = {
     clientConn: UNDECODED,
@@ -159,8 +211,8 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
     websocket: !record.has(WEBSOCKET) || record.isNull(WEBSOCKET) ? null : UNDECODED,
   };
   // The shell's fields are the first of FLOW_KEYS: the record's entries are the shell's too.
-  const state = (record.state = lazyFields(SHELL, raw, entries, record.ints, record.fault, parts, record) as FlowState);
-  // The scan read the type: set, it is not parsed again when a filter or the Flow asks (and written back it
+  const state = (record.state = lazyFields(SHELL, raw, record.entries, record.ints, record.fault, parts, record) as FlowState);
+  // The type is read: set, it is not parsed again when a filter or the Flow asks (and written back it
   // encodes to the bytes it was read from, so it is still copied).
   state.type = 'http';
   return state;
@@ -174,6 +226,8 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
 export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Array[] | undefined {
   const record = attachmentOf(state) as LazyRecord | undefined;
   if (record === undefined || record.version !== version) return undefined;
+  record.complete();
+  if (record.whole !== undefined) return undefined;
   const { raw, order, entries, read } = record;
   // Copied as they are: fields nobody read, parts nobody used. Requests and responses decoded field by field
   // are written field by field.
