@@ -186,14 +186,14 @@ class LazyRecord implements Attachment {
   }
 }
 
-/** The mitmproxy key of each part's FlowState member. */
+/** The mitmproxy key of each part's FlowState member, and each part's index in FLOW_KEYS. */
 const PART_OF: Record<string, HttpPart> = Object.fromEntries(HTTP_PARTS.map((key) => [MEMBER_OF[key], key]));
 const KEY_INDEX = Object.fromEntries(HTTP_PARTS.map((key) => [key, FLOW_KEYS.keys.indexOf(key)])) as Record<HttpPart, number>;
 
 /**
  * The flow in `raw` (a version 17 … 21 record) with its fields decoded on demand; undefined when the record
- * is not an HTTP flow, or has keys of its own (the caller decodes those whole). Only the top-level entries
- * are found here: a filter or a script that reads nothing of a part does not pay for it.
+ * is not an HTTP flow, or has keys of its own among its first entries (the caller decodes those whole;
+ * later ones: see LazyRecord). Only the entries up to the type, response and WebSocket are found here.
  */
 export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number, position: InputPosition): FlowState | undefined {
   const record = new LazyRecord(raw, bodyFrom, version, position);
