@@ -14,14 +14,12 @@ function matcherOf(node: FilterNode): Matcher {
       const operand = matcherOf(node.operand);
       return (s) => !operand(s);
     }
-    case 'and': {
-      const operands = node.operands.map(matcherOf);
-      return (s) => operands.every((m) => m(s));
-    }
-    case 'or': {
-      const operands = node.operands.map(matcherOf);
-      return (s) => operands.some((m) => m(s));
-    }
+    // Folded into pairs, left to right: the same order and short-circuits as a loop, without a callback per
+    // operand per flow.
+    case 'and':
+      return node.operands.map(matcherOf).reduce((a, b) => (s) => a(s) && b(s));
+    case 'or':
+      return node.operands.map(matcherOf).reduce((a, b) => (s) => a(s) || b(s));
     case 'operator': {
       const { operator } = node;
       if (operator.argument === 'none') return operator.match;

@@ -58,7 +58,7 @@ function sides(side: Side): ('request' | 'response')[] {
 function bodyMatch(side: Side): PatternOperator['match'] {
   const fromClient = (c: boolean): boolean => side === 'both' || (side === 'request') === c;
   return (s, re) => {
-    switch (s.state.type) {
+    switch (s.type) {
       case 'http': {
         for (const part of sides(side)) {
           const body = s.body(part);
@@ -83,7 +83,7 @@ function headerMatch(side: Side): PatternOperator['match'] {
     s.isHttp &&
     sides(side).some((part) => {
       const block = s.headerBlock(part);
-      return block !== undefined && re.test(block);
+      return block !== null && re.test(block);
     });
 }
 
@@ -92,7 +92,7 @@ function contentTypeMatch(side: Side): PatternOperator['match'] {
 }
 
 function ofType(type: FlowType): UnaryOperator {
-  return { name: type, argument: 'none', help: `${type === 'dns' ? 'DNS' : type.toUpperCase()} flows`, types: [type], match: (s) => s.state.type === type };
+  return { name: type, argument: 'none', help: `${type === 'dns' ? 'DNS' : type.toUpperCase()} flows`, types: [type], match: (s) => s.type === type };
 }
 
 function textMatch(value: string | undefined, re: RegExp): boolean {
@@ -122,18 +122,18 @@ export const OPERATORS: readonly Operator[] = [
   { name: 'marked', argument: 'none', help: 'Marked flows', types: ALL, match: (s) => s.state.marked !== '' },
   { name: 'marker', argument: 'text', help: 'The marker of marked flows (":default:", an emoji name, a character)', types: ALL, match: (s, re) => re.test(s.state.marked) },
   { name: 'meta', argument: 'text', multiline: true, help: 'Flow metadata, as "key: value" lines', types: ALL, match: (s, re) => re.test(s.metadataText) },
-  { name: 'q', argument: 'none', help: 'Requests without a response (HTTP, DNS)', types: ['http', 'dns'], match: (s) => (s.isHttp || s.state.type === 'dns') && s.response === null },
+  { name: 'q', argument: 'none', help: 'Requests without a response (HTTP, DNS)', types: ['http', 'dns'], match: (s) => (s.isHttp || s.type === 'dns') && s.response === null },
   { name: 'replay', argument: 'none', help: 'Replayed flows', types: ALL, match: (s) => s.state.isReplay !== null },
   { name: 'replayq', argument: 'none', help: 'Flows whose request was replayed (client replay)', types: ALL, match: (s) => s.state.isReplay === 'request' },
   { name: 'replays', argument: 'none', help: 'Flows whose response was replayed (server replay)', types: ALL, match: (s) => s.state.isReplay === 'response' },
-  { name: 's', argument: 'none', help: 'Flows with a response (HTTP, DNS)', types: ['http', 'dns'], match: (s) => (s.isHttp || s.state.type === 'dns') && s.response !== null },
+  { name: 's', argument: 'none', help: 'Flows with a response (HTTP, DNS)', types: ['http', 'dns'], match: (s) => (s.isHttp || s.type === 'dns') && s.response !== null },
   { name: 'src', argument: 'text', help: 'Source address "ip:port" (the client)', types: ALL, match: (s, re) => textMatch(s.source, re) },
   { name: 't', argument: 'bytes', help: 'Content-Type header of request or response', types: HTTP, match: contentTypeMatch('both') },
   ofType('tcp'),
   { name: 'tq', argument: 'bytes', help: 'Request Content-Type header', types: HTTP, match: contentTypeMatch('request') },
   { name: 'ts', argument: 'bytes', help: 'Response Content-Type header', types: HTTP, match: contentTypeMatch('response') },
   { name: 'u', argument: 'text', help: 'URL (with the Host header\'s host); DNS: the first question\'s name. A bare pattern means ~u', types: ['http', 'dns'],
-    match: (s, re) => (s.isHttp ? re.test(s.prettyUrl) : s.state.type === 'dns' && textMatch(s.firstQuestion, re)) },
+    match: (s, re) => (s.isHttp ? re.test(s.prettyUrl) : s.type === 'dns' && textMatch(s.firstQuestion, re)) },
   ofType('udp'),
   { name: 'websocket', argument: 'none', help: 'WebSocket flows (HTTP flows with WebSocket data)', types: HTTP, match: (s) => s.websocket !== null },
 ];

@@ -6,6 +6,7 @@
 import { unzipSync } from 'node:zlib';
 import { decodeContent } from '../model/encoding.js';
 import type { HeaderField } from '../model/headers.js';
+import { peekOf } from '../model/peek.js';
 import type {
   Address,
   Extra,
@@ -36,9 +37,15 @@ function headerBlock(fields: readonly HeaderField[]): string {
   return out;
 }
 
-function headerValue(fields: readonly HeaderField[], name: string): string | undefined {
-  const values = fields.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
-  return values.length === 0 ? undefined : values.join(', ');
+/** The values of `message`'s header fields named `name` (lower case), read from the source bytes when it can. */
+function headerValues(message: MessageState, name: string): string[] {
+  return peekOf(message)?.headerValues(name) ?? message.headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
+}
+
+/** One header's value, its fields' values joined as mitmproxy's `headers.get` joins them. */
+function headerValue(message: MessageState, name: string): string | undefined {
+  const values = headerValues(message, name);
+  return values.length === 0 ? undefined : values.length === 1 ? values[0] : values.join(', ');
 }
 
 /**
@@ -49,7 +56,7 @@ function headerValue(fields: readonly HeaderField[], name: string): string | und
 function decodedBody(message: MessageState): string | null {
   const content = message.content;
   if (content === null) return null;
-  const coding = headerValue(message.headers, 'content-encoding')?.toLowerCase();
+  const coding = headerValue(message, 'content-encoding')?.toLowerCase();
   try {
     if (coding === 'gzip') return binary(unzipSync(content));
     if (coding === 'deflate' || coding === 'br' || coding === 'zstd') return binary(decodeContent(content, [coding]));
@@ -68,6 +75,8 @@ function hostPort(scheme: string, host: string, port: number): string {
 
 /** mitmproxy's `parse_authority(…, check=False)`: host and port, or the whole value when malformed. */
 function parseAuthority(authority: string): [host: string, port: number | undefined] {
+  // What the pattern below gives a value with no port and no IPv6 brackets, without running it.
+  if (!authority.includes(':') && !authority.startsWith('[')) return [authority, undefined];
   const m = /^(?<host>[^:]+|\[.+\])(?::(?<port>\d+))?$/.exec(authority);
   if (m === null) return [authority, undefined];
   const host = m.groups!.host!.replace(/^\[(.*)\]$/, '$1');
@@ -78,7 +87,7 @@ function parseAuthority(authority: string): [host: string, port: number | undefi
 
 /** The Host header on HTTP/1, the `:authority` (else Host) on HTTP/2 and later. */
 function hostHeader(request: RequestState): string | undefined {
-  const header = headerValue(request.headers, 'host');
+  const header = headerValue(request, 'host');
   const value = request.httpVersion.startsWith('HTTP/1') ? header : request.authority || header;
   return value === undefined || value === '' ? undefined : text(value);
 }
@@ -197,34 +206,53 @@ function dnsText(message: Extra): string {
   return binary(Buffer.from(lines.join('\r\n'), 'utf8'));
 }
 
-/** One flow as the operators see it. Values are derived on first use and kept. */
+type Side = 'request' | 'response';
+
+/** What operators derive from one side of a flow, each on first use. */
+interface SideMemo {
+  headerBlock?: string | null;
+  contentTypes?: string[];
+  body?: string | null;
+  dnsText?: string | null;
+}
+
+/**
+ * One flow as the operators see it. Values are derived on first use and kept in plain fields (a filter runs
+ * once per flow of an archive: a Map and key strings per evaluation cost more than most operators).
+ */
 export class Subject {
   readonly state: FlowState;
-  readonly #memo = new Map<string, unknown>();
+  #type: FlowState['type'] | undefined;
+  #request: RequestState | undefined;
+  #response: ResponseState | Extra | null | undefined;
+  #websocket: WebSocketState | null | undefined;
+  #prettyHost: string | undefined;
+  #prettyUrl: string | undefined;
+  #metadataText: string | undefined;
+  #requestSide: SideMemo | undefined;
+  #responseSide: SideMemo | undefined;
 
   constructor(state: FlowState) {
     this.state = state;
   }
 
-  #once<T>(key: string, compute: () => T): T {
-    if (this.#memo.has(key)) return this.#memo.get(key) as T;
-    const value = compute();
-    this.#memo.set(key, value);
-    return value;
+  get type(): FlowState['type'] {
+    return (this.#type ??= this.state.type);
   }
 
   get isHttp(): boolean {
-    return this.state.type === 'http';
+    return this.type === 'http';
   }
 
   /** HTTP flows: the request. */
   get request(): RequestState {
-    return this.#once('request', () => (this.state as HttpFlowState).request);
+    return (this.#request ??= (this.state as HttpFlowState).request);
   }
 
   /** HTTP and DNS flows: the response, or null. */
   get response(): ResponseState | Extra | null {
-    return this.#once('response', () => this.state.response ?? null);
+    if (this.#response === undefined) this.#response = this.state.response ?? null;
+    return this.#response;
   }
 
   get httpResponse(): ResponseState | null {
@@ -232,50 +260,68 @@ export class Subject {
   }
 
   get websocket(): WebSocketState | null {
-    return this.#once('websocket', () => (this.isHttp ? (this.state.websocket ?? null) : null));
+    if (this.#websocket === undefined) this.#websocket = this.isHttp ? (this.state.websocket ?? null) : null;
+    return this.#websocket;
   }
 
   get messages(): StreamMessageState[] {
     return this.state.messages ?? [];
   }
 
-  headerBlock(side: 'request' | 'response'): string | undefined {
-    return this.#once(`headers:${side}`, () => {
-      const message = side === 'request' ? this.request : this.httpResponse;
-      return message === null ? undefined : headerBlock(message.headers);
-    });
+  #side(side: Side): SideMemo {
+    return side === 'request' ? (this.#requestSide ??= {}) : (this.#responseSide ??= {});
+  }
+
+  /** An HTTP message of one side, or null. */
+  #message(side: Side): MessageState | null {
+    return side === 'request' ? this.request : this.httpResponse;
+  }
+
+  headerBlock(side: Side): string | null {
+    const memo = this.#side(side);
+    if (memo.headerBlock === undefined) {
+      const message = this.#message(side);
+      memo.headerBlock = message === null ? null : headerBlock(message.headers);
+    }
+    return memo.headerBlock;
   }
 
   /** Content-Type values of one side (every field named content-type, any case). */
-  contentTypes(side: 'request' | 'response'): string[] {
-    return this.#once(`content-type:${side}`, () => {
-      const message = side === 'request' ? this.request : this.httpResponse;
-      return message === null ? [] : message.headers.filter(([n]) => n.toLowerCase() === 'content-type').map(([, v]) => v);
-    });
+  contentTypes(side: Side): string[] {
+    const memo = this.#side(side);
+    if (memo.contentTypes === undefined) {
+      const message = this.#message(side);
+      memo.contentTypes = message === null ? [] : headerValues(message, 'content-type');
+    }
+    return memo.contentTypes;
   }
 
   /** The decoded body of one side of an HTTP flow (binary string), or null when not captured or absent. */
-  body(side: 'request' | 'response'): string | null {
-    return this.#once(`body:${side}`, () => {
-      const message = side === 'request' ? this.request : this.httpResponse;
-      return message === null ? null : decodedBody(message);
-    });
+  body(side: Side): string | null {
+    const memo = this.#side(side);
+    if (memo.body === undefined) {
+      const message = this.#message(side);
+      memo.body = message === null ? null : decodedBody(message);
+    }
+    return memo.body;
   }
 
   /** The text of one side of a DNS flow (binary string of its UTF-8), or null when absent. */
-  dnsText(side: 'request' | 'response'): string | null {
-    return this.#once(`dns:${side}`, () => {
+  dnsText(side: Side): string | null {
+    const memo = this.#side(side);
+    if (memo.dnsText === undefined) {
       const message = side === 'request' ? this.state.request : this.state.response;
-      return message === null || message === undefined ? null : dnsText(message as Extra);
-    });
+      memo.dnsText = message === null || message === undefined ? null : dnsText(message as Extra);
+    }
+    return memo.dnsText;
   }
 
   get prettyHost(): string {
-    return this.#once('prettyHost', () => prettyHost(this.request));
+    return (this.#prettyHost ??= prettyHost(this.request));
   }
 
   get prettyUrl(): string {
-    return this.#once('prettyUrl', () => prettyUrl(this.request));
+    return (this.#prettyUrl ??= prettyUrl(this.request));
   }
 
   /** DNS flows: the name of the first question. */
@@ -294,10 +340,8 @@ export class Subject {
 
   /** Metadata as `key: value` lines, values as Python's str() shows them. */
   get metadataText(): string {
-    return this.#once('meta', () =>
-      Object.entries(this.state.metadata)
-        .map(([key, value]) => `${key}: ${pyStr(value)}`)
-        .join('\n'),
-    );
+    return (this.#metadataText ??= Object.entries(this.state.metadata)
+      .map(([key, value]) => `${key}: ${pyStr(value)}`)
+      .join('\n'));
   }
 }

@@ -6,9 +6,12 @@ import { join, resolve } from 'node:path';
 import { fc, test as prop } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
 import { mitmproxyCodec } from '../../src/codecs/mitmproxy/codec.js';
-import { encodeToBuffer } from '../../src/codecs/mitmproxy/tnetstring.js';
+import { toMitmproxy } from '../../src/codecs/mitmproxy/state.js';
+import { encodeToBuffer, type TValue } from '../../src/codecs/mitmproxy/tnetstring.js';
+import { atVersion } from '../../src/codecs/mitmproxy/versions.js';
 import { CodecError, SchemaError } from '../../src/errors.js';
-import { Flow } from '../../src/model/flow.js';
+import { compileFilter } from '../../src/filter/compile.js';
+import { copyState, Flow } from '../../src/model/flow.js';
 import { FlowRecord } from '../../src/model/record.js';
 import type { FlowState } from '../../src/model/state.js';
 import { httpFlowState } from '../helpers/arbitrary.js';
@@ -210,5 +213,48 @@ describe('property round trips', () => {
   prop.prop([fc.uint8Array({ maxLength: 300 })], { numRuns: 300 })('arbitrary bytes decode or raise a typed error', async (bytes) => {
     const { error } = await decodeUntilError(mitmproxyCodec, bytes, 7);
     if (error !== undefined) expect(error instanceof CodecError || error instanceof SchemaError).toBe(true);
+  });
+});
+
+describe('records indexed as far as asked', () => {
+  const dict = atVersion(toMitmproxy(tstate()), 21);
+  /** The record `dict` with `entry` (encoded key and value) added as its last entry, where mitmproxy writes the flow's connections. */
+  function withLastEntry(entry: Uint8Array): Buffer {
+    const record = encodeToBuffer(dict);
+    const colon = record.indexOf(0x3a);
+    const body = Buffer.concat([record.subarray(colon + 1, record.byteLength - 1), entry]);
+    return Buffer.concat([Buffer.from(`${body.byteLength}:`), body, Buffer.from('}')]);
+  }
+  /** A dict entry: `key` and `value` (as tnetstring bytes, maybe not well formed). */
+  const entry = (key: string, value: Uint8Array | string): Buffer => Buffer.concat([encodeToBuffer(key), typeof value === 'string' ? Buffer.from(value, 'latin1') : value]);
+  /** The flow of `bytes` decoded whole: its unknown key put first, where the lazy reader gives up at once. */
+  const decodedWhole = async (key: string, value: TValue): Promise<FlowState> =>
+    Flow.state((await read(encodeToBuffer({ ...dict, [key]: value })))[0]!.flow);
+
+  test('a key of its own after the request: a filter on the request passes the record through; read on, the state is the whole decoding', async () => {
+    const bytes = withLastEntry(entry('zz_extra', encodeToBuffer('later')));
+    const [record] = await read(bytes);
+    expect(compileFilter('~m GET & ~d example.com')(record!.flow)).toBe(true);
+    expect(mitmproxyCodec.encoder().encode(record!)).toEqual([bytes]);
+    const whole = await decodedWhole('zz_extra', 'later');
+    expect(copyState(Flow.state(record!.flow))).toEqual(copyState(whole));
+    record!.flow.comment = 'changed';
+    const written = mitmproxyCodec.encoder().encode(record!);
+    const reference = new Flow(copyState(whole));
+    reference.comment = 'changed';
+    expect(Buffer.concat(written)).toEqual(Buffer.concat(mitmproxyCodec.encoder().encode(FlowRecord.of(reference))));
+  });
+
+  test('a repeated key after the request: a field read afterwards has its last value, as decoding whole gives', async () => {
+    const [record] = await read(withLastEntry(entry('comment', encodeToBuffer('second'))));
+    expect(compileFilter('~m GET')(record!.flow)).toBe(true);
+    expect(record!.flow.comment).toBe('second');
+  });
+
+  test('a record broken after the request: a filter on the request answers, reading on reports the fault', async () => {
+    const [record] = await read(withLastEntry(entry('zz_broken', 'x:~')));
+    expect(compileFilter('~m GET')(record!.flow)).toBe(true);
+    expect(record!.pristine).toBe(true);
+    expect(() => record!.flow.id).toThrow('flow #0 at byte 0: not a tnetstring: missing or invalid length prefix');
   });
 });

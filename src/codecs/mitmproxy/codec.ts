@@ -49,9 +49,10 @@ function scanVersion(raw: Uint8Array, from: number, to: number): string {
   return '?';
 }
 
-function load(raw: Uint8Array, position: InputPosition, migration: Migration, version: string): FlowState {
+/** The flow of the record `raw`, whose top-level dict's entries start at `bodyFrom`. */
+function load(raw: Uint8Array, bodyFrom: number, position: InputPosition, migration: Migration, version: string): FlowState {
   if (LAZY_VERSIONS.has(version)) {
-    const lazy = lazyHttpFlow(raw, bodyStart(raw), Number(version), position);
+    const lazy = lazyHttpFlow(raw, bodyFrom, Number(version), position);
     if (lazy !== undefined) return lazy;
   }
   try {
@@ -106,7 +107,7 @@ async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): Async
         throw recordFault(position, cause);
       }
       const at = position;
-      const record = FlowRecord.read(at, raw, `mitmproxy/${version}`, () => load(raw, at, migration, version));
+      const record = FlowRecord.read(at, raw, `mitmproxy/${version}`, () => load(raw, bodyFrom, at, migration, version));
       // Migrating versions before 12 needs every earlier record of the file (WebSocket merge, invented
       // connection ids), so those are decoded here, in order.
       if (!(Number(version) >= 12)) void record.flow;

@@ -1,6 +1,6 @@
 // A message's headers as mitmproxy stores them: a tnetstring list of [name, value] byte string pairs. The
-// bulk of what a script changes in a flow, so they are read, compared and written straight from and to bytes,
-// without the general parser's and encoder's values in between.
+// bulk of what scripts and filters look at in a flow, so they are read, looked up, compared and written
+// straight from and to bytes, without the general parser's and encoder's values in between.
 
 import type { HeaderField } from '../../model/headers.js';
 import { latin1At, scan, scanned } from './tnetstring.js';
@@ -12,11 +12,14 @@ const COLON = 0x3a;
 /** The tag of the element scan() saw last (a call, so that each read is fresh to the type checker too). */
 const lastTag = (): number => scanned.tag;
 
+/** Where the header field eachPair() is at lies: its name at [nameFrom, nameTo), its value at [valueFrom, valueTo). */
+const pair = { nameFrom: 0, nameTo: 0, valueFrom: 0, valueTo: 0 };
+
 /**
- * Walks the header list at raw[from, to), calling `pair` with where each name and value lie; false when it
- * is not a list of byte string pairs, or when `pair` says stop.
+ * Calls `visit` for each [name, value] pair of byte strings of the list at raw[from, to), with the pair's
+ * place in `pair`; false, and visits stop, at anything else.
  */
-function walk(raw: Uint8Array, from: number, to: number, pair: (nameFrom: number, nameTo: number, valueFrom: number, valueTo: number) => boolean): boolean {
+function eachPair(raw: Uint8Array, from: number, to: number, visit: () => void): boolean {
   scan(raw, from, to);
   if (lastTag() !== LIST_TAG) return false;
   const end = scanned.to;
@@ -26,23 +29,44 @@ function walk(raw: Uint8Array, from: number, to: number, pair: (nameFrom: number
     const pairEnd = scanned.to;
     const valueAt = scan(raw, scanned.from, pairEnd);
     if (lastTag() !== BYTES_TAG) return false;
-    const nameFrom = scanned.from;
-    const nameTo = scanned.to;
+    pair.nameFrom = scanned.from;
+    pair.nameTo = scanned.to;
     if (scan(raw, valueAt, pairEnd) !== pairEnd || lastTag() !== BYTES_TAG) return false;
-    if (!pair(nameFrom, nameTo, scanned.from, scanned.to)) return false;
+    pair.valueFrom = scanned.from;
+    pair.valueTo = scanned.to;
+    visit();
     at = next;
   }
   return true;
 }
 
-/** The header list at raw[from, to) as header fields (latin1 text); undefined for anything else. */
+/** A list of [name, value] byte string pairs as header fields; undefined for anything else. */
 export function headersAt(raw: Uint8Array, from: number, to: number): HeaderField[] | undefined {
   const fields: HeaderField[] = [];
-  const ok = walk(raw, from, to, (nameFrom, nameTo, valueFrom, valueTo) => {
-    fields.push([latin1At(raw, nameFrom, nameTo), latin1At(raw, valueFrom, valueTo)]);
-    return true;
-  });
+  const ok = eachPair(raw, from, to, () => fields.push([latin1At(raw, pair.nameFrom, pair.nameTo), latin1At(raw, pair.valueFrom, pair.valueTo)]));
   return ok ? fields : undefined;
+}
+
+/**
+ * The values of the fields named `name` (lower-case ASCII) in the header list at raw[from, to): what
+ * headersAt() would give, filtered by `n.toLowerCase() === name`, without making the other fields' strings.
+ * Comparing bytes ASCII-case-insensitively is exact: no latin1 letter outside ASCII lower-cases into ASCII.
+ */
+export function headerValuesAt(raw: Uint8Array, from: number, to: number, name: string): string[] | undefined {
+  const values: string[] = [];
+  const ok = eachPair(raw, from, to, () => {
+    if (pair.nameTo - pair.nameFrom === name.length && isNamed(raw, pair.nameFrom, name)) values.push(latin1At(raw, pair.valueFrom, pair.valueTo));
+  });
+  return ok ? values : undefined;
+}
+
+/** Whether the bytes at `from` are `name` (lower-case ASCII, as long as they are) in any ASCII case. */
+function isNamed(raw: Uint8Array, from: number, name: string): boolean {
+  for (let j = 0; j < name.length; j++) {
+    const b = raw[from + j]!;
+    if ((b >= 0x41 && b <= 0x5a ? b + 0x20 : b) !== name.charCodeAt(j)) return false;
+  }
+  return true;
 }
 
 /** Whether `text`'s characters are the bytes raw[from, to). */
@@ -59,10 +83,9 @@ function sameText(text: string, raw: Uint8Array, from: number, to: number): bool
 export function sameHeaders(fields: readonly HeaderField[], raw: Uint8Array, from: number, to: number): boolean | undefined {
   let i = 0;
   let differs = false;
-  const read = walk(raw, from, to, (nameFrom, nameTo, valueFrom, valueTo) => {
-    const field = fields[i++];
-    differs = field === undefined || !sameText(field[0], raw, nameFrom, nameTo) || !sameText(field[1], raw, valueFrom, valueTo);
-    return !differs;
+  const read = eachPair(raw, from, to, () => {
+    const field = differs ? undefined : fields[i++];
+    differs ||= field === undefined || !sameText(field[0], raw, pair.nameFrom, pair.nameTo) || !sameText(field[1], raw, pair.valueFrom, pair.valueTo);
   });
   if (differs) return false;
   return read ? i === fields.length : undefined;
@@ -73,6 +96,7 @@ function digits(n: number): number {
   for (; n >= 10; n = Math.floor(n / 10)) count++;
   return count;
 }
+
 /** The size of a byte string element of `length` bytes. */
 const elementSize = (length: number): number => digits(length) + length + 2;
 

@@ -9,9 +9,9 @@
 import { INT_PATHS, withIntPaths, type StateField } from './state.js';
 import type { HeaderField } from '../../model/headers.js';
 import { DictBuilder, encodeToBuffer, KeyTable, latin1At, parse, RawElement, sameBytes, scan, scanned, utf8At } from './tnetstring.js';
-import { encodeHeaders, headersAt, sameHeaders } from './header-list.js';
 import type { Dict } from './migrate.js';
-import { loaded } from './lazy-object.js';
+import { encodeHeaders, headersAt, headerValuesAt, sameHeaders } from './header-list.js';
+import { PEEK, type MessagePeek } from '../../model/peek.js';
 
 const TEXT_TAG = 0x3b;
 const BYTES_TAG = 0x2c;
@@ -24,6 +24,10 @@ export interface FieldTable {
   readonly keys: ReadonlyMap<string, number>;
   readonly members: ReadonlyMap<string | symbol, number>;
   readonly memberList: readonly string[];
+  /** The index of the `headers` field, or -1. */
+  readonly headers: number;
+  /** Entries before a dict is indexed (copying it is faster than filling a new array). */
+  readonly noEntries: readonly number[];
 }
 
 export function fieldTable(fields: readonly StateField[]): FieldTable {
@@ -33,6 +37,8 @@ export function fieldTable(fields: readonly StateField[]): FieldTable {
     keys: new Map(fields.map((f, i) => [f.key, i])),
     members: new Map(fields.map((f, i) => [f.member, i])),
     memberList: fields.map((f) => f.member),
+    headers: fields.findIndex((f) => f.shape === 'headers'),
+    noEntries: new Array<number>(3 * fields.length).fill(-1),
   };
 }
 
@@ -44,16 +50,15 @@ export type FieldEntries = number[];
  * repeated or is not a string (such dicts are decoded whole, which reports what is wrong).
  */
 export function indexFields(table: FieldTable, raw: Uint8Array, from: number, to: number): FieldEntries | undefined {
-  const entries: FieldEntries = new Array<number>(3 * table.fields.length).fill(-1);
+  const entries: FieldEntries = table.noEntries.slice();
   try {
     scan(raw, from, to);
     const end = scanned.to;
     for (let at = scanned.from; at < end; ) {
       const valueAt = scan(raw, at, end);
-      const key = scanned.tag === TEXT_TAG || scanned.tag === BYTES_TAG ? table.keyTable.match(raw, scanned.from, scanned.to) : undefined;
+      const i = scanned.tag === TEXT_TAG || scanned.tag === BYTES_TAG ? table.keyTable.indexOf(raw, scanned.from, scanned.to) : -1;
       const next = scan(raw, valueAt, end);
-      const i = key === undefined ? undefined : table.keys.get(key);
-      if (i === undefined || entries[3 * i]! >= 0) return undefined;
+      if (i < 0 || entries[3 * i]! >= 0) return undefined;
       entries[3 * i] = at;
       entries[3 * i + 1] = valueAt;
       entries[3 * i + 2] = next;
@@ -65,21 +70,42 @@ export function indexFields(table: FieldTable, raw: Uint8Array, from: number, to
   return entries;
 }
 
-interface Source {
-  readonly table: FieldTable;
-  readonly raw: Uint8Array;
-  readonly entries: FieldEntries;
+class Source implements MessagePeek {
   /** Each field's model value, once parsed or set. */
   readonly values: unknown[];
   /** Each field's value as parsed (a header list's length), for telling whether it changed since. */
   readonly firsts: unknown[];
-  readonly known: boolean[];
-  readonly ints: Set<string>;
-  readonly fault: (cause: unknown) => Error;
-  /** Properties that are not fields. */
-  others: Record<string | symbol, unknown> | null;
-  /** What the decoder keeps with the object (not a property). */
-  readonly attachment: unknown;
+  /** Bit i: field i was read or set (a table has fewer than 32 fields). */
+  known = 0;
+
+  constructor(
+    readonly table: FieldTable,
+    readonly raw: Uint8Array,
+    readonly entries: FieldEntries,
+    readonly ints: Set<string>,
+    readonly fault: (cause: unknown) => Error,
+    /** Properties that are not fields. */
+    public others: Record<string | symbol, unknown> | null,
+    /** What the decoder keeps with the object (not a property). */
+    readonly attachment: Attachment | undefined,
+  ) {
+    this.values = new Array<unknown>(table.fields.length);
+    this.firsts = new Array<unknown>(table.fields.length);
+  }
+
+  isKnown(i: number): boolean {
+    return (this.known & (1 << i)) !== 0;
+  }
+
+  headerValues(name: string): string[] | undefined {
+    const i = this.table.headers;
+    if (i < 0 || this.isKnown(i) || this.entries[3 * i]! < 0) return undefined;
+    try {
+      return headerValuesAt(this.raw, this.entries[3 * i + 1]!, this.entries[3 * i + 2]!, name);
+    } catch {
+      return undefined; // not well formed: reading the field says what is wrong
+    }
+  }
 }
 
 /** A byte string element as latin1 text, or a text element as its text; undefined for anything else. */
@@ -89,30 +115,60 @@ function bytesAt(raw: Uint8Array, from: number, to: number): string | undefined 
   return tag === BYTES_TAG ? latin1At(raw, start, end) : tag === TEXT_TAG ? utf8At(raw, start, end) : undefined;
 }
 
+/** Field `f` read from the element at raw[from, to) without the general parser, when its shape allows; else undefined. */
+function quickRead(f: StateField, raw: Uint8Array, from: number, to: number): unknown {
+  switch (f.shape) {
+    case 'bytes':
+      return bytesAt(raw, from, to);
+    case 'text': {
+      scan(raw, from, to);
+      const { from: start, to: end, tag } = scanned;
+      return tag === TEXT_TAG ? f.read(utf8At(raw, start, end)) : undefined;
+    }
+    case 'headers':
+      return headersAt(raw, from, to);
+    case undefined:
+      return undefined;
+  }
+}
+
 function field(source: Source, i: number): unknown {
-  if (!source.known[i]) {
+  // A dict indexed only in part is indexed to its end first: the value read is then the one its last entry
+  // for the field holds, as when the dict is decoded whole.
+  if (!source.isKnown(i)) source.attachment?.complete();
+  if (!source.isKnown(i)) {
     const at = source.entries[3 * i]!;
     const f = source.table.fields[i]!;
     try {
       const from = source.entries[3 * i + 1]!;
       const to = source.entries[3 * i + 2]!;
-      // Well-formed byte strings and header lists are read straight from the bytes; the general parser
+      // Well-formed byte strings, text and header lists are read straight from the bytes; the general parser
       // reads the rest, and says what is wrong with what is not well formed.
-      const fast = at < 0 || f.shape === undefined ? undefined : f.shape === 'bytes' ? bytesAt(source.raw, from, to) : headersAt(source.raw, from, to);
-      const value = fast ?? withIntPaths(source.ints, () => f.read(at < 0 ? undefined : parse(source.raw, from, to, { floats: 'pyfloat' })));
-      source.values[i] = value;
-      source.firsts[i] = f.shape === 'headers' && Array.isArray(value) ? value.length : value;
+      const fast = at < 0 ? undefined : quickRead(f, source.raw, from, to);
+      readAs(source, i, fast ?? withIntPaths(source.ints, () => f.read(at < 0 ? undefined : parse(source.raw, from, to, { floats: 'pyfloat' }))));
     } catch (cause) {
       throw source.fault(cause);
     }
-    source.known[i] = true;
   }
   return source.values[i];
 }
 
+/** Field i holds `value` as read from the file. */
+function readAs(source: Source, i: number, value: unknown): void {
+  source.values[i] = value;
+  source.firsts[i] = source.table.fields[i]!.shape === 'headers' && Array.isArray(value) ? value.length : value;
+  source.known |= 1 << i;
+}
+
+/** Field `member` of an object of lazyFields() holds `value`, known to be what the file has: it is not parsed. */
+export function readAlready(value: object, member: string, field: unknown): void {
+  const source = sourceOf(value)!;
+  readAs(source, source.table.members.get(member)!, field);
+}
+
 function setField(source: Source, i: number, value: unknown): boolean {
   source.values[i] = value;
-  source.known[i] = true;
+  source.known |= 1 << i;
   return true;
 }
 
@@ -121,21 +177,43 @@ const others = (source: Source): Record<string | symbol, unknown> => (source.oth
 const NONE: Record<string | symbol, unknown> = Object.freeze({});
 const SOURCE = Symbol('lazily decoded fields');
 
+/** Another property not decoded yet: the attachment's decodeOther() decodes it on first use. */
+export const UNDECODED = Symbol('not decoded yet');
+
 /**
- * Another property, given as a lazyObject() (a part decoded on first use) or as itself. Handed out as the
- * plain object it stands for, which replaces it: what scripts get is plain data that structuredClone takes.
+ * What a decoder keeps with an object of lazyFields() whose dict may not be indexed to its end yet, and
+ * whose other properties start UNDECODED.
+ */
+export interface Attachment {
+  /** Indexes the dict to its end: after this, every field's entry and every other property is in place. */
+  complete(): void;
+  /** Decodes other property `key`, held as UNDECODED. */
+  decodeOther(key: string): unknown;
+}
+
+const isOther = (source: Source, key: string | symbol): boolean => source.others !== null && Object.hasOwn(source.others, key);
+
+/** Whether `key` is another property, once the index is complete: what the object lacks, it lacks for good. */
+function hasOther(source: Source, key: string | symbol): boolean {
+  if (isOther(source, key)) return true;
+  source.attachment?.complete();
+  return isOther(source, key);
+}
+
+/**
+ * Another property, given as UNDECODED (a part decoded on first use) or as itself. Handed out as the plain
+ * object it decodes to, which replaces it: what scripts get is plain data that structuredClone takes. If
+ * decoding throws, it stays UNDECODED and throws again next time.
  */
 function other(source: Source, key: string | symbol): unknown {
-  if (source.others === null || !Object.hasOwn(source.others, key)) return Reflect.get(NONE, key);
-  const value = source.others[key];
-  const plain = loaded(value);
-  if (plain !== value) source.others[key] = plain;
-  return plain;
+  if (!hasOther(source, key)) return Reflect.get(NONE, key);
+  const value = source.others![key];
+  return value === UNDECODED ? (source.others![key] = source.attachment!.decodeOther(key as string)) : value;
 }
 
 const HANDLER: ProxyHandler<Source> = {
   get: (source, key) => {
-    if (key === SOURCE) return source;
+    if (key === SOURCE || key === PEEK) return source;
     if (key === INT_PATHS) return source.ints;
     const i = source.table.members.get(key);
     return i === undefined ? other(source, key) : field(source, i);
@@ -144,18 +222,21 @@ const HANDLER: ProxyHandler<Source> = {
     const i = source.table.members.get(key);
     return i === undefined ? Reflect.set(others(source), key, value) : setField(source, i, value);
   },
-  has: (source, key) => source.table.members.has(key) || (source.others !== null && key in source.others),
+  has: (source, key) => source.table.members.has(key) || hasOther(source, key),
   deleteProperty: (source, key) => {
     const i = source.table.members.get(key);
     return i === undefined ? Reflect.deleteProperty(others(source), key) : setField(source, i, undefined);
   },
-  ownKeys: (source) => [...source.table.memberList, ...(source.others === null ? [] : Reflect.ownKeys(source.others))],
+  ownKeys: (source) => {
+    source.attachment?.complete();
+    return [...source.table.memberList, ...(source.others === null ? [] : Reflect.ownKeys(source.others))];
+  },
   getOwnPropertyDescriptor: (source, key) => {
     const i = source.table.members.get(key);
     if (i !== undefined) return { value: field(source, i), writable: true, enumerable: true, configurable: true };
-    if (source.others === null || !Object.hasOwn(source.others, key)) return undefined;
+    if (!hasOther(source, key)) return undefined;
     other(source, key);
-    const descriptor = Reflect.getOwnPropertyDescriptor(source.others, key)!;
+    const descriptor = Reflect.getOwnPropertyDescriptor(source.others!, key)!;
     descriptor.configurable = true;
     return descriptor;
   },
@@ -176,21 +257,44 @@ export function lazyFields(
   ints: Set<string>,
   fault: (cause: unknown) => Error,
   others: Record<string, unknown> | null = null,
-  attachment: unknown = undefined,
+  attachment: Attachment | undefined = undefined,
 ): object {
-  return new Proxy<Source>({ table, raw, entries, values: [], firsts: [], known: [], ints, fault, others, attachment }, HANDLER);
+  return new Proxy<Source>(new Source(table, raw, entries, ints, fault, others, attachment), HANDLER);
 }
 
 const sourceOf = (value: object): Source | undefined => (value as { [SOURCE]?: Source })[SOURCE];
 
-/** The other properties of an object of lazyFields() as they are held, without decoding them. */
-export function othersOf(value: object): Readonly<Record<string | symbol, unknown>> {
-  return sourceOf(value)?.others ?? NONE;
+/** Other property `key` of an object of lazyFields() as it is held (maybe UNDECODED), without decoding it. */
+export function peekOther(value: object, key: string): unknown {
+  return sourceOf(value)?.others?.[key];
 }
 
 /** What lazyFields() was given to keep with `value`; undefined for other objects. */
-export function attachmentOf(value: object): unknown {
+export function attachmentOf(value: object): Attachment | undefined {
   return sourceOf(value)?.attachment;
+}
+
+/**
+ * Makes an object of lazyFields() stand for `whole`, the same dict decoded whole: each field not read or
+ * set takes whole's value, and each other property whole has takes its place unless it was decoded.
+ */
+export function adopt(value: object, whole: object): void {
+  const source = sourceOf(value)!;
+  source.table.fields.forEach((f, i) => {
+    if (!source.isKnown(i)) setField(source, i, (whole as Record<string, unknown>)[f.member]);
+  });
+  const held = others(source);
+  for (const key of Reflect.ownKeys(whole)) {
+    if (source.table.members.has(key) || (Object.hasOwn(held, key) && held[key] !== UNDECODED)) continue;
+    Object.defineProperty(held, key, Reflect.getOwnPropertyDescriptor(whole, key)!);
+  }
+}
+
+/** Whether field `key` of an object of lazyFields() was read or set; undefined for other objects and keys. */
+export function fieldRead(value: object, key: string): boolean | undefined {
+  const source = sourceOf(value);
+  const i = source?.table.keys.get(key);
+  return source === undefined || i === undefined ? undefined : source.isKnown(i);
 }
 
 /**
@@ -199,15 +303,15 @@ export function attachmentOf(value: object): unknown {
  * still read as the file's); false when the file lacks it; undefined when only encoding it can tell.
  */
 function copyable(source: Source, i: number): boolean | undefined {
-  const { entries, known, values } = source;
+  const { entries, values, firsts } = source;
   if (entries[3 * i]! < 0) return false;
-  if (!known[i]) return true;
+  if (!source.isKnown(i)) return true;
   const value = values[i];
   if (source.table.fields[i]!.shape === 'headers' && Array.isArray(value)) {
     // Headers are changed in place: a list of another length differs without a look at the bytes.
-    return value.length === source.firsts[i] && sameHeaders(value as HeaderField[], source.raw, entries[3 * i + 1]!, entries[3 * i + 2]!);
+    return value.length === firsts[i] && sameHeaders(value as HeaderField[], source.raw, entries[3 * i + 1]!, entries[3 * i + 2]!);
   }
-  return value === source.firsts[i] && (value === null || typeof value !== 'object') ? true : undefined;
+  return value === firsts[i] && (value === null || typeof value !== 'object') ? true : undefined;
 }
 
 /** Field i as the writer's bytes. */

@@ -8,8 +8,10 @@ import { CodecError, SchemaError, type InputPosition } from '../../errors.js';
 import type { FlowState } from '../../model/state.js';
 import { isDict, Migration, MigrationError, setLegacy, legacyOf, type Dict } from './migrate.js';
 import {
+  fromMitmproxy,
   HTTP_PARTS,
   httpPartFrom,
+  INT_PATHS,
   MEMBER_OF,
   REQUEST_FIELDS,
   RESPONSE_FIELDS,
@@ -20,27 +22,23 @@ import {
 } from './state.js';
 import { DictBuilder, elementAt, encodeToBuffer, encodeToPieces, KeyTable, parse, RawEntry, sameBytes, sameValue, scan, scanned, TnetstringError, type TValue } from './tnetstring.js';
 import { atVersion, nullLeftOut, type WritableVersion } from './versions.js';
-import { attachmentOf, copiedFields, encodeFields, fieldTable, indexFields, lazyFields, othersOf, type FieldEntries } from './lazy-fields.js';
-import { isLoaded, lazyObject } from './lazy-object.js';
-
-interface LazyRecord {
-  raw: Uint8Array;
-  version: number;
-  /** Top-level keys in file order. */
-  order: string[];
-  /** Where the entry of order[i] starts, where its value starts and where it ends: [3i, 3i + 3). */
-  offsets: number[];
-  /** The parts that were decoded whole, as the file held them. */
-  read: Dict;
-}
+import { adopt, attachmentOf, copiedFields, encodeFields, fieldTable, indexFields, lazyFields, peekOther, readAlready, UNDECODED, type Attachment, type FieldEntries } from './lazy-fields.js';
 
 const NULL_TAG = 0x7e;
 const TEXT_TAG = 0x3b;
 const PARTS = new Set<string>(HTTP_PARTS);
 const SHELL = fieldTable(SHELL_FIELDS);
 const MESSAGES = { request: fieldTable(REQUEST_FIELDS), response: fieldTable(RESPONSE_FIELDS) };
-/** Every key a version 17 … 21 HTTP flow has; a record with another is decoded whole. */
-const FLOW_KEYS = new KeyTable(['version', ...SHELL_FIELDS.map((f) => f.key), ...HTTP_PARTS]);
+/**
+ * Every key a version 17 … 21 HTTP flow has (a record with another is decoded whole), the shell's fields
+ * first and in the shell's order: a record's entries by key are then also the shell's field entries.
+ */
+const FLOW_KEYS = new KeyTable([...SHELL_FIELDS.map((f) => f.key), 'version', ...HTTP_PARTS]);
+const TYPE = FLOW_KEYS.keys.indexOf('type');
+const RESPONSE = FLOW_KEYS.keys.indexOf('response');
+const WEBSOCKET = FLOW_KEYS.keys.indexOf('websocket');
+/** A record's entries before the scan finds them: copied per record, faster than filling a new array. */
+const NO_ENTRIES: readonly number[] = new Array<number>(3 * FLOW_KEYS.keys.length).fill(-1);
 /** Whether raw[from, to) is "http". */
 const isHttp = (raw: Uint8Array, from: number, to: number): boolean =>
   to - from === 4 && raw[from] === 0x68 && raw[from + 1] === 0x74 && raw[from + 2] === 0x74 && raw[from + 3] === 0x70;
@@ -53,89 +51,169 @@ export function recordFault(position: InputPosition, cause: unknown): Error {
 }
 
 /**
+ * A record read lazily: where its entries lie, and the parts decoded so far. Kept with the flow's state
+ * (as the shell's attachment), it decodes each part on first use and tells encodeLazy what to copy.
+ *
+ * Its entries are found only as far as asked for. mitmproxy writes the type, the version, the WebSocket,
+ * the response and the request first: a filter on the request or the response scans those and never the
+ * rest of the record (connections, flags, timestamps), which cost it more than the filter itself. The
+ * rest is scanned as soon as anything else is read, and when the flow is listed or written. Should that
+ * scan meet a key no version 17 … 21 HTTP flow has, or a repeated one, the record is decoded whole (as
+ * records found so from the start are) and the state takes that decoding's values for whatever was not
+ * read yet, its extra keys included. (A request or response read before a repeat of its key was found
+ * stays the first one: mitmproxy, whose dicts cannot repeat a key, never writes such records.)
+ */
+class LazyRecord implements Attachment {
+  /** The parts that were decoded whole, as the file held them. */
+  readonly read: Dict = {};
+  /** The flow's integer timestamps, found as its parts are decoded. */
+  readonly ints = new Set<string>();
+  readonly fault = (cause: unknown): Error => recordFault(this.position, cause);
+  /** FLOW_KEYS indices in file order, as far as scanned. */
+  readonly order: number[] = [];
+  /** Where the entry of FLOW_KEYS.keys[k] starts, where its value starts and where it ends: [3k, 3k + 3), or -1. */
+  readonly entries: FieldEntries = NO_ENTRIES.slice();
+  /** The flow's state (set once made: its parts are decoded by this record). */
+  state: FlowState | undefined;
+  /** The record decoded whole, when its keys turned out not to be an HTTP flow's (see above). */
+  whole: FlowState | undefined;
+  #connections: Dict | undefined;
+  /** Where the next entry to scan starts. */
+  #at: number;
+  readonly #end: number;
+
+  constructor(
+    readonly raw: Uint8Array,
+    bodyFrom: number,
+    readonly version: number,
+    readonly position: InputPosition,
+  ) {
+    this.#at = bodyFrom;
+    this.#end = raw.byteLength - 1;
+  }
+
+  /**
+   * Scans entries until key FLOW_KEYS.keys[k] is found (to the end for -1): false when one of them is no
+   * HTTP flow's key, or a repeated one.
+   */
+  scanTo(k: number): boolean {
+    const { raw, entries } = this;
+    const end = this.#end;
+    try {
+      while (this.#at < end && (k < 0 || entries[3 * k]! < 0)) {
+        const at = this.#at;
+        const valueAt = scan(raw, at, end);
+        const found = scanned.tag === TEXT_TAG ? FLOW_KEYS.indexOf(raw, scanned.from, scanned.to) : -1;
+        const next = scan(raw, valueAt, end);
+        if (found < 0 || entries[3 * found]! >= 0) return false;
+        entries[3 * found] = at;
+        entries[3 * found + 1] = valueAt;
+        entries[3 * found + 2] = next;
+        this.order.push(found);
+        this.#at = next;
+      }
+    } catch (cause) {
+      throw this.fault(cause);
+    }
+    return true;
+  }
+
+  /** scanTo() once the state is made: a record that turns out not to be an HTTP flow's is decoded whole. */
+  #find(k: number): void {
+    if (this.whole === undefined && !this.scanTo(k)) this.#decodeWhole();
+  }
+
+  #decodeWhole(): void {
+    this.#at = this.#end;
+    try {
+      this.whole = fromMitmproxy(new Migration().upgrade(parse(this.raw, 0, this.raw.byteLength, { floats: 'pyfloat' }) as Dict));
+    } catch (cause) {
+      throw this.fault(cause);
+    }
+    for (const path of (this.whole as { [INT_PATHS]?: Set<string> })[INT_PATHS] ?? []) this.ints.add(path);
+    adopt(this.state!, this.whole);
+  }
+
+  complete(): void {
+    if (this.#at < this.#end) this.#find(-1);
+  }
+
+  /** Whether the record has key FLOW_KEYS.keys[k] (scanning for it). */
+  has(k: number): boolean {
+    this.#find(k);
+    return this.entries[3 * k]! >= 0;
+  }
+
+  /** Whether the value of key FLOW_KEYS.keys[k] is null (scanning for it). */
+  isNull(k: number): boolean {
+    return this.has(k) && this.raw[this.entries[3 * k + 2]! - 1] === NULL_TAG;
+  }
+
+  decodeOther(member: string): unknown {
+    const key = PART_OF[member]!;
+    const k = KEY_INDEX[key];
+    this.#find(k);
+    if (this.whole !== undefined) return (this.whole as unknown as Record<string, unknown>)[member];
+    try {
+      if (key === 'client_conn' || key === 'server_conn') return this.#connection(key);
+      if (key === 'websocket') return this.#whole(key);
+      const table = MESSAGES[key];
+      const entries = this.has(k) ? indexFields(table, this.raw, this.entries[3 * k + 1]!, this.entries[3 * k + 2]!) : undefined;
+      return entries === undefined ? this.#whole(key) : lazyFields(table, this.raw, entries, this.ints, this.fault);
+    } catch (cause) {
+      throw this.fault(cause);
+    }
+  }
+
+  #parse(key: HttpPart): TValue | undefined {
+    const k = KEY_INDEX[key];
+    if (!this.has(k)) return undefined;
+    return (this.read[key] = parse(this.raw, this.entries[3 * k + 1]!, this.entries[3 * k + 2]!, { floats: 'pyfloat' }));
+  }
+
+  #whole(key: HttpPart): object {
+    return httpPartFrom(key, this.#parse(key), this.ints) as object;
+  }
+
+  /** The connections are the only parts that differ between versions 17 and 21: migrated together. */
+  #connection(key: 'client_conn' | 'server_conn'): object {
+    if (this.#connections === undefined) {
+      const conns: Dict = { version: this.version, type: 'http', client_conn: this.#parse('client_conn')!, server_conn: this.#parse('server_conn')! };
+      this.#connections = new Migration().upgrade(conns);
+      setLegacy(this.state!, { ...legacyOf(this.state!), ...legacyOf(this.#connections) });
+    }
+    return httpPartFrom(key, this.#connections[key], this.ints) as object;
+  }
+}
+
+/** The mitmproxy key of each part's FlowState member, and each part's index in FLOW_KEYS. */
+const PART_OF: Record<string, HttpPart> = Object.fromEntries(HTTP_PARTS.map((key) => [MEMBER_OF[key], key]));
+const KEY_INDEX = Object.fromEntries(HTTP_PARTS.map((key) => [key, FLOW_KEYS.keys.indexOf(key)])) as Record<HttpPart, number>;
+
+/**
  * The flow in `raw` (a version 17 … 21 record) with its fields decoded on demand; undefined when the record
- * is not an HTTP flow, or has keys of its own (the caller decodes those whole).
+ * is not an HTTP flow, or has keys of its own among its first entries (the caller decodes those whole;
+ * later ones: see LazyRecord). Only the entries up to the type, response and WebSocket are found here.
  */
 export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number, position: InputPosition): FlowState | undefined {
-  const bodyTo = raw.byteLength - 1;
-  const order: string[] = [];
-  const offsets: number[] = [];
-  const shellEntries: FieldEntries = new Array<number>(3 * SHELL_FIELDS.length).fill(-1);
-  let http = false;
-  try {
-    for (let at = bodyFrom; at < bodyTo; ) {
-      const valueAt = scan(raw, at, bodyTo);
-      const key = scanned.tag === TEXT_TAG ? FLOW_KEYS.match(raw, scanned.from, scanned.to) : undefined;
-      const next = scan(raw, valueAt, bodyTo);
-      if (key === undefined || order.includes(key)) return undefined;
-      if (key === 'type') http = scanned.tag === TEXT_TAG && isHttp(raw, scanned.from, scanned.to);
-      const i = SHELL.keys.get(key);
-      if (i !== undefined) {
-        shellEntries[3 * i] = at;
-        shellEntries[3 * i + 1] = valueAt;
-        shellEntries[3 * i + 2] = next;
-      }
-      order.push(key);
-      offsets.push(at, valueAt, next);
-      at = next;
-    }
-  } catch (cause) {
-    throw recordFault(position, cause);
-  }
-  if (!http) return undefined;
-
-  const fault = (cause: unknown): Error => recordFault(position, cause);
-  const ints = new Set<string>();
-  const read: Dict = {};
-  // The parts are set below, once the state they belong to exists.
-  const parts: Record<string, unknown> = { clientConn: null, serverConn: null, request: null, response: null, websocket: null };
-  const record: LazyRecord = { raw, version, order, offsets, read };
-  const state = lazyFields(SHELL, raw, shellEntries, ints, fault, parts, record) as FlowState;
-
-  const valueOf = (key: string): [number, number] | undefined => {
-    const i = order.indexOf(key);
-    return i < 0 ? undefined : [offsets[3 * i + 1]!, offsets[3 * i + 2]!];
+  const record = new LazyRecord(raw, bodyFrom, version, position);
+  // What the flow is made with: its type, and whether its response and WebSocket are there.
+  if (!record.scanTo(TYPE) || !record.has(TYPE)) return undefined;
+  scan(raw, record.entries[3 * TYPE + 1]!, record.entries[3 * TYPE + 2]!);
+  if (scanned.tag !== TEXT_TAG || !isHttp(raw, scanned.from, scanned.to)) return undefined;
+  if (!record.scanTo(RESPONSE) || !record.scanTo(WEBSOCKET)) return undefined;
+  // A missing response is decoded (to null) like a present one; a missing WebSocket is none.
+  const parts: Record<string, unknown> = {
+    clientConn: UNDECODED,
+    serverConn: UNDECODED,
+    request: UNDECODED,
+    response: record.isNull(RESPONSE) ? null : UNDECODED,
+    websocket: !record.has(WEBSOCKET) || record.isNull(WEBSOCKET) ? null : UNDECODED,
   };
-  const parsePart = (key: HttpPart): TValue | undefined => {
-    const value = valueOf(key);
-    if (value === undefined) return undefined;
-    return (read[key] = parse(raw, value[0], value[1], { floats: 'pyfloat' }));
-  };
-  const decoded = <T>(decode: () => T): T => {
-    try {
-      return decode();
-    } catch (cause) {
-      throw fault(cause);
-    }
-  };
-  // Connections are the only parts that differ between versions 17 and 21: migrated together, on first use.
-  let connections: Dict | undefined;
-  const connection = (key: 'client_conn' | 'server_conn') => () =>
-    decoded(() => {
-      if (connections === undefined) {
-        const conns: Dict = { version, type: 'http', client_conn: parsePart('client_conn')!, server_conn: parsePart('server_conn')! };
-        connections = new Migration().upgrade(conns);
-        setLegacy(state, { ...legacyOf(state), ...legacyOf(connections) });
-      }
-      return httpPartFrom(key, connections[key], ints) as object;
-    });
-  const whole = (key: HttpPart) => () => decoded(() => httpPartFrom(key, parsePart(key), ints) as object);
-  // A message is indexed on first use (a script on responses never pays for the request's fields), then
-  // decoded field by field; one of an unusual shape is decoded whole.
-  const message = (key: 'request' | 'response'): object | null => {
-    const value = valueOf(key);
-    if (value !== undefined && key === 'response' && raw[value[1] - 1] === NULL_TAG) return null;
-    return lazyObject(() => {
-      const entries = value === undefined ? undefined : indexFields(MESSAGES[key], raw, value[0], value[1]);
-      return entries === undefined ? whole(key)() : lazyFields(MESSAGES[key], raw, entries, ints, fault);
-    });
-  };
-  const websocket = valueOf('websocket');
-  parts.clientConn = lazyObject(connection('client_conn'));
-  parts.serverConn = lazyObject(connection('server_conn'));
-  parts.request = message('request');
-  parts.response = message('response');
-  parts.websocket = websocket === undefined || raw[websocket[1] - 1] === NULL_TAG ? null : lazyObject(whole('websocket'));
+  // The shell's fields are the first of FLOW_KEYS: the record's entries are the shell's too.
+  const state = (record.state = lazyFields(SHELL, raw, record.entries, record.ints, record.fault, parts, record) as FlowState);
+  // The type is read: it is not parsed again when a filter or the Flow asks, and is copied when written.
+  readAlready(state, 'type', 'http');
   return state;
 }
 
@@ -153,54 +231,51 @@ function shellValue(state: FlowState, key: string): unknown {
 export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Array[] | undefined {
   const record = attachmentOf(state) as LazyRecord | undefined;
   if (record === undefined || record.version !== version) return undefined;
-  const { raw, order, offsets, read } = record;
-  // Copied as they are: fields nobody read or changed, parts nobody used. Requests and responses decoded
-  // field by field are written field by field.
+  record.complete();
+  if (record.whole !== undefined) return undefined;
+  const { raw, order, entries, read } = record;
+  // Copied as they are: fields nobody read or changed, parts nobody used, parts null as in the file.
+  // Requests and responses decoded field by field are written field by field.
   const copied = new Set<string>(copiedFields(state));
   const messages = new Map<string, { dict: Dict; unchanged: boolean }>();
-  const parts = othersOf(state);
-  const part = (key: HttpPart) => parts[MEMBER_OF[key]] as object | null | undefined;
+  const part = (key: HttpPart): unknown => peekOther(state, MEMBER_OF[key]);
   // The connections are decoded together, and down-converted together.
-  const connectionsUsed = isLoaded(part('client_conn')!) || isLoaded(part('server_conn')!);
-  // A part that is null as it was in the file is copied too.
-  const nullInFile = (key: string): boolean => {
-    const i = order.indexOf(key);
-    return i >= 0 && raw[offsets[3 * i + 2]! - 1] === NULL_TAG;
-  };
+  const connectionsUsed = part('client_conn') !== UNDECODED || part('server_conn') !== UNDECODED;
   for (const key of HTTP_PARTS) {
     const value = part(key);
     if (value === null || value === undefined) {
-      if (value === null && nullInFile(key)) copied.add(key);
+      if (value === null && record.isNull(KEY_INDEX[key])) copied.add(key);
       continue;
     }
-    if (key === 'client_conn' || key === 'server_conn' ? !connectionsUsed : !isLoaded(value)) {
+    if (key === 'client_conn' || key === 'server_conn' ? !connectionsUsed : value === UNDECODED) {
       copied.add(key);
       continue;
     }
-    const message = key === 'request' || key === 'response' ? encodeFields(value) : undefined;
+    const message = key === 'request' || key === 'response' ? encodeFields(value as object) : undefined;
     if (message !== undefined) messages.set(key, message);
   }
-  // Encoded anew only when something is neither copied nor written field by field.
-  // A null the version leaves out is kept out, as the file did.
+  // Encoded anew only when something is neither copied nor written field by field (a null the version
+  // leaves out is kept out, as the file did).
   const leftOut = nullLeftOut(version);
   const kept = (key: string): boolean =>
-    copied.has(key) || messages.has(key) || (leftOut.includes(key) && !order.includes(key) && shellValue(state, key) === null);
+    copied.has(key) || messages.has(key) || (leftOut.includes(key) && !record.has(FLOW_KEYS.keys.indexOf(key)) && shellValue(state, key) === null);
   const fresh = SHELL_FIELDS.every((f) => kept(f.key)) && HTTP_PARTS.every(kept) ? undefined : atVersion(toMitmproxy(state, new Set([...copied, ...messages.keys()])), version, false);
   // A field read (and so maybe changed) is copied when it encodes to the bytes the file has.
-  const unchanged = (fresh: Dict, key: string, i: number): boolean =>
-    SHELL.keys.has(key) ? sameBytes(encodeToBuffer(fresh[key]!), raw, offsets[3 * i + 1]!, offsets[3 * i + 2]!) : sameValue(fresh[key], read[key]);
+  const unchanged = (fresh: Dict, key: string, k: number): boolean =>
+    SHELL.keys.has(key) ? sameBytes(encodeToBuffer(fresh[key]!), raw, entries[3 * k + 1]!, entries[3 * k + 2]!) : sameValue(fresh[key], read[key]);
   // Entries in state order (the writer reverses them), following the file's order.
   const out = new DictBuilder(raw);
-  if (fresh !== undefined) for (const key of Object.keys(fresh)) if (!order.includes(key)) out.set(key, fresh[key]!);
+  if (fresh !== undefined) for (const key of Object.keys(fresh)) if (!record.has(FLOW_KEYS.keys.indexOf(key))) out.set(key, fresh[key]!);
   for (let i = order.length - 1; i >= 0; i--) {
-    const key = order[i]!;
-    const from = offsets[3 * i]!;
-    const to = offsets[3 * i + 2]!;
+    const k = order[i]!;
+    const key = FLOW_KEYS.keys[k]!;
+    const from = entries[3 * k]!;
+    const to = entries[3 * k + 2]!;
     const message = messages.get(key);
     const inFresh = fresh !== undefined && key in fresh;
-    if (message?.unchanged || (message === undefined && (copied.has(key) || key === 'version' || (inFresh && unchanged(fresh, key, i))))) out.copy(key, from, to);
+    if (message?.unchanged || (message === undefined && (copied.has(key) || key === 'version' || (inFresh && unchanged(fresh, key, k))))) out.copy(key, from, to);
     else if (message !== undefined) out.set(key, message.dict);
-    else if (inFresh) out.set(key, PARTS.has(key) ? keepUnchanged(fresh[key]!, read[key], raw, offsets[3 * i + 1]!, to) : fresh[key]!);
+    else if (inFresh) out.set(key, PARTS.has(key) ? keepUnchanged(fresh[key]!, read[key], raw, entries[3 * k + 1]!, to) : fresh[key]!);
   }
   return encodeToPieces(out.done());
 }

@@ -203,8 +203,12 @@ export interface StateField {
   readonly shape?: FieldShape;
 }
 
-/** Byte strings (text is accepted too) and header lists, the fields a flow has most of. */
-export type FieldShape = 'bytes' | 'headers';
+/**
+ * What a field most often holds: byte strings (text is accepted too: the value is its latin1 or UTF-8
+ * text), text (the string the field's read() is given), header lists. Flows have more of these than of
+ * anything else, and a filter reads the flow type of every flow.
+ */
+export type FieldShape = 'bytes' | 'text' | 'headers';
 
 type FieldSpec = [key: string, member: string, read: (v: TValue | undefined, path: string) => unknown, write: (value: never, path: string) => TValue, shape?: FieldShape];
 
@@ -231,7 +235,7 @@ export const REQUEST_FIELDS = fields('request', [
   ['port', 'port', numberField, (port: number) => port],
   ['method', 'method', bytesField, bytes, 'bytes'],
   ['scheme', 'scheme', bytesField, bytes, 'bytes'],
-  ['authority', 'authority', (v, p) => (v === undefined ? '' : bytesField(v, p)), bytes],
+  ['authority', 'authority', (v, p) => (v === undefined ? '' : bytesField(v, p)), bytes, 'bytes'],
   ['path', 'path', bytesField, bytes, 'bytes'],
 ]);
 
@@ -239,7 +243,7 @@ export const REQUEST_FIELDS = fields('request', [
 export const RESPONSE_FIELDS = fields('response', [
   ...MESSAGE_SPECS,
   ['status_code', 'statusCode', numberField, (code: number) => code],
-  ['reason', 'reason', (v, p) => bytesField(v ?? new Uint8Array(0), p), bytes],
+  ['reason', 'reason', (v, p) => bytesField(v ?? new Uint8Array(0), p), bytes, 'bytes'],
 ]);
 
 function messageFrom<T>(d: Dict, messageFields: readonly StateField[]): T {
@@ -373,14 +377,14 @@ function replayFrom(v: TValue | undefined, path: string): FlowState['isReplay'] 
 
 /** The fields every flow has besides its parts, in the model's order. */
 export const SHELL_FIELDS = fields('', [
-  ['id', 'id', textField, (id: string) => id],
-  ['type', 'type', flowType, (type: string) => type],
+  ['id', 'id', textField, (id: string) => id, 'text'],
+  ['type', 'type', flowType, (type: string) => type, 'text'],
   ['error', 'error', errorFrom, (e: FlowState['error']) => (e === null ? null : { msg: e.msg, timestamp: float(e.timestamp, 'error.timestamp') })],
   ['intercepted', 'intercepted', (v, p) => boolField(v ?? false, p), (b: boolean) => b],
   ['is_replay', 'isReplay', replayFrom, (r: string | null) => r],
   ['marked', 'marked', (v, p) => (typeof v === 'boolean' ? (v ? ':default:' : '') : textField(v ?? '', p)), (m: string) => m],
   ['metadata', 'metadata', (v) => (isDict(v) ? plain(v) : {}), (m: StateValue) => toValue(m)],
-  ['comment', 'comment', (v, p) => textField(v ?? '', p), (c: string) => c],
+  ['comment', 'comment', (v, p) => textField(v ?? '', p), (c: string) => c, 'text'],
   ['timestamp_created', 'timestampCreated', (v, p) => numberField(v ?? 0, p), float],
   ['backup', 'backup', (v, p) => (v === undefined ? null : backupFrom(stateOrder(v), p)), backupTo],
 ]);

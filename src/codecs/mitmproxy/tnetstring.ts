@@ -491,25 +491,26 @@ export class DictBuilder {
  * each level, and the same ones in every record.
  */
 export class KeyTable {
-  readonly #byLength = new Map<number, [bytes: Uint8Array, key: string][]>();
+  readonly keys: readonly string[];
+  readonly #bytes: Uint8Array[];
+  /** Indices into `keys` by byte length: a record's keys are told apart by their length, mostly. */
+  readonly #byLength: number[][] = [];
 
   constructor(keys: readonly string[]) {
-    for (const key of keys) {
-      const bytes = Buffer.from(key, 'utf8');
-      const same = this.#byLength.get(bytes.length) ?? [];
-      same.push([bytes, key]);
-      this.#byLength.set(bytes.length, same);
-    }
+    this.keys = keys;
+    this.#bytes = keys.map((key) => Buffer.from(key, 'utf8'));
+    this.#bytes.forEach((bytes, i) => (this.#byLength[bytes.length] ??= []).push(i));
   }
 
-  /** The key whose bytes are data[from, to), if it is one of the table's. */
-  match(data: Uint8Array, from: number, to: number): string | undefined {
-    const candidates = this.#byLength.get(to - from);
-    if (candidates === undefined) return undefined;
-    next: for (const [bytes, key] of candidates) {
-      for (let i = 0; i < bytes.length; i++) if (data[from + i] !== bytes[i]) continue next;
-      return key;
+  /** The index in `keys` of the key whose bytes are data[from, to), or -1 when it is none of them. */
+  indexOf(data: Uint8Array, from: number, to: number): number {
+    const candidates = this.#byLength[to - from];
+    if (candidates === undefined) return -1;
+    next: for (const i of candidates) {
+      const bytes = this.#bytes[i]!;
+      for (let j = 0; j < bytes.length; j++) if (data[from + j] !== bytes[j]) continue next;
+      return i;
     }
-    return undefined;
+    return -1;
   }
 }
