@@ -10,7 +10,8 @@
 //   npm run bench -- --no-peer    skip the live mitmdump runs
 // Four sections: flowtx's msgpack format on a generated archive (msgpack); mitmproxy flow files on the very
 // archive the anchor was measured on (../shared/bench/gen_synthetic_flows.py, seed 20240601, made with
-// Debian's mitmproxy), with mitmdump run on the same file in the same session when it is installed (flows);
+// Debian's mitmproxy), with mitmdump run on the same file in the same session when it is installed, and two
+// filters against the pass-through (flows);
 // a generated 1 GiB HAR read into msgpack and flow files, against the targets (har); --jobs 2 against
 // --jobs 1 over 8 files into --out-dir, passed through and with two scripts (batch).
 // Inputs are generated once into $TMPDIR/flowtx-bench and reused while the generator and its parameters match.
@@ -270,6 +271,9 @@ async function msgpackSection() {
 }
 
 // ---- mitmproxy flow files, beside mitmdump ----
+const FILTERS = ['~d example.com & ~m GET', '~d shop.test & ~m GET'];
+const FILTER_TARGET = 0.9;
+
 async function flowsSection() {
   const GENERATOR = join(ROOT, '../shared/bench/gen_synthetic_flows.py');
   const haveMitmproxy = spawnSync(PYTHON, ['-c', 'import mitmproxy'], { encoding: 'utf8' }).status === 0;
@@ -291,6 +295,13 @@ async function flowsSection() {
   flowsRows.push({ ...measure('flows pass-through 300 MiB', (out) => [flows.file, flowsOut(out)], flows, RUNS), peer: PEER.passthrough });
   flowsRows.push({ ...measure('flows add-header 300 MiB', (out) => ['-s', addHeader, flows.file, flowsOut(out)], flows, RUNS), peer: PEER.addHeader });
   flowsRows.push({ ...measure('flows to msgpack 300 MiB', (out) => [flows.file, out], flows, RUNS), peer: null });
+  // Issue 5's filter (it selects no flow of this archive, whose hosts are *.test) and one that selects
+  // about a fifth, against the pass-through measured just before: filtering must not slow the pipeline.
+  const filterRows = FILTERS.map((expression) => {
+    const row = measure(`flows --filter '${expression}' 300 MiB`, (out) => ['--filter', expression, flows.file, flowsOut(out)], flows, RUNS);
+    const summary = spawnSync(BIN, ['--filter', expression, flows.file, flowsOut(join(DIR, 'out.ftx')), '--json-summary'], { encoding: 'utf8' });
+    return { ...row, selected: JSON.parse(summary.stdout).flows.written, ratio: row.mibs / flowsRows[0].mibs };
+  });
   if (values.peer && spawnSync('mitmdump', ['--version']).status === 0) {
     const live = (label, extra) => {
       const m = measure(label, (out) => ['-q', '-n', '-r', flows.file, '-w', flowsOut(out), ...extra], flows, 1, ['mitmdump']);
@@ -318,7 +329,14 @@ async function flowsSection() {
     const ratio = r.peer ? `${fmt(r.mibs / r.peer.mibs, 0)}×${r.live ? ` / ${fmt(r.mibs / r.live.mibs, 0)}×` : ''}` : '–';
     console.log(`| ${r.label} | ${fmt(r.mibs)} | ${fmt(r.flowsPerSecond, 0)} | ${fmt(r.peakRssMiB)} | ${walls(r)} | ${r.peer ? fmt(r.peer.mibs) + live : '–'} | ${r.peer ? fmt(r.peer.rssMiB) : '–'} | ${ratio} |`);
   }
+  console.log(`\nfilters on big.flows, against its pass-through (${fmt(flowsRows[0].mibs)} MiB/s); target ≥ ${FILTER_TARGET * 100}%`);
+  console.log('| case | flows selected | MiB/s | walls s | share of pass-through | target met |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of filterRows) {
+    console.log(`| ${r.label} | ${r.selected.toLocaleString('en-US')} | ${fmt(r.mibs)} | ${walls(r)} | ${fmt(r.ratio * 100, 0)}% | ${r.ratio >= FILTER_TARGET ? 'yes' : 'no'} |`);
+  }
   results.flowsRows = flowsRows;
+  results.filterRows = filterRows;
 }
 
 // ---- HAR: a generated 1 GiB browser-style HAR, read into msgpack and flow files ----
