@@ -152,3 +152,16 @@ test.each([
   expect(Object.getPrototypeOf(back!.metadata)).toBe(Object.prototype);
   expect(Object.keys(back!.metadata.__proto__ as object)).toEqual(['__proto__']);
 });
+
+test('msgpack renames such keys wherever they sit in a free-form part, leaving the flow as it was', async () => {
+  const state = tstate() as FlowState & { request: { extra?: unknown } };
+  const metadata = '{"a": 1, "list": [{"b": 2}, {"c": {"__proto__": 3}}], "d": {"e": 4}}';
+  const extra = '{"har": {"x": [1, {"__proto__": {"__proto___": 5}}]}}';
+  state.metadata = JSON.parse(metadata);
+  state.request.extra = JSON.parse(extra);
+  const [back] = await decodeStates(msgpackCodec, encodeAll(msgpackCodec, [state]), 4096);
+  expect(JSON.stringify(back!.metadata)).toBe(JSON.stringify(JSON.parse(metadata)));
+  expect(JSON.stringify((back as typeof state).request.extra)).toBe(JSON.stringify(JSON.parse(extra)));
+  expect(JSON.stringify(state.metadata)).toBe(JSON.stringify(JSON.parse(metadata)));
+  expect(JSON.stringify(state.request.extra)).toBe(JSON.stringify(JSON.parse(extra)));
+});

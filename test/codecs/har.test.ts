@@ -163,6 +163,30 @@ describe('reading', () => {
     }
   });
 
+  // The splitter guesses an entry's end from the layout and falls back to scanning when JSON.parse rejects
+  // the guess; a misleading layout must read the same as a plain one.
+  const relaid = (indent: string, newline: string, entryText: (e: Entry, i: number) => string): string => {
+    const doc = parseSource(SAMPLE);
+    const entries = doc.log.entries.map((e: Entry, i: number) => `${indent}${entryText(e, i)}`).join(`,${newline}`);
+    doc.log.entries = [];
+    return JSON.stringify(doc).replace('"entries":[]', `"entries":[${newline}${entries}${newline}]`);
+  };
+  const pretty = (indent: string, newline: string) => (e: Entry): string => JSON.stringify(e, null, '  ').replaceAll('\n', `${newline}${indent}`);
+  test.each<[string, () => string]>([
+    ['pretty-printed, as browsers write', () => relaid('      ', '\n', pretty('      ', '\n'))],
+    ['pretty-printed with tabs and CRLF', () => relaid('\t\t', '\r\n', pretty('\t\t', '\r\n'))],
+    ['one entry per line, as flowtx writes', () => relaid('', '\n', (e) => JSON.stringify(e))],
+    ['an inner "}" at the entry\'s indentation', () => relaid('  ', '\n', (e, i) => pretty('  ', '\n')(e).replace('\n    }', i === 1 ? '\n  }' : '\n    }'))],
+    ['a line holding the end of one entry and the start of the next', () => relaid('  ', '\n', (e) => pretty('  ', '\n')(e)).replaceAll('\n  },\n  {', '\n  }, {')],
+  ])('reads every entry whatever the layout: %s', async (_layout, make) => {
+    const bytes = Buffer.from(make());
+    for (const size of [7, bytes.byteLength]) {
+      const records = await decode(harCodec, bytes, size);
+      expect(records.map((r) => JSON.parse(Buffer.from(r.raw!).toString()))).toEqual(parseSource(SAMPLE).log.entries);
+      for (const r of records) expect(bytes[r.position!.offset]).toBe(0x7b);
+    }
+  });
+
   test('a UTF-8 byte-order mark is accepted, also when split across chunks', async () => {
     const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(SAMPLE)]);
     expect(sniffCodec(bytes.subarray(0, 64))).toBe(harCodec);

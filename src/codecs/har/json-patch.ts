@@ -45,13 +45,17 @@ export function diff(derived: Json, original: Json): JsonPatch {
 }
 
 // `path` holds the tokens down to the values compared; a pointer string is made only for a difference.
+// Equal primitives are passed over before descending: most of an entry's leaves are equal.
 function walk(d: Json, o: Json, path: string[], patch: JsonPatch): void {
   if (d === o) return;
   if (isObject(d) && isObject(o)) {
     for (const key in o) {
+      const ov = o[key]!;
+      const own = Object.hasOwn(d, key);
+      if (own && d[key] === ov) continue;
       path.push(key);
-      if (Object.hasOwn(d, key)) walk(d[key]!, o[key]!, path, patch);
-      else patch.entry[pointer(path)] = o[key]!;
+      if (own) walk(d[key]!, ov, path, patch);
+      else patch.entry[pointer(path)] = ov;
       path.pop();
     }
     for (const key in d) {
@@ -64,6 +68,7 @@ function walk(d: Json, o: Json, path: string[], patch: JsonPatch): void {
     }
   } else if (Array.isArray(d) && Array.isArray(o) && d.length === o.length) {
     for (let i = 0; i < d.length; i++) {
+      if (d[i] === o[i]) continue;
       path.push(String(i));
       walk(d[i]!, o[i]!, path, patch);
       path.pop();

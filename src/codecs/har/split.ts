@@ -1,7 +1,8 @@
 // Splits a HAR document into its entries as bytes arrive, whatever the key order of `log`. stream-json
-// parses the envelope (everything but the entries) and says where `log.entries` opens; inside that array a
-// byte scanner that only tracks strings and nesting finds each entry's end, and JSON.parse reads the entry
-// (stream-json's token stream is about 40 MiB/s; this path is several times faster). Holds one entry and
+// parses the envelope (everything but the entries) and says where `log.entries` opens; inside that array
+// each entry's end is guessed from the layout and confirmed by JSON.parse, or else found by a byte scanner
+// that only tracks strings and nesting, and JSON.parse reads the entry (stream-json's token stream is about
+// 40 MiB/s; this path is several times faster). Holds one entry and
 // the envelope, never the whole file. Pure: bytes in, entries out.
 
 import { isUtf8 } from 'node:buffer';
@@ -55,6 +56,8 @@ export class HarSplitter {
   #depth = 0;
   #entryStart = 0;
   #entryParts: Uint8Array[] = [];
+  /** Whether entries' ends are guessed from the layout (#guessed) before the scanner runs. */
+  #guessing = true;
   /** The log fields seen before the first entry, and the pages by id, for the flows' contexts. */
   #head: JsonObject | undefined;
   #pages = new Map<string, JsonObject>();
@@ -252,6 +255,21 @@ export class HarSplitter {
    * a few bytes, sooner than a call to indexOf returns), then, when long (a body), by indexOf for its quote.
    */
   #scanEntry(chunk: Uint8Array, from: number, out: SplitEntry[]): number {
+    if (this.#guessing && this.#entryStart === this.#offset + from) {
+      const raw = this.#guessed(chunk, from);
+      let value: Json | undefined;
+      if (raw !== undefined && isUtf8(raw)) {
+        try {
+          value = parse(raw);
+        } catch {
+          this.#guessing = false;
+        }
+      }
+      if (value !== undefined) {
+        this.#complete(raw!, value, out);
+        return from + raw!.byteLength;
+      }
+    }
     const end = chunk.byteLength;
     let i = from;
     let depth = this.#depth;
@@ -301,7 +319,7 @@ export class HarSplitter {
           this.#inString = false;
           this.#escaped = false;
           if (b === 0x5d) throw this.#fault('entry has unbalanced brackets', this.#entryStart);
-          this.#complete(chunk, i, out);
+          this.#completeScanned(chunk, i, out);
           return i;
         }
       }
@@ -312,21 +330,54 @@ export class HarSplitter {
     return i;
   }
 
-  #complete(chunk: Uint8Array, endInChunk: number, out: SplitEntry[]): void {
+  /** The entry that ends at `endInChunk`, found by the scanner: checked, parsed and handed on. */
+  #completeScanned(chunk: Uint8Array, endInChunk: number, out: SplitEntry[]): void {
     const startInChunk = this.#entryStart - this.#offset;
     const raw =
       startInChunk >= 0
         ? chunk.subarray(startInChunk, endInChunk)
         : Buffer.concat([...this.#entryParts, chunk.subarray(0, endInChunk)]);
-    this.#entryParts = [];
-    const position: InputPosition = { origin: this.#origin, index: this.#index, offset: this.#entryStart };
     if (!isUtf8(raw)) throw this.#fault('entry is not valid UTF-8', this.#entryStart);
     let value: Json;
     try {
-      value = JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')) as Json;
+      value = parse(raw);
     } catch (cause) {
       throw this.#fault(`entry is not valid JSON: ${(cause as Error).message}`, this.#entryStart);
     }
+    this.#complete(raw, value, out);
+  }
+
+  /**
+   * The entry starting at `from` (its "{") when the layout tells where it ends and JSON.parse agrees; else
+   * undefined, and the scanner reads it. HARs are written pretty-printed (browsers: the entry's "}" starts
+   * a line, indented as its "{" is) or one entry per line (flowtx), and JSON strings hold no raw line
+   * break, so either end is found with a memchr for "\n" or "}" (a multi-byte indexOf is several times
+   * slower: a line break starts every line). The guess needs no check of its own: bytes from "{" to "}"
+   * that parse as one JSON value end where the entry ends. A guess that fails to parse stops guessing for
+   * the rest of the input (its layout is neither), so the failed parse is paid once.
+   */
+  #guessed(chunk: Uint8Array, from: number): Uint8Array | undefined {
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let line = from;
+    while (line > 0 && (bytes[line - 1] === 0x20 || bytes[line - 1] === 0x09)) line--;
+    if (line === 0 || bytes[line - 1] !== 0x0a) return undefined;
+    const lineEnd = bytes.indexOf(0x0a, from);
+    if (lineEnd < 0) return undefined;
+    let end = lineEnd;
+    while (end > from && isSpace(bytes[end - 1]!)) end--;
+    if (bytes[end - 1] === 0x2c) end--;
+    if (end - 1 > from && bytes[end - 1] === 0x7d) return chunk.subarray(from, end);
+    const indent = from - line;
+    for (let close = bytes.indexOf(0x7d, lineEnd); close >= 0; close = bytes.indexOf(0x7d, close + 1)) {
+      if (bytes[close - indent - 1] === 0x0a && sameBytes(bytes, close - indent, line, indent)) return chunk.subarray(from, close + 1);
+    }
+    return undefined;
+  }
+
+  /** The entry completed, as JSON `value` from bytes `raw`: handed on with its context, the next awaited. */
+  #complete(raw: Uint8Array, value: Json, out: SplitEntry[]): void {
+    this.#entryParts = [];
+    const position: InputPosition = { origin: this.#origin, index: this.#index, offset: this.#entryStart };
     const entry: SplitEntry = { position, raw, value, context: {} };
     const pageref = isObject(value) ? value.pageref : undefined;
     const page = typeof pageref === 'string' ? this.#pages.get(pageref) : undefined;
@@ -339,6 +390,13 @@ export class HarSplitter {
     this.#afterEntry = true;
     this.#afterComma = false;
   }
+}
+
+const parse = (raw: Uint8Array): Json => JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')) as Json;
+
+function sameBytes(bytes: Uint8Array, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+  return true;
 }
 
 function tokenKind(token: Token): string {

@@ -15,8 +15,10 @@ function data(holder: Holder): object {
   return holder.data;
 }
 
+const HOLDER = Symbol('lazy object holder');
+
 const HANDLER: ProxyHandler<Holder> = {
-  get: (holder, key) => Reflect.get(data(holder), key),
+  get: (holder, key) => (key === HOLDER ? holder : Reflect.get(data(holder), key)),
   set: (holder, key, value) => Reflect.set(data(holder), key, value),
   has: (holder, key) => Reflect.has(data(holder), key),
   deleteProperty: (holder, key) => Reflect.deleteProperty(data(holder), key),
@@ -33,4 +35,10 @@ const HANDLER: ProxyHandler<Holder> = {
 /** An object that is `load()`'s result from its first use on. `load` may throw: it runs again next time. */
 export function lazyObject<T extends object>(load: () => T): T {
   return new Proxy<Holder>({ load, data: null }, HANDLER) as unknown as T;
+}
+
+/** `value`, or the object it stands for when it is an object of lazyObject() (decoding it if need be). */
+export function loaded<T>(value: T): T {
+  const holder = value !== null && typeof value === 'object' ? (value as { [HOLDER]?: Holder })[HOLDER] : undefined;
+  return holder === undefined ? value : (data(holder) as T);
 }

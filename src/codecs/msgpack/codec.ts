@@ -8,6 +8,7 @@ import { CodecError, SchemaError, type InputPosition } from '../../errors.js';
 import { Flow } from '../../model/flow.js';
 import { FlowRecord } from '../../model/record.js';
 import { setOwn } from '../../model/own.js';
+import { loaded } from '../mitmproxy/lazy-object.js';
 import type { FlowState, StateValue } from '../../model/state.js';
 import { SchemaReason, validateFlowState } from '../../model/validate.js';
 import { ByteReader } from '../byte-reader.js';
@@ -26,10 +27,14 @@ const MAX_RECORD = 0x7fffffff;
 // integers beyond 64 bits use msgpackr's bigint extension.
 // Loaded on first use: pass-through never decodes a record, and start-up time is a target.
 let packr: Packr | undefined;
+/** pack()'s option that leaves 4 bytes before the payload: the record's length goes there, so a record is
+ *  one buffer, with no allocation for its length. */
+let lengthRoom = 0;
 function msgpack(): Packr {
   if (packr === undefined) {
-    const { Packr } = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr');
+    const { Packr, RESERVE_START_SPACE } = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr');
     packr = new Packr({ useRecords: false, mapsAsObjects: true, useBigIntExtension: true, int64AsType: 'auto' as 'bigint' });
+    lengthRoom = RESERVE_START_SPACE | 4;
   }
   return packr;
 }
@@ -41,32 +46,72 @@ function msgpack(): Packr {
  */
 const PROTO_LIKE = /^__proto__+$/;
 
-function mapKeys(value: StateValue, rename: (key: string) => string): StateValue {
-  if (Array.isArray(value)) return value.map((v) => mapKeys(v, rename));
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
-  const out: Record<string, StateValue> = {};
-  for (const [key, v] of Object.entries(value)) setOwn(out, rename(key), mapKeys(v, rename));
-  return out;
+/**
+ * `part` with its keys renamed, copied only where a key changes (copy on write): such keys are rare, and
+ * copying every flow's free-form parts cost about a twentieth of encoding a HAR to msgpack. A part decoded
+ * on first use (extra.har) is handed on as the plain object it stands for: msgpackr walks a Proxy several
+ * times slower.
+ */
+function mapKeys(part: StateValue, rename: (key: string) => string): StateValue {
+  if (part === null || typeof part !== 'object' || part instanceof Uint8Array) return part;
+  const value = loaded(part);
+  if (Array.isArray(value)) {
+    let out: StateValue[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = mapKeys(value[i]!, rename);
+      if (v !== value[i]) (out ??= value.slice())[i] = v;
+    }
+    return out ?? value;
+  }
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const v = value[key]!;
+    const mapped = mapKeys(v, rename);
+    if (mapped === v && rename(key) === key) continue;
+    // Something under this object changes: copy it, keys and values from here on mapped.
+    const out: Record<string, StateValue> = {};
+    for (let j = 0; j < keys.length; j++) {
+      const k = keys[j]!;
+      setOwn(out, rename(k), j < i ? value[k]! : j === i ? mapped : mapKeys(value[k]!, rename));
+    }
+    return out;
+  }
+  return value;
 }
 
-const escape = (key: string): string => (PROTO_LIKE.test(key) ? `${key}_` : key);
-const unescape = (key: string): string => (PROTO_LIKE.test(key) ? key.slice(0, -1) : key);
+// startsWith first: a regular expression per key of every flow's free-form parts costs more than the copy saved.
+const escape = (key: string): string => (key.startsWith('__proto__') && PROTO_LIKE.test(key) ? `${key}_` : key);
+const unescape = (key: string): string => (key.startsWith('__proto__') && PROTO_LIKE.test(key) ? key.slice(0, -1) : key);
 
-/** The state with the keys of its free-form parts (metadata, backup, extra, DNS messages) renamed. */
+/**
+ * The state with the keys of its free-form parts (metadata, backup, extra, DNS messages) renamed; the state
+ * itself when no key changes, which is nearly always.
+ */
 function withFreeFormKeys(state: FlowState, rename: (key: string) => string): FlowState {
-  const parts = (o: object, keys: string[]): Record<string, unknown> =>
-    Object.fromEntries(keys.filter((k) => k in o && (o as Record<string, unknown>)[k] != null).map((k) => [k, mapKeys((o as Record<string, StateValue>)[k]!, rename)]));
-  const nested = (o: unknown): unknown => (o !== null && typeof o === 'object' && 'extra' in o ? { ...o, ...parts(o, ['extra']) } : o);
-  const out: FlowState = { ...state, ...parts(state, ['metadata', 'backup', 'extra']) };
-  out.clientConn = nested(state.clientConn) as FlowState['clientConn'];
-  out.serverConn = nested(state.serverConn) as FlowState['serverConn'];
-  if (state.type === 'dns') Object.assign(out, parts(state, ['request', 'response']));
-  else {
-    if (state.request !== undefined) out.request = nested(state.request) as FlowState['request'];
-    if (state.response != null) out.response = nested(state.response) as FlowState['response'];
-    if (state.websocket != null) out.websocket = nested(state.websocket) as FlowState['websocket'];
+  /** The parts named `keys` of `o` that change, renamed; undefined when none does. */
+  const parts = (o: object, keys: string[]): Record<string, unknown> | undefined => {
+    let changed: Record<string, unknown> | undefined;
+    for (const key of keys) {
+      const v = (o as Record<string, StateValue | undefined>)[key];
+      if (v == null) continue;
+      const mapped = mapKeys(v, rename);
+      if (mapped !== v) (changed ??= {})[key] = mapped;
+    }
+    return changed;
+  };
+  let out: FlowState | undefined;
+  const top = parts(state, state.type === 'dns' ? ['metadata', 'backup', 'extra', 'request', 'response'] : ['metadata', 'backup', 'extra']);
+  if (top !== undefined) out = { ...state, ...top } as FlowState;
+  const nested = ['clientConn', 'serverConn', ...(state.type === 'dns' ? [] : ['request', 'response', 'websocket'])] as const;
+  for (const name of nested) {
+    const o = (state as unknown as Record<string, unknown>)[name];
+    const changed = o !== null && typeof o === 'object' && 'extra' in o ? parts(o, ['extra']) : undefined;
+    if (changed === undefined) continue;
+    out ??= { ...state };
+    (out as unknown as Record<string, unknown>)[name] = { ...(o as object), ...changed };
   }
-  return out;
+  return out ?? state;
 }
 
 function startsWithMagic(bytes: Uint8Array): boolean {
@@ -151,10 +196,9 @@ function encoder(): Encoder {
     begin: () => [HEADER],
     encode(record) {
       if (record.pristine && record.format === FORMAT) return [record.raw!];
-      const payload = msgpack().pack(withFreeFormKeys(Flow.state(record.flow), escape));
-      const prefix = new Uint8Array(4);
-      new DataView(prefix.buffer).setUint32(0, payload.byteLength);
-      return [prefix, payload];
+      const framed = msgpack().pack(withFreeFormKeys(Flow.state(record.flow), escape), lengthRoom);
+      framed.writeUInt32BE(framed.byteLength - 4, 0);
+      return [framed];
     },
     end: () => [],
   };
