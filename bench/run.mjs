@@ -80,6 +80,9 @@ function generate(generator, file, targetMiB) {
 
 /** Runs flowtx as users do (the bin and its shebang's node flags), or `command`, under GNU time; returns wall seconds and peak RSS. */
 function timed(args, command = [BIN]) {
+  // What earlier runs (and input generation) wrote is flushed first: its writeback would otherwise slow
+  // this run's own writes, by however much happens to be pending.
+  spawnSync('sync');
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...command, ...args], { encoding: 'utf8', maxBuffer: 64 * MiB });
   if (r.status !== 0) throw new Error(`${command.at(-1)} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   const [wall, rssKiB, user, sys] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
@@ -116,6 +119,7 @@ function ceiling(label, input, runs) {
   const walls = [];
   for (let i = 0; i < runs; i++) {
     rmSync(out, { force: true });
+    spawnSync('sync');
     const r = spawnSync('/usr/bin/time', ['-f', '%e', 'sh', '-c', 'cat "$0" > "$1"', input.file, out], { encoding: 'utf8' });
     walls.push(Number(r.stderr.trim().split('\n').at(-1)));
   }
