@@ -1,5 +1,5 @@
 // Where bytes go: a file written to a temporary name beside the target and renamed only when complete (an
-// existing file is never half-overwritten), or stdout. Small pieces are gathered into large writes.
+// existing file is never half-overwritten), or stdout. Small pieces are copied together into large writes.
 // Moves bytes only; never sees a flow.
 
 import { randomBytes } from 'node:crypto';
@@ -23,30 +23,74 @@ export interface Sink {
   abort(): Promise<void>;
 }
 
-/** Gathers pieces and hands them on in batches of about 1 MiB. */
+/** Pieces at least this long are handed on as they are; shorter ones are copied into the batch's buffer. */
+const LARGE = 64 * 1024;
+
+/** Hands a batch on; `written` is to be called once the batch's bytes are written (its buffers are reused). */
+type Flush = (pieces: Uint8Array[], written: () => void) => Promise<void>;
+
+/**
+ * Gathers pieces into batches of about 1 MiB, copying short ones into buffers of its own. A piece is often a
+ * slice of a chunk read from the input (a record passed through): held in a batch and in flight, it kept
+ * the whole chunk alive long enough to be promoted past the young generation, so chunks piled up until a
+ * full collection. Copied, they go at once; the buffers come back for the next batches once written.
+ */
 class Batcher {
   #pending: Uint8Array[] = [];
   #size = 0;
-  readonly #flush: (pieces: Uint8Array[]) => Promise<void>;
+  /** The buffer short pieces are copied into, how much of it is used, and where its unflushed part starts. */
+  #buffer: Buffer | null = null;
+  #used = 0;
+  #start = 0;
+  /** This batch's buffers, and the buffers free for reuse. */
+  #taken: Buffer[] = [];
+  readonly #free: Buffer[] = [];
+  readonly #flush: Flush;
 
-  constructor(flush: (pieces: Uint8Array[]) => Promise<void>) {
+  constructor(flush: Flush) {
     this.#flush = flush;
   }
 
   async add(pieces: readonly Uint8Array[]): Promise<void> {
     for (const piece of pieces) {
-      this.#pending.push(piece);
-      this.#size += piece.byteLength;
+      const length = piece.byteLength;
+      this.#size += length;
+      if (length >= LARGE) {
+        this.#close();
+        this.#pending.push(piece);
+        continue;
+      }
+      if (this.#buffer === null || this.#used + length > BATCH) this.#take();
+      this.#buffer!.set(piece, this.#used);
+      this.#used += length;
     }
     if (this.#size >= BATCH) await this.drain();
   }
 
   async drain(): Promise<void> {
+    this.#close();
     if (this.#pending.length === 0) return;
     const pieces = this.#pending;
+    const taken = this.#taken;
     this.#pending = [];
+    this.#taken = [];
+    this.#buffer = null;
     this.#size = 0;
-    await this.#flush(pieces);
+    await this.#flush(pieces, () => this.#free.push(...taken));
+  }
+
+  /** Ends the current run of copied pieces: it goes into the batch as one piece. */
+  #close(): void {
+    if (this.#buffer !== null && this.#used > this.#start) this.#pending.push(this.#buffer.subarray(this.#start, this.#used));
+    this.#start = this.#used;
+  }
+
+  #take(): void {
+    this.#close();
+    this.#buffer = this.#free.pop() ?? Buffer.allocUnsafeSlow(BATCH);
+    this.#taken.push(this.#buffer);
+    this.#used = 0;
+    this.#start = 0;
   }
 }
 
@@ -67,10 +111,11 @@ class OverlappedWriter {
     this.#handle = handle;
   }
 
-  async write(pieces: Uint8Array[]): Promise<void> {
+  /** Starts writing `pieces` after what was written before; `done` is called once they are written. */
+  async write(pieces: Uint8Array[], done: () => void): Promise<void> {
     const size = pieces.reduce((n, p) => n + p.byteLength, 0);
     const written = this.#writeAll(pieces, this.#position);
-    written.catch(() => {}); // rejections are seen when awaited in write() or flush()
+    written.then(done, () => {}); // rejections are seen when awaited here or in flush()
     this.#pending.push(written);
     this.#sizes.push(size);
     this.#position += size;
@@ -116,11 +161,14 @@ class OverlappedWriter {
   }
 }
 
-function writeTo(stream: Writable, pieces: Uint8Array[]): Promise<void> {
+/** Writes `pieces` to `stream`, resolving when it takes more; `written` is called once they are written. */
+function writeTo(stream: Writable, pieces: Uint8Array[], written: () => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     stream.once('error', onError);
-    const ok = stream.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+    const ok = stream.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces), (err) => {
+      if (!err) written();
+    });
     const done = (): void => {
       stream.off('error', onError);
       resolve();
@@ -176,9 +224,9 @@ export async function fileSink(target: string): Promise<Sink> {
     }
     finished.catch(() => {}); // observed in close()
   }
-  const batcher = new Batcher(async (pieces) => {
-    if (writer !== null) await writer.write(pieces);
-    else await writeTo(stream!, pieces);
+  const batcher = new Batcher(async (pieces, written) => {
+    if (writer !== null) await writer.write(pieces, written);
+    else await writeTo(stream!, pieces, written);
   });
   let closed = false;
   const close = async (): Promise<void> => {
@@ -223,7 +271,7 @@ export async function fileSink(target: string): Promise<Sink> {
 }
 
 export function stdoutSink(): Sink {
-  const batcher = new Batcher((pieces) => writeTo(process.stdout, pieces));
+  const batcher = new Batcher((pieces, written) => writeTo(process.stdout, pieces, written));
   return {
     name: '-',
     write: (pieces) => batcher.add(pieces),
