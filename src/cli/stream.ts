@@ -137,12 +137,16 @@ export async function runStream(
     }
   };
 
+  // Without scripts nothing keeps a record past its batch (the sink copies what it holds on to), so the
+  // decoder may hand read chunks back to be read into again.
+  const reuse = scripts.length === 0;
   async function* records(): AsyncIterable<FlowRecord[]> {
     for (let i = 0; i < job.inputs.length && !stopped; i++) {
       const input = opened.get(i) ?? (await open(i));
       if (input === undefined) continue;
+      const { source } = input;
       try {
-        for await (const batch of input.codec.decode(input.source.chunks, input.source.name)) {
+        for await (const batch of input.codec.decode(source.chunks, source.name, reuse ? (chunk) => source.spent(chunk) : undefined)) {
           if (cancelled()) throw new Cancelled();
           inputs[i]!.flows += batch.length;
           reporter.countFlows(batch.length);

@@ -10,9 +10,19 @@ export class ByteReader {
   #ended = false;
   /** Absolute offset of the next unread byte. */
   offset = 0;
+  /** Chunks read to their end, handed to #spent when more bytes are asked for (see Codec.decode). */
+  #done: Uint8Array[] = [];
+  readonly #spent: ((chunk: Uint8Array) => void) | undefined;
 
-  constructor(chunks: AsyncIterable<Uint8Array>) {
+  constructor(chunks: AsyncIterable<Uint8Array>, spent?: (chunk: Uint8Array) => void) {
     this.#source = chunks[Symbol.asyncIterator]();
+    this.#spent = spent;
+  }
+
+  #drop(): void {
+    const chunk = this.#chunks.shift()!;
+    this.#pos = 0;
+    if (this.#spent !== undefined) this.#done.push(chunk);
   }
 
   get buffered(): number {
@@ -21,6 +31,11 @@ export class ByteReader {
 
   /** Buffers at least `n` unread bytes; false when the stream ends first. */
   async fill(n: number): Promise<boolean> {
+    // The records taken before were consumed: the caller asks for more only once it handed them on.
+    if (this.#done.length > 0) {
+      for (const chunk of this.#done) this.#spent!(chunk);
+      this.#done = [];
+    }
     while (this.#buffered < n) {
       if (this.#ended) return false;
       const next = await this.#source.next();
@@ -53,10 +68,7 @@ export class ByteReader {
     if (first !== undefined && first.byteLength - this.#pos >= n) {
       out = first.subarray(this.#pos, this.#pos + n);
       this.#pos += n;
-      if (this.#pos === first.byteLength) {
-        this.#chunks.shift();
-        this.#pos = 0;
-      }
+      if (this.#pos === first.byteLength) this.#drop();
     } else {
       out = new Uint8Array(n);
       let filled = 0;
@@ -66,10 +78,7 @@ export class ByteReader {
         out.set(chunk.subarray(this.#pos, this.#pos + count), filled);
         filled += count;
         this.#pos += count;
-        if (this.#pos === chunk.byteLength) {
-          this.#chunks.shift();
-          this.#pos = 0;
-        }
+        if (this.#pos === chunk.byteLength) this.#drop();
       }
     }
     this.#buffered -= n;

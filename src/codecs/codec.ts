@@ -36,7 +36,10 @@ export interface Codec {
    * Streams records out of `chunks` as bytes arrive, in batches: every record completed by the bytes read so
    * far (one promise per chunk, not per flow, is what makes pass-through fast). Throws CodecError at the
    * first fault, after yielding every complete record before it.
+   * `spent`, when given, is handed each chunk the decoder has no more use for, once every record sliced out
+   * of it was consumed (its batch handed on and the next one asked for), so the source can read into it
+   * again. The caller gives it only when nothing keeps a record past its batch; decoders may ignore it.
    */
-  decode(chunks: AsyncIterable<Uint8Array>, origin: string): AsyncIterable<FlowRecord[]>;
+  decode(chunks: AsyncIterable<Uint8Array>, origin: string, spent?: (chunk: Uint8Array) => void): AsyncIterable<FlowRecord[]>;
   encoder(options?: EncoderOptions): Encoder;
 }

@@ -10,6 +10,7 @@ import type { Writable } from 'node:stream';
 import { finished as streamFinished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { IoError } from '../errors.js';
+import { CHUNK } from './sources.js';
 
 const BATCH = 1024 * 1024;
 const IOV_MAX = 1024;
@@ -23,8 +24,12 @@ export interface Sink {
   abort(): Promise<void>;
 }
 
-/** Pieces at least this long are handed on as they are; shorter ones are copied into the batch's buffer. */
-const LARGE = 64 * 1024;
+/**
+ * Pieces up to a read chunk long are copied into the batch's buffer; longer ones are handed on as they are.
+ * No slice of a read chunk is then held after write() returns, so a source may read into the chunk again
+ * (Codec.decode's `spent`).
+ */
+const COPIED = CHUNK;
 
 /** Hands a batch on; `written` is to be called once the batch's bytes are written (its buffers are reused). */
 type Flush = (pieces: Uint8Array[], written: () => void) => Promise<void>;
@@ -55,7 +60,7 @@ class Batcher {
     for (const piece of pieces) {
       const length = piece.byteLength;
       this.#size += length;
-      if (length >= LARGE) {
+      if (length > COPIED) {
         this.#close();
         this.#pending.push(piece);
         continue;

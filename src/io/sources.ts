@@ -6,8 +6,11 @@ import { stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { IoError } from '../errors.js';
 
-const CHUNK = 256 * 1024;
+/** The size of a read from a file. A sink copies every piece this long or shorter (see sinks.ts). */
+export const CHUNK = 256 * 1024;
 const HEAD = 64;
+/** Spent chunks kept for reuse, at most: more than a decoder holds at once. */
+const KEPT = 16;
 
 export interface Source {
   /** The name used in messages: the path as given, or "-" for stdin. */
@@ -18,6 +21,35 @@ export interface Source {
   readonly head: Uint8Array;
   readonly gzipped: boolean;
   readonly chunks: AsyncIterable<Uint8Array>;
+  /**
+   * Takes back a chunk of `chunks` that nothing refers to any more (Codec.decode's `spent`): the file is
+   * read into it again. Chunks of other sources are ignored.
+   */
+  spent(chunk: Uint8Array): void;
+}
+
+/**
+ * Read buffers, reused once spent. Reading into memory already in use costs a tenth of reading into fresh
+ * memory, whose pages the kernel maps one by one as they are written (most of a pass-through's time), and
+ * spent chunks no longer wait for the garbage collector to be freed.
+ */
+class ChunkPool {
+  readonly #free: Buffer[] = [];
+  /** The buffers handed out and not yet given back, by their memory. */
+  readonly #out = new Map<ArrayBuffer, Buffer>();
+
+  take(): Buffer {
+    const chunk = this.#free.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
+    this.#out.set(chunk.buffer as ArrayBuffer, chunk);
+    return chunk;
+  }
+
+  give(chunk: Uint8Array): void {
+    const whole = this.#out.get(chunk.buffer as ArrayBuffer);
+    if (whole === undefined) return; // not ours, or given back already
+    this.#out.delete(chunk.buffer as ArrayBuffer);
+    if (this.#free.length < KEPT) this.#free.push(whole);
+  }
 }
 
 export type ByteCounter = (bytes: number) => void;
@@ -90,25 +122,26 @@ async function peek(chunks: AsyncIterable<Uint8Array>, n: number): Promise<{ hea
   return { head, chunks: replay() };
 }
 
-async function open(name: string, raw: AsyncIterable<Uint8Array>, size: number | undefined): Promise<Source> {
+async function open(name: string, raw: AsyncIterable<Uint8Array>, size: number | undefined, spent: (chunk: Uint8Array) => void): Promise<Source> {
   const first = await peek(raw, HEAD);
   if (first.head[0] !== 0x1f || first.head[1] !== 0x8b) {
-    return { name, size, head: first.head, gzipped: false, chunks: first.chunks };
+    return { name, size, head: first.head, gzipped: false, chunks: first.chunks, spent };
   }
+  // The inflater's output is its own, and it may still read the compressed chunks: none is reused.
   const inner = await peek(gunzip(first.chunks, name), HEAD);
-  return { name, size, head: inner.head, gzipped: true, chunks: inner.chunks };
+  return { name, size, head: inner.head, gzipped: true, chunks: inner.chunks, spent: () => {} };
 }
 
 /**
- * Reads a regular file with synchronous reads into fresh 256 KiB buffers. On page-cached data a thread-pool
- * round trip per chunk costs more than the copy itself, and records are sliced out of these buffers without
- * copying, so each chunk must be a buffer of its own.
+ * Reads a regular file with synchronous reads into 256 KiB buffers from `pool`. On page-cached data a
+ * thread-pool round trip per chunk costs more than the copy itself. Records are sliced out of these
+ * buffers without copying, so a buffer is read into again only once given back as spent.
  */
-async function* readFile(path: string): AsyncIterable<Uint8Array> {
+async function* readFile(path: string, pool: ChunkPool): AsyncIterable<Uint8Array> {
   const fd = openSync(path, 'r');
   try {
     for (;;) {
-      const chunk = Buffer.allocUnsafeSlow(CHUNK);
+      const chunk = pool.take();
       const n = readSync(fd, chunk, 0, CHUNK, null);
       if (n === 0) return;
       yield n === CHUNK ? chunk : chunk.subarray(0, n);
@@ -127,9 +160,11 @@ export async function fileSource(path: string, count: ByteCounter = () => {}): P
     throw readError(path, cause);
   }
   const size = info.size;
-  return open(path, counted(info.isFile() ? readFile(path) : createReadStream(path, { highWaterMark: CHUNK }), path, count), size);
+  const pool = new ChunkPool();
+  const raw = info.isFile() ? readFile(path, pool) : createReadStream(path, { highWaterMark: CHUNK });
+  return open(path, counted(raw, path, count), size, (chunk) => pool.give(chunk));
 }
 
 export async function stdinSource(count: ByteCounter = () => {}): Promise<Source> {
-  return open('-', counted(process.stdin, '-', count), undefined);
+  return open('-', counted(process.stdin, '-', count), undefined, () => {});
 }

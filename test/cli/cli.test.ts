@@ -272,6 +272,28 @@ export function response(ctx: unknown, flow: any) { flow.response.headers.set(NA
     expect(flowtx(['-s', s, SAMPLE, join(dir, 'o.ftx')])).toMatchObject({ code: 0, stderr: `[${s}] hooks: ${registered}\n` });
   });
 
+  test('flows a script keeps past their batch read the same at the end (read chunks are reused only without scripts)', () => {
+    const dir = tmp();
+    // 200 copies of the sample: about 3.7 MB, many read chunks; concatenated flow files are one.
+    const input = join(dir, 'many.flows');
+    writeFileSync(input, Buffer.concat(Array.from({ length: 200 }, () => readFileSync('fixtures/sample.flows'))));
+    // Parts nobody read before are decoded from the record's bytes when first read: in done(), long after.
+    const s = script(dir, 'keep.mjs', [
+      'let late = false;',
+      'const kept = [];',
+      'const seen = [];',
+      "const describe = (f) => [f.request.url, f.request.headers.fields.join(), f.response?.headers.fields.join(), f.response?.content?.length].join(' ');",
+      "export function start(ctx, argv) { late = argv[1] === 'late'; }",
+      'export function request(ctx, flow) { if (late) kept.push(flow); else seen.push(describe(flow)); }',
+      "export function done(ctx) { const all = late ? kept.map(describe) : seen; ctx.log.info('%d %s', all.length, all.join('|').length); }",
+      '',
+    ].join('\n'));
+    const [early, late] = ['early', 'late'].map((when) => flowtx(['-s', `${s} ${when}`, input, join(dir, `${when}.flows`)]));
+    expect(early!.code).toBe(0);
+    expect(early!.stderr).toMatch(/^\[.*keep\.mjs\] 1800 \d+\n$/); // 9 of the sample's flows are HTTP
+    expect(late).toEqual(early);
+  });
+
   test('a default-exported object works', () => {
     const dir = tmp();
     const s = script(dir, 'obj.mjs', `export default { count: 0, request() { this.count++; }, done(ctx) { ctx.log.info('saw %d', this.count); } };`);

@@ -82,8 +82,8 @@ function recordSize(reader: ByteReader, position: InputPosition): number | undef
   return digits + 1 + length + 1;
 }
 
-async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): AsyncIterable<FlowRecord[]> {
-  const reader = new ByteReader(chunks);
+async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string, spent?: (chunk: Uint8Array) => void): AsyncIterable<FlowRecord[]> {
+  const reader = new ByteReader(chunks, spent);
   const migration = new Migration();
   let index = 0;
   for (;;) {

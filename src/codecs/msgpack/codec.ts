@@ -155,8 +155,8 @@ function truncation(reader: ByteReader, position: InputPosition, atHeader: boole
   return new CodecError(position, `truncated record: ${reader.buffered - 4} of ${recordLength(reader, position)} bytes`);
 }
 
-async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): AsyncIterable<FlowRecord[]> {
-  const reader = new ByteReader(chunks);
+async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string, spent?: (chunk: Uint8Array) => void): AsyncIterable<FlowRecord[]> {
+  const reader = new ByteReader(chunks, spent);
   let index = 0;
   let expectHeader = true;
   for (;;) {

@@ -54,8 +54,8 @@ function checkLine(line: Uint8Array, position: InputPosition): void {
   }
 }
 
-async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): AsyncIterable<FlowRecord[]> {
-  const reader = new ByteReader(chunks);
+async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string, spent?: (chunk: Uint8Array) => void): AsyncIterable<FlowRecord[]> {
+  const reader = new ByteReader(chunks, spent);
   let index = 0;
   let scanned = 0; // bytes of the current line already searched for "\n"
   for (;;) {
