@@ -35,22 +35,28 @@ export interface Source {
  */
 class ChunkPool {
   readonly #free: Buffer[] = [];
-  /** The buffers handed out and not yet given back, by their memory. */
-  readonly #out = new Map<ArrayBuffer, Buffer>();
 
   take(): Buffer {
-    const chunk = this.#free.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
-    this.#out.set(chunk.buffer as ArrayBuffer, chunk);
+    const chunk = (this.#free.pop() ?? Buffer.allocUnsafeSlow(CHUNK)) as Pooled;
+    chunk[POOLED] = 'out';
     return chunk;
   }
 
+  /** A chunk that is not out of this pool (another's, a short last read, one given back already) is ignored. */
   give(chunk: Uint8Array): void {
-    const whole = this.#out.get(chunk.buffer as ArrayBuffer);
-    if (whole === undefined) return; // not ours, or given back already
-    this.#out.delete(chunk.buffer as ArrayBuffer);
-    if (this.#free.length < KEPT) this.#free.push(whole);
+    const pooled = chunk as Pooled;
+    if (pooled[POOLED] !== 'out') return;
+    pooled[POOLED] = 'free';
+    if (this.#free.length < KEPT) this.#free.push(pooled);
   }
 }
+
+/**
+ * Marks a pool's chunk as handed out or given back. A mark on the object, not a table of chunks: a run
+ * that never gives chunks back (one with scripts) leaves them to the collector like any buffer.
+ */
+const POOLED = Symbol('pooled read chunk');
+type Pooled = Buffer & { [POOLED]?: 'out' | 'free' };
 
 export type ByteCounter = (bytes: number) => void;
 
