@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 /** How a TypeScript script is compiled: an ES module, with an inline source map naming the script. */
-export function compileOptions(file: string) {
+function compileOptions(file: string) {
   return { loader: 'ts', format: 'esm', target: 'node20', sourcefile: file, sourcemap: 'inline' } as const;
 }
 
@@ -19,7 +19,7 @@ const require = createRequire(import.meta.url);
  * Where a compiled script is kept, by everything its output depends on: starting esbuild costs more than
  * the rest of a short run, and CI runs the same script over and over. Null when no cache can be kept.
  */
-export function cachePath(file: string, source: string, options: object): string | null {
+function cachePath(file: string, source: string, options: object): string | null {
   try {
     const esbuild = (require('esbuild/package.json') as { version: string }).version;
     const key = createHash('sha256').update(JSON.stringify([esbuild, file, options, source])).digest('hex');
@@ -29,7 +29,7 @@ export function cachePath(file: string, source: string, options: object): string
   }
 }
 
-export async function cached(path: string | null): Promise<string | undefined> {
+async function cached(path: string | null): Promise<string | undefined> {
   if (path === null) return undefined;
   try {
     // Code is run from here: only from a folder that is ours and that nobody else can write to.

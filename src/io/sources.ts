@@ -42,7 +42,7 @@ class ChunkPool {
     return chunk;
   }
 
-  /** A chunk that is not out of this pool (another's, a short last read, one given back already) is ignored. */
+  /** A chunk not handed out and still out (a short last read, one given back already, a foreign buffer) is ignored. */
   give(chunk: Uint8Array): void {
     const pooled = chunk as Pooled;
     if (pooled[POOLED] !== 'out') return;

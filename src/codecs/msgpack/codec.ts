@@ -8,7 +8,7 @@ import { CodecError, SchemaError, type InputPosition } from '../../errors.js';
 import { Flow } from '../../model/flow.js';
 import { FlowRecord } from '../../model/record.js';
 import { setOwn } from '../../model/own.js';
-import { loaded } from '../mitmproxy/lazy-object.js';
+import { loaded } from '../lazy-object.js';
 import type { FlowState, StateValue } from '../../model/state.js';
 import { SchemaReason, validateFlowState } from '../../model/validate.js';
 import { ByteReader } from '../byte-reader.js';
