@@ -36,7 +36,7 @@ function record(entry: SplitEntry): FlowRecord {
   return r;
 }
 
-async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): AsyncIterable<FlowRecord[]> {
+async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string, spent?: (chunk: Uint8Array) => void): AsyncIterable<FlowRecord[]> {
   // Loaded on first use: stream-json costs start-up time to runs that read no HAR.
   const { HarSplitter } = await import('./split.js');
   const splitter = new HarSplitter(origin);
@@ -44,6 +44,8 @@ async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string): Async
     const entries = splitter.push(chunk);
     if (entries.length > 0) yield entries.map(record);
     if (splitter.fault !== undefined) throw splitter.fault;
+    // The splitter kept nothing of the chunk, and the entries sliced from it were consumed.
+    spent?.(chunk);
   }
   const last = splitter.end();
   if (last.length > 0) yield last.map(record);

@@ -3,7 +3,8 @@
 // each entry's end is guessed from the layout and confirmed by JSON.parse, or else found by a byte scanner
 // that only tracks strings and nesting, and JSON.parse reads the entry (stream-json's token stream is about
 // 40 MiB/s; this path is several times faster). Holds one entry and
-// the envelope, never the whole file. Pure: bytes in, entries out.
+// the envelope, never the whole file, and no byte of a chunk once `push` returns but in the entries it
+// handed out (so the chunk can be read into again once they are consumed). Pure: bytes in, entries out.
 
 import { isUtf8 } from 'node:buffer';
 import { Assembler } from 'stream-json/core/assembler.js';
@@ -63,6 +64,8 @@ export class HarSplitter {
   #pages = new Map<string, JsonObject>();
   /** The last entry read, held until the next one (or the end) shows whether log fields follow it. */
   #held: SplitEntry | undefined;
+  /** Whether #held's bytes are still a view of the chunk being pushed. */
+  #heldInChunk = false;
 
   constructor(origin: string) {
     this.#origin = origin;
@@ -133,9 +136,15 @@ export class HarSplitter {
         segment = i;
       }
     }
-    if (this.#mode === 'envelope' && segment < end) this.#pending.push(chunk.subarray(segment, end));
+    // What outlives this chunk is copied out of it: a piece of envelope or entry, and the held entry.
+    if (this.#mode === 'envelope' && segment < end) this.#pending.push(copy(chunk, segment, end));
     if (this.#mode === 'entry' && this.#entryStart < this.#offset + end) {
-      this.#entryParts.push(chunk.subarray(Math.max(0, this.#entryStart - this.#offset), end));
+      this.#entryParts.push(copy(chunk, Math.max(0, this.#entryStart - this.#offset), end));
+    }
+    if (this.#heldInChunk) {
+      const held = this.#held!;
+      held.raw = copy(held.raw, 0, held.raw.byteLength);
+      this.#heldInChunk = false;
     }
     this.#offset += end;
   }
@@ -385,6 +394,7 @@ export class HarSplitter {
     if (this.#index === 0 && this.#head !== undefined) entry.context.log = this.#head;
     if (this.#held !== undefined) out.push(this.#held);
     this.#held = entry;
+    this.#heldInChunk = true;
     this.#index++;
     this.#mode = 'entries';
     this.#afterEntry = true;
@@ -393,6 +403,9 @@ export class HarSplitter {
 }
 
 const parse = (raw: Uint8Array): Json => JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')) as Json;
+
+/** Bytes `start` to `end` of `bytes` in memory of their own (a Buffer's slice would be a view). */
+const copy = (bytes: Uint8Array, start: number, end: number): Uint8Array => Uint8Array.prototype.slice.call(bytes, start, end);
 
 function sameBytes(bytes: Uint8Array, a: number, b: number, length: number): boolean {
   for (let i = 0; i < length; i++) if (bytes[a + i] !== bytes[b + i]) return false;
