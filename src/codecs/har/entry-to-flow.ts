@@ -10,7 +10,7 @@ import type { HeaderField } from '../../model/headers.js';
 import type { Extra, HttpFlowState, RequestState, ResponseState, StateValue, WebSocketState } from '../../model/state.js';
 import { parseUrl } from '../../model/url.js';
 import { harTextToBytes, isWellFormed, type BodyForm } from './body-text.js';
-import { lazyObject } from '../lazy-object.js';
+import { lazyObject } from './lazy-object.js';
 import { flowToEntry, isAscii, ServersSeen, type ReadBodies } from './flow-to-entry.js';
 import { parseIsoTime } from './iso-time.js';
 import { diff, isEmptyPatch, isObject, type Json, type JsonObject } from './json-patch.js';

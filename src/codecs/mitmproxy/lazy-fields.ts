@@ -12,6 +12,8 @@ import { DictBuilder, encodeToBuffer, KeyTable, latin1At, parse, RawElement, sam
 import type { Dict } from './migrate.js';
 import { encodeHeaders, headersAt, headerValuesAt, sameHeaders } from './header-list.js';
 import { PEEK, type MessagePeek } from '../../model/peek.js';
+import { PLAIN } from '../../model/plain.js';
+import { setOwn } from '../../model/own.js';
 
 const TEXT_TAG = 0x3b;
 const BYTES_TAG = 0x2c;
@@ -211,9 +213,20 @@ function other(source: Source, key: string | symbol): unknown {
   return value === UNDECODED ? (source.others![key] = source.attachment!.decodeOther(key as string)) : value;
 }
 
+/** The fields and other properties, all decoded, as a plain object: what listing and reading them gives. */
+function plainFields(source: Source): Record<string, unknown> {
+  source.attachment?.complete();
+  const out: Record<string, unknown> = {};
+  const members = source.table.memberList;
+  for (let i = 0; i < members.length; i++) setOwn(out, members[i]!, field(source, i));
+  if (source.others !== null) for (const key of Object.keys(source.others)) setOwn(out, key, other(source, key));
+  return out;
+}
+
 const HANDLER: ProxyHandler<Source> = {
   get: (source, key) => {
     if (key === SOURCE || key === PEEK) return source;
+    if (key === PLAIN) return () => plainFields(source);
     if (key === INT_PATHS) return source.ints;
     const i = source.table.members.get(key);
     return i === undefined ? other(source, key) : field(source, i);

@@ -5,6 +5,7 @@
 import { CodecError, SchemaError, type InputPosition } from '../../errors.js';
 import { Flow } from '../../model/flow.js';
 import { FlowRecord } from '../../model/record.js';
+import { plainView } from '../../model/plain.js';
 import type { FlowState } from '../../model/state.js';
 import { SchemaReason, validateFlowState } from '../../model/validate.js';
 import { ByteReader } from '../byte-reader.js';
@@ -100,7 +101,7 @@ function encoder(): Encoder {
       if (record.pristine && record.format === FORMAT && record.raw![record.raw!.byteLength - 1] === NEWLINE) {
         return [record.raw!];
       }
-      const json = toJson(Flow.state(record.flow)) as Record<string, unknown>;
+      const json = toJson(plainView(Flow.state(record.flow))) as Record<string, unknown>;
       return [Buffer.from(`${JSON.stringify({ flowtx: VERSION, ...json })}\n`, 'utf8')];
     },
     end: () => [],

@@ -1,6 +1,9 @@
 // An object whose fields are decoded on first use. It is a Proxy whose target holds only the loader, so that
 // spreading, JSON, msgpack and key listing see the decoded object's fields as its own, with no accessor
-// properties and no closures made per object (a HAR flow's `extra.har` is one).
+// properties and no closures made per object (a HAR flow's `extra.har` is one). Its plain form (model/plain.ts)
+// is a copy of the decoded object.
+
+import { PLAIN } from '../../model/plain.js';
 
 interface Holder {
   load: (() => object) | null;
@@ -15,10 +18,8 @@ function data(holder: Holder): object {
   return holder.data;
 }
 
-const HOLDER = Symbol('lazy object holder');
-
 const HANDLER: ProxyHandler<Holder> = {
-  get: (holder, key) => (key === HOLDER ? holder : Reflect.get(data(holder), key)),
+  get: (holder, key) => (key === PLAIN ? () => ({ ...data(holder) }) : Reflect.get(data(holder), key)),
   set: (holder, key, value) => Reflect.set(data(holder), key, value),
   has: (holder, key) => Reflect.has(data(holder), key),
   deleteProperty: (holder, key) => Reflect.deleteProperty(data(holder), key),
@@ -35,10 +36,4 @@ const HANDLER: ProxyHandler<Holder> = {
 /** An object that is `load()`'s result from its first use on. `load` may throw: it runs again next time. */
 export function lazyObject<T extends object>(load: () => T): T {
   return new Proxy<Holder>({ load, data: null }, HANDLER) as unknown as T;
-}
-
-/** `value`, or the object it stands for when it is an object of lazyObject() (decoding it if need be). */
-export function loaded<T>(value: T): T {
-  const holder = value !== null && typeof value === 'object' ? (value as { [HOLDER]?: Holder })[HOLDER] : undefined;
-  return holder === undefined ? value : (data(holder) as T);
 }
