@@ -18,24 +18,34 @@ type Plainable = { [PLAIN]?: () => Record<string, unknown> };
  * replaced object, so `value` is never changed.
  */
 export function plainView<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
+  return isObject(value) ? (plainObject(value) as T) : value;
+}
+
+// Leaves are most of a state (header names and values, numbers): they are passed over without a call.
+const isObject = (v: unknown): v is object => v !== null && typeof v === 'object' && !ArrayBuffer.isView(v);
+
+function plainObject(value: object): object {
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
-      const v: unknown = plainView(value[i]);
-      if (v !== value[i]) (out ??= value.slice())[i] = v;
+      const v: unknown = value[i];
+      if (!isObject(v)) continue;
+      const mapped = plainObject(v);
+      if (mapped !== v) (out ??= value.slice())[i] = mapped;
     }
-    return (out ?? value) as T;
+    return out ?? value;
   }
   const fields = (value as Plainable)[PLAIN]?.();
   const object = fields ?? (value as Record<string, unknown>);
   let out = fields;
-  for (const key of Object.keys(object)) {
+  // State data is plain (no inherited enumerable keys), and for-in is the faster listing.
+  for (const key in object) {
     const v = object[key];
-    const mapped = plainView(v);
+    if (!isObject(v)) continue;
+    const mapped = plainObject(v);
     if (mapped === v) continue;
     out ??= { ...object };
     setOwn(out, key, mapped);
   }
-  return (out ?? value) as T;
+  return out ?? value;
 }
