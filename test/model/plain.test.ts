@@ -26,37 +26,43 @@ function layout(value: unknown, path = ''): string[] {
   return [...here, ...Object.keys(value).flatMap((key) => [`${path}/${key}`, ...layout((value as Record<string, unknown>)[key], `${path}/${key}`)])];
 }
 
-const files: [string, Codec][] = [
-  [join(ROOT, 'fixtures/sample.flows'), mitmproxyCodec],
-  [join(ROOT, 'fixtures/sample.har'), harCodec],
-  ...(haveCorpus
-    ? ([
-        ['real/chromium-browse.flows', mitmproxyCodec],
-        ['real/curl-mixed.flows', mitmproxyCodec],
-        ['mitmproxy/dumpfile-7-websocket.mitm', mitmproxyCodec],
-        ['mitmproxy/dumpfile-019.mitm', mitmproxyCodec],
-        ['real/chromium-browse.playwright.har', harCodec],
-      ] as [string, Codec][]).map(([file, codec]): [string, Codec] => [join(CORPUS, file), codec])
-    : []),
+const FIXTURES: [string, Codec][] = [
+  ['fixtures/sample.flows', mitmproxyCodec],
+  ['fixtures/sample.har', harCodec],
+];
+const CORPUS_FILES: [string, Codec][] = [
+  ['real/chromium-browse.flows', mitmproxyCodec],
+  ['real/curl-mixed.flows', mitmproxyCodec],
+  ['mitmproxy/dumpfile-7-websocket.mitm', mitmproxyCodec],
+  ['mitmproxy/dumpfile-019.mitm', mitmproxyCodec],
+  ['real/chromium-browse.playwright.har', harCodec],
 ];
 
-describe.each(files)('%s', (file, codec) => {
-  test('every flow read: no Proxy left, the keys in their order, the values, and the flow unchanged', async () => {
-    const records = await collectRecords(codec.decode(chunked(readFileSync(file), 65536), file));
-    expect(records.length).toBeGreaterThan(0);
-    for (const record of records) {
-      const state = Flow.state(record.flow);
-      const before = layout(state);
-      const view = plainView(state);
-      expect(layout(view).filter((p) => p.startsWith('proxy'))).toEqual([]);
-      expect(layout(view)).toEqual(before.filter((p) => !p.startsWith('proxy')));
-      expect(isDeepStrictEqual(view, copyState(state))).toBe(true); // toEqual takes minutes on large bodies
-      expect(layout(state)).toEqual(before);
-    }
-  });
+async function checkEveryFlow(file: string, codec: Codec): Promise<void> {
+  const records = await collectRecords(codec.decode(chunked(readFileSync(file), 65536), file));
+  expect(records.length).toBeGreaterThan(0);
+  for (const record of records) {
+    const state = Flow.state(record.flow);
+    const before = layout(state);
+    const view = plainView(state);
+    expect(layout(view).filter((p) => p.startsWith('proxy'))).toEqual([]);
+    expect(layout(view)).toEqual(before.filter((p) => !p.startsWith('proxy')));
+    expect(isDeepStrictEqual(view, copyState(state))).toBe(true); // toEqual takes minutes on large bodies
+    expect(layout(state)).toEqual(before);
+  }
+}
+
+const EVERY_FLOW = 'every flow read: no Proxy left, the keys in their order, the values, and the flow unchanged';
+
+describe.each(FIXTURES)('%s', (file, codec) => {
+  test(EVERY_FLOW, () => checkEveryFlow(join(ROOT, file), codec));
 });
 
-test.skipIf(haveCorpus)('corpus flows (skipped: ../shared/corpus is not beside this clone)', () => {});
+describe.skipIf(!haveCorpus)(`corpus files${haveCorpus ? '' : ' (skipped: ../shared/corpus is not beside this clone)'}`, () => {
+  describe.each(CORPUS_FILES)('%s', (file, codec) => {
+    test(EVERY_FLOW, () => checkEveryFlow(join(CORPUS, file), codec));
+  });
+});
 
 prop.prop([stateValue])('plain data is handed back as it is, not copied', (value) => {
   expect(plainView(value)).toBe(value);
