@@ -2,9 +2,9 @@
 // parses the envelope (everything but the entries) and says where `log.entries` opens; inside that array
 // each entry's end is guessed from the layout and confirmed by JSON.parse, or else found by a byte scanner
 // that only tracks strings and nesting, and JSON.parse reads the entry (stream-json's token stream is about
-// 40 MiB/s; this path is several times faster). Holds one entry and
-// the envelope, never the whole file, and no byte of a chunk once `push` returns but in the entries it
-// handed out (so the chunk can be read into again once they are consumed). Pure: bytes in, entries out.
+// 40 MiB/s; this path is several times faster). Holds one entry and the envelope, never the whole file,
+// and no byte of a chunk once `push` returns but in the entries it handed out (so the chunk can be read
+// into again once they are consumed). Pure: bytes in, entries out.
 
 import { isUtf8 } from 'node:buffer';
 import { Assembler } from 'stream-json/core/assembler.js';

@@ -47,7 +47,7 @@ function msgpack(): Packr {
 const PROTO_LIKE = /^__proto__+$/;
 
 /**
- * `part` with its keys renamed, copied only where a key changes (copy on write): such keys are rare, and
+ * `value` with its keys renamed, copied only where a key changes (copy on write): such keys are rare, and
  * copying every flow's free-form parts cost about a twentieth of encoding a HAR to msgpack.
  */
 function mapKeys(value: StateValue, rename: (key: string) => string): StateValue {
