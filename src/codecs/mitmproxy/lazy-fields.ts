@@ -48,6 +48,23 @@ export function fieldTable(fields: readonly StateField[]): FieldTable {
 export type FieldEntries = number[];
 
 /**
+ * Indexes the dict entry at raw[at, end) (a key, then its value) into `entries` by the key's index in
+ * `keys`: that index, or -1 when the key is none of them (a text key, or where `bytesKeys` a byte string
+ * too) or was indexed already. The entry ends at entries[3i + 2].
+ */
+export function indexEntry(keys: KeyTable, raw: Uint8Array, at: number, end: number, entries: FieldEntries, bytesKeys: boolean): number {
+  const valueAt = scan(raw, at, end);
+  const tag = scanned.tag;
+  const i = tag === TEXT_TAG || (bytesKeys && tag === BYTES_TAG) ? keys.indexOf(raw, scanned.from, scanned.to) : -1;
+  const next = scan(raw, valueAt, end);
+  if (i < 0 || entries[3 * i]! >= 0) return -1;
+  entries[3 * i] = at;
+  entries[3 * i + 1] = valueAt;
+  entries[3 * i + 2] = next;
+  return i;
+}
+
+/**
  * The entries of the dict element at raw[from, to) by field; undefined when a key is not the table's, is
  * repeated or is not a string (such dicts are decoded whole, which reports what is wrong).
  */
@@ -57,14 +74,9 @@ export function indexFields(table: FieldTable, raw: Uint8Array, from: number, to
     scan(raw, from, to);
     const end = scanned.to;
     for (let at = scanned.from; at < end; ) {
-      const valueAt = scan(raw, at, end);
-      const i = scanned.tag === TEXT_TAG || scanned.tag === BYTES_TAG ? table.keyTable.indexOf(raw, scanned.from, scanned.to) : -1;
-      const next = scan(raw, valueAt, end);
-      if (i < 0 || entries[3 * i]! >= 0) return undefined;
-      entries[3 * i] = at;
-      entries[3 * i + 1] = valueAt;
-      entries[3 * i + 2] = next;
-      at = next;
+      const i = indexEntry(table.keyTable, raw, at, end, entries, true);
+      if (i < 0) return undefined;
+      at = entries[3 * i + 2]!;
     }
   } catch {
     return undefined;

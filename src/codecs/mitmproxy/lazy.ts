@@ -22,7 +22,7 @@ import {
 } from './state.js';
 import { DictBuilder, elementAt, encodeToBuffer, encodeToPieces, KeyTable, parse, RawEntry, sameBytes, sameValue, scan, scanned, TnetstringError, type TValue } from './tnetstring.js';
 import { atVersion, nullLeftOut, type WritableVersion } from './versions.js';
-import { adopt, attachmentOf, copiedFields, encodeFields, fieldTable, indexFields, lazyFields, peekOther, readAlready, UNDECODED, type Attachment, type FieldEntries } from './lazy-fields.js';
+import { adopt, attachmentOf, copiedFields, encodeFields, fieldTable, indexEntry, indexFields, lazyFields, peekOther, readAlready, UNDECODED, type Attachment, type FieldEntries } from './lazy-fields.js';
 
 const NULL_TAG = 0x7e;
 const TEXT_TAG = 0x3b;
@@ -101,16 +101,11 @@ class LazyRecord implements Attachment {
     const end = this.#end;
     try {
       while (this.#at < end && (k < 0 || entries[3 * k]! < 0)) {
-        const at = this.#at;
-        const valueAt = scan(raw, at, end);
-        const found = scanned.tag === TEXT_TAG ? FLOW_KEYS.indexOf(raw, scanned.from, scanned.to) : -1;
-        const next = scan(raw, valueAt, end);
-        if (found < 0 || entries[3 * found]! >= 0) return false;
-        entries[3 * found] = at;
-        entries[3 * found + 1] = valueAt;
-        entries[3 * found + 2] = next;
+        // Top-level keys are text in every version read lazily.
+        const found = indexEntry(FLOW_KEYS, raw, this.#at, end, entries, false);
+        if (found < 0) return false;
         this.order.push(found);
-        this.#at = next;
+        this.#at = entries[3 * found + 2]!;
       }
     } catch (cause) {
       throw this.fault(cause);
