@@ -54,7 +54,6 @@ async function keep(path: string | null, code: string): Promise<void> {
   }
 }
 
-
 /**
  * The ES module code of a TypeScript script: from the cache, or compiled (and kept) now. A syntax error is
  * thrown as a SyntaxError whose message starts with `flowtx-syntax LINE:COLUMN`, since only the message of
