@@ -205,7 +205,8 @@ export class Flow {
  */
 export function copyState<T>(value: T): T {
   if (Array.isArray(value)) return value.map(copyState) as T;
-  if (value instanceof Uint8Array) return value.slice() as T;
+  // Uint8Array's slice copies; a Buffer's own slice() is a view of the same bytes.
+  if (value instanceof Uint8Array) return Uint8Array.prototype.slice.call(value) as T;
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) setOwn(out, key, copyState((value as Record<string, unknown>)[key]));

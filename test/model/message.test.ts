@@ -170,6 +170,19 @@ describe('change tracking', () => {
     expect(flow.request.headers.get('host')).toBe('example.com');
     expect(flow.changed).toBe(false);
   });
+
+  test.each([
+    ['a Buffer (as decoders make)', (text: string): Uint8Array => Buffer.from(text)],
+    ['a Uint8Array', (text: string): Uint8Array => new TextEncoder().encode(text)],
+  ])('copy has body bytes of its own when the body is %s', (_kind, bytes) => {
+    const state = tstate();
+    state.response!.content = bytes('hello');
+    const flow = new Flow(state);
+    const copy = flow.copy();
+    copy.response!.content![0] = 0x4a;
+    expect(Buffer.from(copy.response!.content!).toString()).toBe('Jello');
+    expect(Buffer.from(flow.response!.content!).toString()).toBe('hello');
+  });
 });
 
 describe('createFlow', () => {
