@@ -7,7 +7,8 @@ export type FlowtxErrorCode =
   | 'FLOWTX_SCRIPT'
   | 'FLOWTX_USAGE'
   | 'FLOWTX_BODY'
-  | 'FLOWTX_IO';
+  | 'FLOWTX_IO'
+  | 'FLOWTX_CANCELLED';
 
 export class FlowtxError extends Error {
   readonly code: FlowtxErrorCode;
@@ -104,6 +105,18 @@ export class IoError extends FlowtxError {
     super('FLOWTX_IO', `cannot ${side} ${path}: ${reason}`, options);
     this.side = side;
   }
+}
+
+/** A stream given up because another one failed (--fail-fast with --jobs); its input counts as skipped. */
+export class Cancelled extends FlowtxError {
+  constructor() {
+    super('FLOWTX_CANCELLED', 'cancelled');
+  }
+}
+
+/** Is the error a fault in an input (after which the complete flows before it are still written)? */
+export function isInputFault(err: unknown): err is InputError | IoError {
+  return err instanceof InputError || (err instanceof IoError && err.side === 'read');
 }
 
 /** Type guard that also works across module copies (scripts load flowtx through a loader). */

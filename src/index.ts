@@ -18,9 +18,10 @@ export type {
   FlowType,
   StateValue,
 } from './model/state.js';
-export type { ScriptContext, ScriptLog } from './engine/context.js';
+export type { FlowContext, ScriptContext, ScriptLog } from './engine/context.js';
 export type { FlowFilter } from './filter/compile.js';
 export type { HookMap, HookName, Script, ClientConnection } from './engine/hooks.js';
+export type { Origin } from './model/origin.js';
 export { FlowtxError, BodyError } from './errors.js';
 
 import type { Script } from './engine/hooks.js';

@@ -5,7 +5,7 @@
 //    errors point at the script's own lines; relative imports written as "./x.js" or "./x" find "./x.ts".
 
 import { fileURLToPath } from 'node:url';
-import { compiled } from './script-cache.js';
+import { compiled } from './scripts/cache.js';
 
 interface ResolveContext {
   parentURL?: string;

@@ -2,7 +2,7 @@
 
 import { statSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import type { ScriptErrorPolicy } from '../engine/pipeline.js';
+import type { ScriptErrorPolicy } from '../engine/dispatch.js';
 import { codecNames } from '../codecs/registry.js';
 import { parseShard, type Shard } from './shard.js';
 
@@ -157,7 +157,7 @@ async function parseWithYargs(argv: string[]): Promise<ParsedArgs> {
   let failure: string | undefined;
   const args = await yargs(argv)
     .scriptName('flowtx')
-    .usage('Usage: $0 [options] INPUT... [OUTPUT] [FILTER EXPRESSION]\nUsage: $0 [options] INPUT... --out-dir DIR [FILTER EXPRESSION]\n\nStream saved HTTP flows through scripts and write them out, in the same or another format.\nAn INPUT is a file, a directory (recursed) or a glob pattern. With no OUTPUT, prints one line per flow.\nA trailing filter expression (mitmproxy syntax, starting with ~, ! or () keeps only the flows it\nmatches; see --help-filters.')
+    .usage('Usage: $0 [run] [options] INPUT... [OUTPUT] [FILTER EXPRESSION]\nUsage: $0 [run] [options] INPUT... --out-dir DIR [FILTER EXPRESSION]\n\nStream saved HTTP flows through scripts and write them out, in the same or another format.\nAn INPUT is a file, a directory (recursed) or a glob pattern. With no OUTPUT, prints one line per flow.\nA trailing filter expression (mitmproxy syntax, starting with ~, ! or () keeps only the flows it\nmatches; see --help-filters. An input named like a command (run) is given as a path: ./run.')
     .options(OPTIONS as unknown as Record<OptionName, import('yargs').Options>)
     .epilog(EPILOG)
     .strictOptions()

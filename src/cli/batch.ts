@@ -4,11 +4,12 @@
 
 import { Worker } from 'node:worker_threads';
 import { ScriptError } from '../errors.js';
-import { loadScript, type LoadedScript } from '../engine/script.js';
+import type { LoadedScript } from '../engine/hooks.js';
+import type { StreamSettings } from '../pipeline/run.js';
+import type { InputSummary } from '../pipeline/summary.js';
+import { loadScript } from '../scripts/load.js';
 import { runFile, type FileTask } from './outdir.js';
 import type { Terminal } from './progress.js';
-import type { StreamSettings } from './stream.js';
-import type { InputSummary } from './summary.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker.js';
 
 export interface BatchOptions {

@@ -3,13 +3,12 @@
 
 import { isFlowtxError, UsageError } from '../errors.js';
 import { filterHelpText } from '../filter/help.js';
-import { parseArgs, type RunPlan } from './args.js';
+import { countFiles, emptySummary, type Summary } from '../pipeline/summary.js';
+import { pickCommand, type CommonPlan } from './commands.js';
 import { describe, Terminal } from './progress.js';
-import { run } from './run.js';
-import { countFiles, emptySummary, type Summary } from './summary.js';
 
 /** The summary of a command that failed before it read anything (usage, a missing input, a script). */
-function failedSummary(plan: RunPlan | undefined, message: string, exitCode: number): Summary {
+function failedSummary(plan: CommonPlan | undefined, message: string, exitCode: number): Summary {
   const summary = { ...emptySummary(plan?.inputs ?? [], []), ok: false, exitCode, errors: [message] };
   for (const input of summary.inputs) input.status = 'skipped';
   countFiles(summary);
@@ -17,7 +16,7 @@ function failedSummary(plan: RunPlan | undefined, message: string, exitCode: num
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let plan: RunPlan | undefined;
+  let plan: CommonPlan | undefined;
   const wantsDebug = argv.includes('--debug');
   let summary: Summary;
   if (argv.includes('--help-filters')) {
@@ -25,8 +24,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    plan = await parseArgs(argv);
-    summary = await run(plan, new Terminal(plan));
+    const { command, args } = pickCommand(argv);
+    plan = await command.parse(args);
+    summary = await command.execute(plan, new Terminal(plan));
   } catch (err) {
     const message = describe(err, wantsDebug);
     process.stderr.write(`flowtx: error: ${message}\n`);

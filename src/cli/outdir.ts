@@ -4,14 +4,14 @@
 
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { IoError, UsageError } from '../errors.js';
+import { Cancelled, IoError, UsageError } from '../errors.js';
 import type { Codec } from '../codecs/codec.js';
 import { codecByExtension, formatExtension } from '../codecs/registry.js';
-import type { LoadedScript } from '../engine/script.js';
+import type { LoadedScript } from '../engine/hooks.js';
+import { fileSystem, type Reporter } from '../pipeline/ports.js';
+import { runStream, type StreamSettings } from '../pipeline/run.js';
+import { errorMessage, type InputSummary } from '../pipeline/summary.js';
 import type { InputFile } from './inputs.js';
-import type { Reporter } from './progress.js';
-import { Cancelled, runStream, type StreamSettings } from './stream.js';
-import { errorMessage, type InputSummary } from './summary.js';
 
 export interface FileTask {
   input: string;
@@ -68,7 +68,7 @@ export async function runFile(
     reporter.error(err);
     return { path: task.input, format: null, flows: 0, bytes: 0, status: 'failed', error: err.message, output: null };
   }
-  const result = await runStream({ inputs: [task.input], output: task.output, format: task.format }, settings, scripts, reporter, cancelled);
+  const result = await runStream({ inputs: [task.input], output: task.output, format: task.format }, settings, scripts, fileSystem, reporter, cancelled);
   const { written, dropped, emitted, filtered, scriptErrors } = result.counts;
   const summary: InputSummary = { ...result.inputs[0]!, output: result.output, written, dropped, emitted, filtered, scriptErrors, lost: result.lost };
   if (result.failure instanceof Cancelled) summary.status = 'skipped';

@@ -3,19 +3,9 @@
 // they stay readable.
 
 import { isFlowtxError } from '../errors.js';
-import type { LogLevel } from '../engine/pipeline.js';
-import { formatSize } from './listing.js';
-
-/** What a run tells the user while it goes; the Terminal on the main thread, a relay to it in a worker. */
-export interface Reporter {
-  log(level: LogLevel, source: string, message: string): void;
-  /** flowtx's own warnings (not scripts' log lines); they go into the summary too. */
-  warn(message: string): void;
-  /** A failure, printed when it happens (`flowtx: error: …`); the run may go on with other inputs. */
-  error(err: unknown): void;
-  countBytes(bytes: number): void;
-  countFlows(flows: number): void;
-}
+import type { LogLevel } from '../engine/context.js';
+import { formatSize } from '../pipeline/listing.js';
+import type { Reporter } from '../pipeline/ports.js';
 
 /** The message a user sees: ours as they are, anything else (a bug) with its name; stacks only with --debug. */
 export function describe(err: unknown, debug: boolean): string {

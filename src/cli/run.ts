@@ -7,15 +7,17 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { codecByExtension, codecByName, codecNames, formatExtension } from '../codecs/registry.js';
-import { loadScript, type LoadedScript } from '../engine/script.js';
+import type { LoadedScript } from '../engine/hooks.js';
+import { fileSystem } from '../pipeline/ports.js';
+import { runStream, type StreamSettings } from '../pipeline/run.js';
+import { addLost, countFiles, emptySummary, errorMessage, type Summary } from '../pipeline/summary.js';
+import { loadScript } from '../scripts/load.js';
 import type { RunPlan } from './args.js';
 import { runBatch } from './batch.js';
 import { expandInputs, type InputFile } from './inputs.js';
 import { planOutputs } from './outdir.js';
 import type { Terminal } from './progress.js';
 import { inShard } from './shard.js';
-import { runStream, type StreamSettings } from './stream.js';
-import { addLost, countFiles, emptySummary, errorMessage, type Summary } from './summary.js';
 import { compileFilter } from '../filter/compile.js';
 
 /** The codec named by --to or by OUTPUT's extension; undefined: the first input's. */
@@ -52,7 +54,7 @@ async function concatenate(plan: RunPlan, files: readonly InputFile[], settings:
   for (const spec of plan.scripts) scripts.push(await loadScript(spec, (m) => terminal.warn(m)));
   terminal.startProgress(totalSize(files));
   try {
-    const result = await runStream({ inputs: files.map((f) => f.path), output: plan.output, format }, settings, scripts, terminal);
+    const result = await runStream({ inputs: files.map((f) => f.path), output: plan.output, format }, settings, scripts, fileSystem, terminal);
     summary.inputs = result.inputs;
     summary.output = result.output;
     const { scriptErrors, ...flows } = result.counts;

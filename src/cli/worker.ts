@@ -3,12 +3,14 @@
 // and each file's summary back. Module state of a script is therefore per worker; `ctx` is per file.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { LogLevel } from '../engine/pipeline.js';
-import { loadScript, type LoadedScript } from '../engine/script.js';
+import type { LogLevel } from '../engine/context.js';
+import type { LoadedScript } from '../engine/hooks.js';
+import type { Reporter } from '../pipeline/ports.js';
+import type { StreamSettings } from '../pipeline/run.js';
+import { errorMessage, type InputSummary } from '../pipeline/summary.js';
+import { loadScript } from '../scripts/load.js';
 import { runFile, type FileTask } from './outdir.js';
-import { describe, type Reporter } from './progress.js';
-import type { StreamSettings } from './stream.js';
-import { errorMessage, type InputSummary } from './summary.js';
+import { describe } from './progress.js';
 
 export interface WorkerSetup {
   settings: StreamSettings;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { splitScriptSpec, suggestHook } from '../../src/engine/script.js';
+import { splitScriptSpec, suggestHook } from '../../src/scripts/load.js';
 
 describe('splitScriptSpec', () => {
   test.each([

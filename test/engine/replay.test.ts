@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { Engine, type EngineOptions } from '../../src/engine/pipeline.js';
-import type { LoadedScript } from '../../src/engine/script.js';
-import type { Script } from '../../src/engine/hooks.js';
+import { Dispatcher, type DispatcherOptions } from '../../src/engine/dispatch.js';
+import type { LoadedScript, Script } from '../../src/engine/hooks.js';
+import { replay, type Gates } from '../../src/engine/replay.js';
 import { Flow, createFlow, makeResponse } from '../../src/model/flow.js';
 import { FlowRecord } from '../../src/model/record.js';
 import { FilterSyntaxError, SchemaError } from '../../src/errors.js';
@@ -9,7 +9,7 @@ import { compileFilter } from '../../src/filter/compile.js';
 import { collectRecords, tstate } from '../helpers/tflow.js';
 
 function script(name: string, hooks: Script, target?: object): LoadedScript {
-  return { name, file: `/scripts/${name}`, argv: [name, '--flag'], hooks, target };
+  return { name, file: `/scripts/${name}`, argv: [name, '--flag'], hooks, target, retainsFlows: true };
 }
 
 /** One batch per two records, as a codec would yield them. */
@@ -22,9 +22,11 @@ function records(...states: ReturnType<typeof tstate>[]): AsyncIterable<FlowReco
   })();
 }
 
-async function runAll(options: EngineOptions, input = records(tstate())): Promise<{ out: FlowRecord[]; engine: Engine }> {
-  const engine = new Engine(options);
-  return { out: await collectRecords(engine.run(input)), engine };
+type RunOptions = DispatcherOptions & Gates & { scripts: readonly LoadedScript[] };
+
+async function runAll(options: RunOptions, input = records(tstate())): Promise<{ out: FlowRecord[]; engine: Dispatcher }> {
+  const engine = new Dispatcher(options.scripts, options);
+  return { out: await collectRecords(replay(input, engine, options)), engine };
 }
 
 /** A script that records every event it sees as "name:event". */
@@ -230,14 +232,14 @@ describe('script errors', () => {
 
 describe('faults', () => {
   test('a record that fails to decode mid-batch: the records before it are yielded, then the error', async () => {
-    const engine = new Engine({ scripts: [script('s', { request: () => {} })] });
+    const engine = new Dispatcher([script('s', { request: () => {} })]);
     const good = FlowRecord.read({ origin: 'in.test', index: 0, offset: 0 }, new Uint8Array(1), 'test/1', () => tstate());
     const bad = FlowRecord.read({ origin: 'in.test', index: 1, offset: 1 }, new Uint8Array(1), 'test/1', () => {
       throw new SchemaError({ origin: 'in.test', index: 1, offset: 1 }, 'flow.id is missing, expected a string');
     });
     const seen: FlowRecord[] = [];
     const run = async (): Promise<void> => {
-      for await (const batch of engine.run((async function* () { yield [good, bad]; })())) seen.push(...batch);
+      for await (const batch of replay((async function* () { yield [good, bad]; })(), engine)) seen.push(...batch);
     };
     await expect(run()).rejects.toThrow('in.test: flow #1 at byte 1: flow.id is missing, expected a string');
     expect(seen).toEqual([good]);
@@ -254,10 +256,10 @@ describe('faults', () => {
     );
     const reads = script('reads', { request: (_ctx, flow) => void flow.clientConn });
     const good = FlowRecord.read({ origin: 'in.test', index: 0, offset: 0 }, new Uint8Array(1), 'test/1', () => tstate());
-    const engine = new Engine({ scripts: [reads], onScriptError: 'skip' });
+    const engine = new Dispatcher([reads], { onScriptError: 'skip' });
     const seen: FlowRecord[] = [];
     const run = async (): Promise<void> => {
-      for await (const batch of engine.run((async function* () { yield [good, corrupt]; })())) seen.push(...batch);
+      for await (const batch of replay((async function* () { yield [good, corrupt]; })(), engine)) seen.push(...batch);
     };
     await expect(run()).rejects.toThrow('in.test: flow #1 at byte 1: client_conn.id is missing, expected text');
     expect(seen).toEqual([good]);

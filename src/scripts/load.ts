@@ -1,5 +1,7 @@
-// Loads user scripts: `.ts`/`.mts`/`.cts` compiled by esbuild (../script-cache.ts; no build step),
-// `.js`/`.mjs`/`.cjs` natively, through the loader hooks (../loader-hooks.ts) when they import; checks their exports against the hook table and warns about near-misses ("respone" → "response").
+// Loads the scripts named by -s: built-ins (builtin:NAME, see builtins.ts) from their table, user scripts
+// from files: `.ts`/`.mts`/`.cts` compiled by esbuild (cache.ts; no build step), `.js`/`.mjs`/`.cjs`
+// natively, through the loader hooks (../loader-hooks.ts) when they import. Checks their exports against the
+// hook table and warns about near-misses ("respone" → "response").
 
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -8,23 +10,12 @@ import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ScriptError } from '../errors.js';
 import * as api from '../index.js';
-import { compiled } from '../script-cache.js';
-import { HOOK_NAMES, type HookName, type Script } from './hooks.js';
+import { HOOK_NAMES, type HookName, type LoadedScript, type Script } from '../engine/hooks.js';
+import { BUILTIN_PREFIX, loadBuiltin } from './builtins.js';
+import { compiled } from './cache.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
-
-export interface LoadedScript {
-  /** The path as given to -s (used in messages). */
-  readonly name: string;
-  /** Absolute path. */
-  readonly file: string;
-  /** [path, ...args]. */
-  readonly argv: string[];
-  readonly hooks: Script;
-  /** `this` for hooks exported as members of a default object. */
-  readonly target: object | undefined;
-}
 
 /** Splits `-s "scrub.ts --keep 'a b'"` like a shell: quotes group, backslash escapes. */
 export function splitScriptSpec(spec: string): string[] {
@@ -88,9 +79,9 @@ export function suggestHook(name: string): HookName | undefined {
 
 /**
  * The directory holding the loader hooks and the API shims (dist/): this module runs either as
- * dist/engine/script.js or bundled into dist/flowtx.mjs.
+ * dist/scripts/load.js or bundled into dist/flowtx.mjs.
  */
-const ROOT = new URL(/\/engine\/script\.[jt]s$/.test(import.meta.url) ? '../' : './', import.meta.url);
+const ROOT = new URL(/\/scripts\/load\.[jt]s$/.test(import.meta.url) ? '../' : './', import.meta.url);
 
 let loaderRegistered = false;
 
@@ -178,6 +169,7 @@ export async function loadScript(spec: string, warn: (message: string) => void, 
   const argv = splitScriptSpec(spec);
   const name = argv[0];
   if (name === undefined) throw new ScriptError(spec, undefined, 'empty -s value: expected a script path');
+  if (name.startsWith(BUILTIN_PREFIX)) return loadBuiltin(name, argv);
   const file = resolve(cwd, name);
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw new ScriptError(name, undefined, `script not found: ${name}`);
@@ -209,5 +201,5 @@ export async function loadScript(spec: string, warn: (message: string) => void, 
   const hooks = hookTable(name, members, warn);
   if (Object.keys(hooks).length === 0) warn(`${name} exports no hooks (${HOOK_NAMES.join(', ')}); it will do nothing`);
   const target = typeof fallback === 'object' && fallback !== null ? fallback : undefined;
-  return { name, file, argv, hooks, target };
+  return { name, file, argv, hooks, target, retainsFlows: true };
 }

@@ -1,0 +1,190 @@
+// The dispatcher runs one event on one flow: every script's hook for it, in -s order, under the script-error
+// policy. Drivers decide the order: replay.ts walks saved flows (mitmproxy's eventsequence), a live proxy
+// dispatches each event when its part of the exchange arrives, with many flows in flight.
+
+import { format } from 'node:util';
+import { ScriptError, isInputFault } from '../errors.js';
+import type { FlowFilter } from '../filter/compile.js';
+import { Flow } from '../model/flow.js';
+import { describeOrigin } from '../model/origin.js';
+import { FlowRecord } from '../model/record.js';
+import { HookContext, ScriptScope, type ContextHost, type FlowContext, type LogLevel } from './context.js';
+import { FLOW_EVENTS, type ClientConnection, type ConnectionEvent, type FlowEvent, type HookName, type LifecycleEvent, type LoadedScript } from './hooks.js';
+
+export type ScriptErrorPolicy = 'fail' | 'skip' | 'keep';
+
+export interface DispatcherOptions {
+  /** --set key=value pairs, visible to scripts as ctx.options. */
+  options?: Readonly<Record<string, string>>;
+  /** What a failing flow hook does: stop the run (default), drop the flow, or restore it to its checkpoint. */
+  onScriptError?: ScriptErrorPolicy;
+  /** Where log lines go; `source` is the script name or "flowtx". */
+  log?: (level: LogLevel, source: string, message: string) => void;
+}
+
+export interface Counts {
+  read: number;
+  dropped: number;
+  emitted: number;
+  /** Flows a filter left out. */
+  filtered: number;
+  scriptErrors: number;
+}
+
+/**
+ * What became of a flow after an event: it goes on, it was dropped (by a script, or by the skip policy), or
+ * a hook failed and the flow was restored to its checkpoint (keep policy). Only "go" gets further events.
+ */
+export type Verdict = 'go' | 'dropped' | 'restored';
+
+function describeThrown(value: unknown): string {
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  return `non-Error value thrown: ${typeof value === 'string' ? JSON.stringify(value) : format('%o', value)}`;
+}
+
+/** The line in `file` where `err` was thrown, read from its stack. */
+function lineIn(err: unknown, file: string): number | undefined {
+  if (!(err instanceof Error) || err.stack === undefined) return undefined;
+  for (const frame of err.stack.split('\n')) {
+    const at = frame.indexOf(file);
+    if (at < 0) continue;
+    const match = /^[^:]*:(\d+)/.exec(frame.slice(at + file.length));
+    if (match) return Number(match[1]);
+  }
+  return undefined;
+}
+
+export class Dispatcher {
+  readonly counts: Counts = { read: 0, dropped: 0, emitted: 0, filtered: 0, scriptErrors: 0 };
+  readonly #scripts: readonly LoadedScript[];
+  readonly #scopes: readonly ScriptScope[];
+  readonly #policy: ScriptErrorPolicy;
+  readonly #log: (level: LogLevel, source: string, message: string) => void;
+  readonly #emitted: FlowRecord[] = [];
+  readonly #dropped = new WeakSet<Flow>();
+
+  constructor(scripts: readonly LoadedScript[], options: DispatcherOptions = {}) {
+    this.#scripts = scripts;
+    this.#policy = options.onScriptError ?? 'fail';
+    this.#log = options.log ?? (() => {});
+    const settings = Object.freeze({ ...options.options });
+    const host: ContextHost = {
+      counts: this.counts,
+      log: (level, source, message) => this.#log(level, source, message),
+      drop: (flow) => this.#dropped.add(flow),
+      emit: (flow, by) => {
+        if (!(flow instanceof Flow)) throw new TypeError('ctx.emit() takes a Flow (from createFlow() or flow.copy())');
+        this.counts.emitted++;
+        this.#emitted.push(FlowRecord.of(flow, { kind: 'emitted', by }));
+      },
+    };
+    this.#scopes = scripts.map((s) => new ScriptScope(s.name, s.argv, settings, host));
+  }
+
+  /** True when some script has a flow hook, i.e. records must be decoded into flows. */
+  get needsFlows(): boolean {
+    return this.#scripts.some((s) => FLOW_EVENTS.some((e) => s.hooks[e] !== undefined));
+  }
+
+  /** True when some script may keep a flow past its batch (so read chunks must not be reused). */
+  get retainsFlows(): boolean {
+    return this.#scripts.some((s) => s.retainsFlows);
+  }
+
+  /** Did a script drop this record's flow? */
+  isDropped(record: FlowRecord): boolean {
+    return record.decoded && this.#dropped.has(record.flow);
+  }
+
+  /** The flows emitted since the last call (less those dropped since), in order. */
+  takeEmitted(): FlowRecord[] {
+    const out: FlowRecord[] = [];
+    for (const record of this.#emitted.splice(0)) {
+      if (this.#dropped.has(record.flow)) this.counts.dropped++;
+      else out.push(record);
+    }
+    return out;
+  }
+
+  /** True when flows were emitted since the last takeEmitted() (checked per flow, so it makes no array). */
+  get hasEmitted(): boolean {
+    return this.#emitted.length > 0;
+  }
+
+  /** start or done: every script's hook in order; a failure is a ScriptError whatever the policy. */
+  async lifecycle(event: LifecycleEvent): Promise<void> {
+    for (const [i, script] of this.#scripts.entries()) {
+      const ctx = new HookContext(this.#scopes[i]!, event);
+      try {
+        const result = event === 'start' ? script.hooks.start?.call(script.target, ctx, script.argv) : script.hooks.done?.call(script.target, ctx);
+        if (result !== undefined) await result;
+      } catch (cause) {
+        throw this.#scriptError(script, event, null, cause);
+      }
+    }
+  }
+
+  /** clientconnect or clientdisconnect; a failure is logged and counted, never fatal to other clients. */
+  async connection(event: ConnectionEvent, client: ClientConnection): Promise<void> {
+    for (const [i, script] of this.#scripts.entries()) {
+      const fn = script.hooks[event];
+      if (fn === undefined) continue;
+      try {
+        const result = fn.call(script.target, new HookContext(this.#scopes[i]!, event), client);
+        if (result !== undefined) await result;
+      } catch (cause) {
+        const error = this.#scriptError(script, event, null, cause);
+        if (this.#policy === 'fail') throw error;
+        this.counts.scriptErrors++;
+        this.#log('warn', 'flowtx', error.message);
+      }
+    }
+  }
+
+  /**
+   * Runs `event` on the record's flow through every script, in order, under the script-error policy: with
+   * "fail" (and for a fault in the input, whatever the policy) the error is thrown; with "skip" the flow is
+   * dropped; with "keep" the record is restored to its checkpoint (the driver takes one before the first event).
+   */
+  async dispatch(event: FlowEvent, record: FlowRecord): Promise<Verdict> {
+    const flow = record.flow;
+    for (const [i, script] of this.#scripts.entries()) {
+      const fn = script.hooks[event];
+      if (fn === undefined) continue;
+      try {
+        // A context made with a record is a FlowContext: its origin is the record's.
+        const ctx = new HookContext(this.#scopes[i]!, event, record) as FlowContext;
+        const result = fn.call(script.target, ctx, flow);
+        if (result !== undefined) await result;
+      } catch (cause) {
+        const error = this.#scriptError(script, event, record, cause);
+        if (this.#policy === 'fail' || isInputFault(cause)) throw error;
+        this.counts.scriptErrors++;
+        if (this.#policy === 'skip') {
+          this.#log('warn', 'flowtx', `${error.message} (flow dropped: --on-script-error skip)`);
+          this.#dropped.add(flow);
+          return 'dropped';
+        }
+        this.#log('warn', 'flowtx', `${error.message} (flow kept unchanged: --on-script-error keep)`);
+        record.restore();
+        return 'restored';
+      }
+      if (this.#dropped.has(flow)) return 'dropped';
+    }
+    return 'go';
+  }
+
+  #scriptError(script: LoadedScript, hook: HookName, record: FlowRecord | null, cause: unknown): Error {
+    // A fault in the input that surfaced while a hook read a lazily decoded part is an input fault, not a
+    // script error: whatever the policy, it ends the run after the flows before it.
+    if (isInputFault(cause)) return cause;
+    const line = lineIn(cause, script.file);
+    const where = `${script.name}${line === undefined ? '' : `:${line}`}`;
+    let subject = '';
+    if (record !== null) {
+      const request = record.flow.type === 'http' ? ` (${record.flow.request.method} ${record.flow.request.url})` : '';
+      subject = ` on ${describeOrigin(record.origin)}${request}`;
+    }
+    return new ScriptError(script.name, hook, `${where}: hook "${hook}" failed${subject}: ${describeThrown(cause)}`, { cause });
+  }
+}

@@ -1,0 +1,74 @@
+// Offline replay: saved flows in input order through the dispatcher, each flow's events in mitmproxy's
+// order (request, then response if it has one, then error if it has one; presence checked when the event is
+// due, so a request hook that adds a response makes `response` run). Yields what is to be written, each
+// flow once and in order, emitted flows right after the flow whose hook emitted them.
+
+import type { FlowFilter } from '../filter/compile.js';
+import { Flow } from '../model/flow.js';
+import type { FlowRecord } from '../model/record.js';
+import type { Dispatcher } from './dispatch.js';
+import { FLOW_EVENTS, type FlowEvent } from './hooks.js';
+
+export interface Gates {
+  /** Only flows it accepts are seen by scripts and written (--filter); evaluated on the flow as read. */
+  filter?: FlowFilter;
+  /** Scripts run only on flows it accepts; the others pass through unchanged (--select). */
+  select?: FlowFilter;
+}
+
+/** Is `event` due for the flow as it stands now? */
+export function isDue(event: FlowEvent, flow: Flow): boolean {
+  const state = Flow.state(flow);
+  switch (event) {
+    case 'request':
+      return true;
+    case 'response':
+      return state.response !== null && state.response !== undefined;
+    case 'error':
+      return state.error !== null;
+  }
+}
+
+/**
+ * Runs `start`, every record's events, then `done`, yielding batches to write. When a record fails (a fault
+ * in the input or a script error), the records before it are yielded first, then the error is thrown.
+ */
+export async function* replay(batches: AsyncIterable<FlowRecord[]>, dispatcher: Dispatcher, gates: Gates = {}): AsyncIterable<FlowRecord[]> {
+  const { filter, select } = gates;
+  const counts = dispatcher.counts;
+  await dispatcher.lifecycle('start');
+  yield dispatcher.takeEmitted();
+  const needsFlows = dispatcher.needsFlows;
+  for await (const batch of batches) {
+    const out: FlowRecord[] = [];
+    try {
+      for (const record of batch) {
+        counts.read++;
+        if (filter !== undefined && !filter(record.flow)) {
+          counts.filtered++;
+          continue;
+        }
+        if (needsFlows && record.flow.type === 'http' && (select === undefined || select(record.flow))) {
+          await replayFlow(record, dispatcher);
+        }
+        if (dispatcher.isDropped(record)) counts.dropped++;
+        else out.push(record);
+        if (dispatcher.hasEmitted) out.push(...dispatcher.takeEmitted());
+      }
+    } catch (err) {
+      if (out.length > 0) yield out;
+      throw err;
+    }
+    if (out.length > 0) yield out;
+  }
+  await dispatcher.lifecycle('done');
+  yield dispatcher.takeEmitted();
+}
+
+async function replayFlow(record: FlowRecord, dispatcher: Dispatcher): Promise<void> {
+  record.checkpoint();
+  for (const event of FLOW_EVENTS) {
+    if (!isDue(event, record.flow)) continue;
+    if ((await dispatcher.dispatch(event, record)) !== 'go') return;
+  }
+}

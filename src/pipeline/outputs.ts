@@ -1,0 +1,84 @@
+// Where a stream's flows go: every output is a FlowSink. An encoded file (or stdout) in a format, the
+// listing (a line or a JSON object per flow). A sink keeps nothing of a batch past write(): what it holds
+// on to it copies, so the records' read chunks can be read into again.
+
+import type { Codec, EncoderOptions } from '../codecs/codec.js';
+import type { Sink } from '../io/sinks.js';
+import type { FlowRecord } from '../model/record.js';
+import { flowJson, flowLine } from './listing.js';
+import type { Reporter } from './ports.js';
+import type { Lost } from './summary.js';
+
+export interface FlowSink {
+  /** Writes a batch; keeps no reference to the records or their bytes once it returns. */
+  write(batch: readonly FlowRecord[]): Promise<void>;
+  /** Finishes the output (a HAR's closing brackets) and makes it visible. */
+  close(): Promise<void>;
+  /** Gives the output up; an existing file at the target stays as it was. */
+  abort(): Promise<void>;
+  /** Flows written so far (a format may leave out a flow it cannot hold). */
+  readonly written: number;
+  /** What the format could not carry, by name: how many flows lost it. */
+  readonly lost: Lost;
+}
+
+/** Flows encoded by `codec` into `out`. */
+export async function encodedSink(
+  codec: Codec,
+  options: Pick<EncoderOptions, 'flowVersion'>,
+  out: Sink,
+  reporter: Reporter,
+): Promise<FlowSink> {
+  const lost: Lost = {};
+  const lose = (what: string): void => {
+    lost[what] = (lost[what] ?? 0) + 1;
+  };
+  const encoder = codec.encoder({ ...options, warn: (m) => reporter.warn(m), lose });
+  let written = 0;
+  try {
+    await out.write(encoder.begin());
+  } catch (err) {
+    await out.abort();
+    throw err;
+  }
+  return {
+    lost,
+    get written() {
+      return written;
+    },
+    async write(batch) {
+      const pieces: Uint8Array[] = [];
+      for (const record of batch) {
+        const encoded = encoder.encode(record);
+        if (encoded.length > 0) written++;
+        pieces.push(...encoded);
+      }
+      await out.write(pieces);
+    },
+    async close() {
+      await out.write(encoder.end());
+      for (const [what, flows] of Object.entries(lost)) reporter.warn(`${codec.name} output cannot carry ${what}: ${flows} flow(s)`);
+      await out.commit();
+    },
+    abort: () => out.abort(),
+  };
+}
+
+/** One line (or one JSON object) per flow into `out`. What was listed stays listed: abort flushes too. */
+export function listingSink(form: 'lines' | 'json', out: Sink): FlowSink {
+  const line = form === 'json' ? flowJson : (record: FlowRecord) => flowLine(record.flow);
+  let written = 0;
+  return {
+    lost: {},
+    get written() {
+      return written;
+    },
+    async write(batch) {
+      if (batch.length === 0) return;
+      await out.write([Buffer.from(batch.map((record) => `${line(record)}\n`).join(''))]);
+      written += batch.length;
+    },
+    close: () => out.commit(),
+    abort: () => out.commit(),
+  };
+}
