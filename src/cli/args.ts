@@ -4,6 +4,7 @@ import { statSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { ScriptErrorPolicy } from '../engine/dispatch.js';
 import { codecNames } from '../codecs/registry.js';
+import { builtinSummaries } from '../scripts/builtins.js';
 import { parseShard, type Shard } from './shard.js';
 
 export interface RunPlan {
@@ -74,7 +75,7 @@ const POLICIES = ['fail', 'skip', 'keep'] as const;
 const OPTIONS = {
   read: { alias: 'r', type: 'string', array: true, nargs: 1, requiresArg: true, description: 'Input file (repeatable; "-" = stdin), as mitmdump -r' },
   write: { alias: 'w', type: 'string', requiresArg: true, description: 'Output file ("-" = stdout), as mitmdump -w' },
-  script: { alias: 's', type: 'string', array: true, nargs: 1, requiresArg: true, description: 'Script path plus arguments in one string, e.g. -s "scrub.ts --keep-cookies" (repeatable: scripts run in order)' },
+  script: { alias: 's', type: 'string', array: true, nargs: 1, requiresArg: true, description: `Script path plus arguments in one string, e.g. -s "scrub.ts --keep-cookies", or a built-in (${builtinSummaries().map(([name]) => name).join(', ')}); repeatable: scripts run in order` },
   to: { type: 'string', requiresArg: true, description: `Output format (${codecNames().join(', ')}); default: from the output's extension, else the input's format` },
   'flow-version': { type: 'number', choices: [17, 18, 19, 20, 21], requiresArg: true, description: 'mitmproxy output: the flow format version to write (17 = mitmproxy 8.1, 18 = 9.x, 20 = 10.x, 21 = 11.x and later); default: the input\'s when it is one of these, else 21' },
   set: { type: 'string', array: true, nargs: 1, requiresArg: true, description: 'key=value option scripts read as ctx.options (repeatable)' },

@@ -171,6 +171,11 @@ export async function fileSource(path: string, count: ByteCounter = () => {}): P
   return open(path, counted(raw, path, count), size, (chunk) => pool.give(chunk));
 }
 
+/** Any stream of bytes (stdin, a socket, memory) as a source named `name`; its chunks are never reused. */
+export async function streamSource(name: string, stream: AsyncIterable<Uint8Array>, count: ByteCounter = () => {}, size?: number): Promise<Source> {
+  return open(name, counted(stream, name, count), size, () => {});
+}
+
 export async function stdinSource(count: ByteCounter = () => {}): Promise<Source> {
-  return open('-', counted(process.stdin, '-', count), undefined, () => {});
+  return streamSource('-', process.stdin, count);
 }
