@@ -37,6 +37,10 @@ export interface Counts {
  */
 export type Verdict = 'go' | 'dropped' | 'restored';
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
 function describeThrown(value: unknown): string {
   if (value instanceof Error) return `${value.name}: ${value.message}`;
   return `non-Error value thrown: ${typeof value === 'string' ? JSON.stringify(value) : format('%o', value)}`;
@@ -144,34 +148,72 @@ export class Dispatcher {
   /**
    * Runs `event` on the record's flow through every script, in order, under the script-error policy: with
    * "fail" (and for a fault in the input, whatever the policy) the error is thrown; with "skip" the flow is
-   * dropped; with "keep" the record is restored to its checkpoint (the driver takes one before the first event).
+   * dropped; with "keep" the record is restored to its checkpoint (the driver takes one before the first
+   * event). Synchronous until a hook returns a promise: most hooks return nothing, and a promise per flow
+   * and event would cost the replay of a large file more than the hooks themselves.
    */
-  async dispatch(event: FlowEvent, record: FlowRecord): Promise<Verdict> {
+  dispatch(event: FlowEvent, record: FlowRecord): Verdict | Promise<Verdict> {
     const flow = record.flow;
-    for (const [i, script] of this.#scripts.entries()) {
-      const fn = script.hooks[event];
-      if (fn === undefined) continue;
+    for (let i = 0; i < this.#scripts.length; i++) {
+      const outcome = this.#call(i, event, record, flow);
+      if (outcome === undefined) continue;
+      if (typeof outcome === 'string') return outcome;
+      return this.#settle(outcome, i, event, record, flow);
+    }
+    return 'go';
+  }
+
+  /** The rest of dispatch() once a hook returned a promise: awaits it, then runs the later scripts. */
+  async #settle(pending: PromiseLike<unknown>, at: number, event: FlowEvent, record: FlowRecord, flow: Flow): Promise<Verdict> {
+    for (let i = at; i < this.#scripts.length; i++) {
+      if (i > at) {
+        const outcome = this.#call(i, event, record, flow);
+        if (outcome === undefined) continue;
+        if (typeof outcome === 'string') return outcome;
+        pending = outcome;
+      }
       try {
-        // A context made with a record is a FlowContext: its origin is the record's.
-        const ctx = new HookContext(this.#scopes[i]!, event, record) as FlowContext;
-        const result = fn.call(script.target, ctx, flow);
-        if (result !== undefined) await result;
+        await pending;
       } catch (cause) {
-        const error = this.#scriptError(script, event, record, cause);
-        if (this.#policy === 'fail' || isInputFault(cause)) throw error;
-        this.counts.scriptErrors++;
-        if (this.#policy === 'skip') {
-          this.#log('warn', 'flowtx', `${error.message} (flow dropped: --on-script-error skip)`);
-          this.#dropped.add(flow);
-          return 'dropped';
-        }
-        this.#log('warn', 'flowtx', `${error.message} (flow kept unchanged: --on-script-error keep)`);
-        record.restore();
-        return 'restored';
+        return this.#failed(this.#scripts[i]!, event, record, flow, cause);
       }
       if (this.#dropped.has(flow)) return 'dropped';
     }
     return 'go';
+  }
+
+  /**
+   * Calls script `i`'s hook for `event`: undefined when the flow goes on to the next script, a verdict when
+   * it does not, or the promise the hook returned.
+   */
+  #call(i: number, event: FlowEvent, record: FlowRecord, flow: Flow): Verdict | PromiseLike<unknown> | undefined {
+    const script = this.#scripts[i]!;
+    const fn = script.hooks[event];
+    if (fn === undefined) return undefined;
+    let result: unknown;
+    try {
+      // A context made with a record is a FlowContext: its origin is the record's.
+      result = fn.call(script.target, new HookContext(this.#scopes[i]!, event, record) as FlowContext, flow);
+    } catch (cause) {
+      return this.#failed(script, event, record, flow, cause);
+    }
+    if (isThenable(result)) return result;
+    return this.#dropped.has(flow) ? 'dropped' : undefined;
+  }
+
+  /** A hook failed: throws (fail, or a fault in the input), drops the flow (skip) or restores it (keep). */
+  #failed(script: LoadedScript, event: FlowEvent, record: FlowRecord, flow: Flow, cause: unknown): Verdict {
+    const error = this.#scriptError(script, event, record, cause);
+    if (this.#policy === 'fail' || isInputFault(cause)) throw error;
+    this.counts.scriptErrors++;
+    if (this.#policy === 'skip') {
+      this.#log('warn', 'flowtx', `${error.message} (flow dropped: --on-script-error skip)`);
+      this.#dropped.add(flow);
+      return 'dropped';
+    }
+    this.#log('warn', 'flowtx', `${error.message} (flow kept unchanged: --on-script-error keep)`);
+    record.restore();
+    return 'restored';
   }
 
   #scriptError(script: LoadedScript, hook: HookName, record: FlowRecord | null, cause: unknown): Error {

@@ -49,7 +49,8 @@ export async function* replay(batches: AsyncIterable<FlowRecord[]>, dispatcher: 
           continue;
         }
         if (needsFlows && record.flow.type === 'http' && (select === undefined || select(record.flow))) {
-          await replayFlow(record, dispatcher);
+          const pending = replayFlow(record, dispatcher);
+          if (pending !== undefined) await pending;
         }
         if (dispatcher.isDropped(record)) counts.dropped++;
         else out.push(record);
@@ -65,10 +66,15 @@ export async function* replay(batches: AsyncIterable<FlowRecord[]>, dispatcher: 
   yield dispatcher.takeEmitted();
 }
 
-async function replayFlow(record: FlowRecord, dispatcher: Dispatcher): Promise<void> {
-  record.checkpoint();
-  for (const event of FLOW_EVENTS) {
+/** A flow's events, one after another; a promise only once a hook returned one (see Dispatcher.dispatch). */
+function replayFlow(record: FlowRecord, dispatcher: Dispatcher, from = 0): Promise<void> | undefined {
+  if (from === 0) record.checkpoint();
+  for (let e = from; e < FLOW_EVENTS.length; e++) {
+    const event = FLOW_EVENTS[e]!;
     if (!isDue(event, record.flow)) continue;
-    if ((await dispatcher.dispatch(event, record)) !== 'go') return;
+    const verdict = dispatcher.dispatch(event, record);
+    if (typeof verdict !== 'string') return verdict.then((v) => (v === 'go' ? replayFlow(record, dispatcher, e + 1) : undefined));
+    if (verdict !== 'go') return undefined;
   }
+  return undefined;
 }

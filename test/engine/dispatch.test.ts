@@ -194,3 +194,41 @@ describe('what the dispatcher tells its drivers', () => {
     expect(new Dispatcher([script('s', hooks)]).needsFlows).toBe(needs);
   });
 });
+
+describe('synchronous until a hook returns a promise', () => {
+  const sync = (log: string[], name: string): LoadedScript => script(name, { request: () => void log.push(name) });
+  const later = (log: string[], name: string): LoadedScript =>
+    script(name, { request: async () => void (await Promise.resolve(), log.push(name)) });
+  const rejects = (name: string): LoadedScript => script(name, { request: () => Promise.reject(new Error('later')) });
+
+  test('hooks that return nothing: the verdict comes back at once, not as a promise', () => {
+    const log: string[] = [];
+    const verdict = new Dispatcher([sync(log, 'a'), sync(log, 'b')]).dispatch('request', live(1));
+    expect([verdict, log]).toEqual(['go', ['a', 'b']]);
+  });
+
+  test('a promise half-way: the later scripts run after it settles, in order', async () => {
+    const log: string[] = [];
+    const verdict = new Dispatcher([sync(log, 'a'), later(log, 'b'), sync(log, 'c'), later(log, 'd')]).dispatch('request', live(1));
+    expect(verdict).toBeInstanceOf(Promise);
+    expect(log).toEqual(['a']);
+    expect(await verdict).toBe('go');
+    expect(log).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  test.each([
+    ['skip', 'dropped'],
+    ['keep', 'restored'],
+  ] as const)('a rejected promise under %s: %s, and the later scripts do not run', async (policy, expected) => {
+    const log: string[] = [];
+    const d = new Dispatcher([later(log, 'a'), rejects('bad'), sync(log, 'c')], { onScriptError: policy });
+    expect(await d.dispatch('request', live(1))).toBe(expected);
+    expect(log).toEqual(['a']);
+    expect(d.counts.scriptErrors).toBe(1);
+  });
+
+  test('a rejected promise under fail rejects with the script error', async () => {
+    const d = new Dispatcher([rejects('bad.ts')]);
+    await expect(d.dispatch('request', live(1))).rejects.toThrow('bad.ts: hook "request" failed on live flow #1 from 127.0.0.1:50000');
+  });
+});
