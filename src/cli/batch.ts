@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { ScriptError } from '../errors.js';
 import type { LoadedScript } from '../engine/hooks.js';
+import type { IoPort } from '../pipeline/ports.js';
 import type { StreamSettings } from '../pipeline/run.js';
 import type { InputSummary } from '../pipeline/summary.js';
 import { loadScript } from '../scripts/load.js';
@@ -30,12 +31,13 @@ function skipped(task: FileTask): InputSummary {
   return { path: task.input, format: null, flows: 0, bytes: 0, status: 'skipped', error: null, output: null };
 }
 
-export async function runBatch(tasks: readonly FileTask[], options: BatchOptions, terminal: Terminal): Promise<InputSummary[]> {
+/** Runs the tasks; on this thread through `io`, on worker threads through their own file system. */
+export async function runBatch(tasks: readonly FileTask[], options: BatchOptions, io: IoPort, terminal: Terminal): Promise<InputSummary[]> {
   terminal.fileCount = tasks.length;
-  return options.jobs <= 1 || tasks.length <= 1 ? runHere(tasks, options, terminal) : runOnWorkers(tasks, options, terminal);
+  return options.jobs <= 1 || tasks.length <= 1 ? runHere(tasks, options, io, terminal) : runOnWorkers(tasks, options, terminal);
 }
 
-async function runHere(tasks: readonly FileTask[], options: BatchOptions, terminal: Terminal): Promise<InputSummary[]> {
+async function runHere(tasks: readonly FileTask[], options: BatchOptions, io: IoPort, terminal: Terminal): Promise<InputSummary[]> {
   const scripts: LoadedScript[] = [];
   for (const spec of options.scripts) scripts.push(await loadScript(spec, (m) => terminal.warn(m)));
   const results: InputSummary[] = [];
@@ -45,7 +47,7 @@ async function runHere(tasks: readonly FileTask[], options: BatchOptions, termin
       results.push(skipped(task));
       continue;
     }
-    const summary = await runFile(task, options.settings, scripts, terminal, () => false);
+    const summary = await runFile(task, options.settings, scripts, io, terminal, () => false);
     terminal.files++;
     results.push(summary);
     stopped = summary.status === 'failed' && options.settings.failFast;

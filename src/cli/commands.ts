@@ -2,6 +2,7 @@
 // default command, run, so `flowtx [options] INPUT... [OUTPUT]` stays valid as written. A file whose name
 // is a command is given with a path (`./scrub`). New commands (scrub, proxy, export) are rows here.
 
+import type { IoPort } from '../pipeline/ports.js';
 import type { Summary } from '../pipeline/summary.js';
 import { parseArgs, type RunPlan } from './args.js';
 import type { Terminal } from './progress.js';
@@ -23,7 +24,7 @@ export interface Command<P extends CommonPlan> {
   readonly summary: string;
   /** argv after the command's name → plan; throws UsageError. Help and version exit here. */
   parse(argv: string[]): Promise<P>;
-  execute(plan: P, terminal: Terminal): Promise<Summary>;
+  execute(plan: P, io: IoPort, terminal: Terminal): Promise<Summary>;
 }
 
 const runCommand: Command<RunPlan> = {

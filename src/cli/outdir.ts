@@ -8,7 +8,7 @@ import { Cancelled, IoError, UsageError } from '../errors.js';
 import type { Codec } from '../codecs/codec.js';
 import { codecByExtension, formatExtension } from '../codecs/registry.js';
 import type { LoadedScript } from '../engine/hooks.js';
-import { fileSystem, type Reporter } from '../pipeline/ports.js';
+import type { IoPort, Reporter } from '../pipeline/ports.js';
 import { runStream, type StreamSettings } from '../pipeline/run.js';
 import { errorMessage, type InputSummary } from '../pipeline/summary.js';
 import type { InputFile } from './inputs.js';
@@ -58,6 +58,7 @@ export async function runFile(
   task: FileTask,
   settings: StreamSettings,
   scripts: readonly LoadedScript[],
+  io: IoPort,
   reporter: Reporter,
   cancelled: () => boolean,
 ): Promise<InputSummary> {
@@ -68,7 +69,7 @@ export async function runFile(
     reporter.error(err);
     return { path: task.input, format: null, flows: 0, bytes: 0, status: 'failed', error: err.message, output: null };
   }
-  const result = await runStream({ inputs: [task.input], output: task.output, format: task.format }, settings, scripts, fileSystem, reporter, cancelled);
+  const result = await runStream({ inputs: [task.input], output: task.output, format: task.format }, settings, scripts, io, reporter, cancelled);
   const { written, dropped, emitted, filtered, scriptErrors } = result.counts;
   const summary: InputSummary = { ...result.inputs[0]!, output: result.output, written, dropped, emitted, filtered, scriptErrors, lost: result.lost };
   if (result.failure instanceof Cancelled) summary.status = 'skipped';

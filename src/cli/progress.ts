@@ -19,9 +19,16 @@ export function describe(err: unknown, debug: boolean): string {
   return String(err);
 }
 
+/** Where the terminal writes: stderr, or what a test gives it. */
+export interface TextOut {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
 export class Terminal implements Reporter {
   readonly #quiet: boolean;
   readonly #debug: boolean;
+  readonly #err: TextOut;
   readonly #bar: boolean;
   #timer: NodeJS.Timeout | undefined;
   #drawn = false;
@@ -35,10 +42,11 @@ export class Terminal implements Reporter {
   readonly warnings: string[] = [];
   total: number | undefined;
 
-  constructor(options: { quiet: boolean; debug: boolean; progress: boolean | undefined }) {
+  constructor(options: { quiet: boolean; debug: boolean; progress: boolean | undefined }, err: TextOut = process.stderr) {
     this.#quiet = options.quiet;
     this.#debug = options.debug;
-    this.#bar = options.progress ?? (process.stderr.isTTY === true && !options.quiet);
+    this.#err = err;
+    this.#bar = options.progress ?? (err.isTTY === true && !options.quiet);
   }
 
   log(level: LogLevel, source: string, message: string): void {
@@ -72,11 +80,11 @@ export class Terminal implements Reporter {
 
   #print(line: string): void {
     this.#clear();
-    process.stderr.write(`${line}\n`);
+    this.#err.write(`${line}\n`);
   }
 
   #clear(): void {
-    if (this.#drawn) process.stderr.write('\r\x1b[2K');
+    if (this.#drawn) this.#err.write('\r\x1b[2K');
     this.#drawn = false;
   }
 
@@ -100,7 +108,7 @@ export class Terminal implements Reporter {
     }
     const files = this.fileCount > 1 ? `${this.files}/${this.fileCount} files  ` : '';
     const line = `${bar}${files}${this.flows.toLocaleString('en-US')} flows  ${formatSize(this.bytes)}  ${formatSize(rate)}/s`;
-    process.stderr.write(`\r\x1b[2K${line}`);
+    this.#err.write(`\r\x1b[2K${line}`);
     this.#drawn = true;
   }
 

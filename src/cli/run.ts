@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { codecByExtension, codecByName, codecNames, formatExtension } from '../codecs/registry.js';
 import type { LoadedScript } from '../engine/hooks.js';
-import { fileSystem } from '../pipeline/ports.js';
+import type { IoPort } from '../pipeline/ports.js';
 import { runStream, type StreamSettings } from '../pipeline/run.js';
 import { addLost, countFiles, emptySummary, errorMessage, type Summary } from '../pipeline/summary.js';
 import { loadScript } from '../scripts/load.js';
@@ -42,7 +42,7 @@ function realPath(path: string): string {
 }
 
 /** Concatenation: every input, in order, through one engine into one output or the listing. */
-async function concatenate(plan: RunPlan, files: readonly InputFile[], settings: StreamSettings, terminal: Terminal, summary: Summary): Promise<void> {
+async function concatenate(plan: RunPlan, files: readonly InputFile[], settings: StreamSettings, io: IoPort, terminal: Terminal, summary: Summary): Promise<void> {
   const format = outputFormat(plan);
   if (plan.output !== null) {
     const target = realPath(plan.output);
@@ -54,7 +54,7 @@ async function concatenate(plan: RunPlan, files: readonly InputFile[], settings:
   for (const spec of plan.scripts) scripts.push(await loadScript(spec, (m) => terminal.warn(m)));
   terminal.startProgress(totalSize(files));
   try {
-    const result = await runStream({ inputs: files.map((f) => f.path), output: plan.output, format }, settings, scripts, fileSystem, terminal);
+    const result = await runStream({ inputs: files.map((f) => f.path), output: plan.output, format }, settings, scripts, io, terminal);
     summary.inputs = result.inputs;
     summary.output = result.output;
     const { scriptErrors, ...flows } = result.counts;
@@ -69,7 +69,7 @@ async function concatenate(plan: RunPlan, files: readonly InputFile[], settings:
 }
 
 /** --out-dir: one output per input, on `--jobs` threads. */
-async function mirror(plan: RunPlan, outDir: string, files: readonly InputFile[], settings: StreamSettings, terminal: Terminal, summary: Summary): Promise<void> {
+async function mirror(plan: RunPlan, outDir: string, files: readonly InputFile[], settings: StreamSettings, io: IoPort, terminal: Terminal, summary: Summary): Promise<void> {
   const codec = plan.to === undefined ? undefined : codecByName(plan.to);
   const inputs = new Set(files.map((f) => realPath(f.path)));
   const tasks = planOutputs(files, outDir, codec, (path) => inputs.has(realPath(path)), plan.inPlace);
@@ -77,7 +77,7 @@ async function mirror(plan: RunPlan, outDir: string, files: readonly InputFile[]
   const jobs = plan.jobs ?? (tasks.length > 1 ? availableParallelism() : 1);
   terminal.startProgress(totalSize(files));
   try {
-    summary.inputs = await runBatch(tasks, { settings, scripts: plan.scripts, jobs, debug: plan.debug }, terminal);
+    summary.inputs = await runBatch(tasks, { settings, scripts: plan.scripts, jobs, debug: plan.debug }, io, terminal);
   } finally {
     terminal.stopProgress();
   }
@@ -101,7 +101,7 @@ function totalSize(files: readonly InputFile[]): number | undefined {
   return total;
 }
 
-export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
+export async function run(plan: RunPlan, io: IoPort, terminal: Terminal): Promise<Summary> {
   const started = performance.now();
   const expanded = await expandInputs(plan.inputs);
   const files = plan.shard === undefined ? expanded : expanded.filter((f) => inShard(f.relative, plan.shard!));
@@ -118,8 +118,8 @@ export async function run(plan: RunPlan, terminal: Terminal): Promise<Summary> {
   for (const expression of [plan.filter, plan.select]) if (expression !== undefined) compileFilter(expression);
   if (plan.select !== undefined && plan.scripts.length === 0) terminal.warn('--select has no effect without a script (-s); --filter leaves flows out');
   const summary = emptySummary(files.map((f) => f.path), terminal.warnings);
-  if (plan.outDir === undefined) await concatenate(plan, files, settings, terminal, summary);
-  else await mirror(plan, plan.outDir, files, settings, terminal, summary);
+  if (plan.outDir === undefined) await concatenate(plan, files, settings, io, terminal, summary);
+  else await mirror(plan, plan.outDir, files, settings, io, terminal, summary);
 
   countFiles(summary);
   for (const input of summary.inputs) if (input.error !== null) summary.errors.push(input.error);

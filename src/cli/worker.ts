@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LogLevel } from '../engine/context.js';
 import type { LoadedScript } from '../engine/hooks.js';
-import type { Reporter } from '../pipeline/ports.js';
+import { fileSystem, type Reporter } from '../pipeline/ports.js';
 import type { StreamSettings } from '../pipeline/run.js';
 import { errorMessage, type InputSummary } from '../pipeline/summary.js';
 import { loadScript } from '../scripts/load.js';
@@ -88,12 +88,13 @@ async function serve(setup: WorkerSetup): Promise<void> {
   }
   const stop = new Int32Array(setup.stop);
   const relay = new Relay(setup.debug);
+  const io = fileSystem();
   port.on('message', (message: ToWorker) => {
     if (message.type === 'close') {
       port.close();
       return;
     }
-    void runFile(message.task, setup.settings, scripts, relay, () => Atomics.load(stop, 0) !== 0).then((summary) => {
+    void runFile(message.task, setup.settings, scripts, io, relay, () => Atomics.load(stop, 0) !== 0).then((summary) => {
       relay.flush();
       post({ type: 'result', id: message.id, summary });
     });

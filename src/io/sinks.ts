@@ -275,10 +275,11 @@ export async function fileSink(target: string): Promise<Sink> {
   };
 }
 
-export function stdoutSink(): Sink {
-  const batcher = new Batcher((pieces, written) => writeTo(process.stdout, pieces, written));
+/** A stream that cannot be rolled back (stdout, a pipe, a socket): written as flows come; commit and abort flush. */
+export function streamSink(name: string, stream: Writable): Sink {
+  const batcher = new Batcher((pieces, written) => writeTo(stream, pieces, written));
   return {
-    name: '-',
+    name,
     write: (pieces) => batcher.add(pieces),
     commit: () => batcher.drain(),
     abort: () => batcher.drain(),

@@ -176,6 +176,3 @@ export async function streamSource(name: string, stream: AsyncIterable<Uint8Arra
   return open(name, counted(stream, name, count), size, () => {});
 }
 
-export async function stdinSource(count: ByteCounter = () => {}): Promise<Source> {
-  return streamSource('-', process.stdin, count);
-}

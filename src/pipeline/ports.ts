@@ -3,8 +3,9 @@
 // memory, so the run's semantics are tested in-process.
 
 import type { LogLevel } from '../engine/context.js';
-import { fileSink, stdoutSink, type Sink } from '../io/sinks.js';
-import { fileSource, stdinSource, type ByteCounter, type Source } from '../io/sources.js';
+import type { Readable, Writable } from 'node:stream';
+import { fileSink, streamSink, type Sink } from '../io/sinks.js';
+import { fileSource, streamSource, type ByteCounter, type Source } from '../io/sources.js';
 
 export interface IoPort {
   /** Opens an input ("-": stdin); `count` hears of every byte read. Throws IoError. */
@@ -13,11 +14,13 @@ export interface IoPort {
   sink(path: string): Promise<Sink>;
 }
 
-/** The real file system, stdin and stdout. */
-export const fileSystem: IoPort = {
-  source: (path, count) => (path === '-' ? stdinSource(count) : fileSource(path, count)),
-  sink: async (path) => (path === '-' ? stdoutSink() : fileSink(path)),
-};
+/** The real file system, with "-" meaning the given stdin and stdout (the process's by default). */
+export function fileSystem(stdin: Readable = process.stdin, stdout: Writable = process.stdout): IoPort {
+  return {
+    source: (path, count) => (path === '-' ? streamSource('-', stdin, count) : fileSource(path, count)),
+    sink: async (path) => (path === '-' ? streamSink('-', stdout) : fileSink(path)),
+  };
+}
 
 /** What a run tells the user while it goes; the terminal on the main thread, a relay to it in a worker. */
 export interface Reporter {

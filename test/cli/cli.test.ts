@@ -491,7 +491,7 @@ describe('help', () => {
   test('--help shows usage, examples and exit codes', () => {
     const r = flowtx(['--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Usage: flowtx [options] INPUT... [OUTPUT]');
+    expect(r.stdout).toContain('Usage: flowtx [run] [options] INPUT... [OUTPUT]');
     expect(r.stdout).toContain('Examples:');
     expect(r.stdout).toContain('flowtx -s examples/add_header.ts fixtures/sample.flows out.flows');
     expect(r.stdout).toContain('Exit codes: 0 success; 1 runtime failure');
