@@ -146,7 +146,7 @@ export async function runStream(
       if (input === undefined) continue;
       const { source } = input;
       try {
-        for await (const batch of input.codec.decode(source.chunks, source.name, reuse ? (chunk) => source.spent(chunk) : undefined)) {
+        for await (const batch of input.codec.decode(source.chunks, source.name, reuse ? (chunk) => source.release(chunk) : undefined)) {
           if (cancelled()) throw new Cancelled();
           inputs[i]!.flows += batch.length;
           reporter.countFlows(batch.length);

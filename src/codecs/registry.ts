@@ -1,13 +1,19 @@
-// The table of codecs and format detection: by content first (sniff), by file extension second.
+// The program's table of codecs and format detection: by content first (sniff), by file extension second.
+// The codecs as flowtx runs them: what they write names flowtx as its maker (version.ts, the only input
+// they take from outside; the codecs themselves read no file).
 
 import { UsageError } from '../errors.js';
+import { flowtx } from '../version.js';
 import type { Codec } from './codec.js';
 import { harCodec } from './har/codec.js';
 import { mitmproxyCodec } from './mitmproxy/codec.js';
 import { msgpackCodec } from './msgpack/codec.js';
 import { ndjsonCodec } from './ndjson/codec.js';
 
-export const codecs: readonly Codec[] = [mitmproxyCodec, msgpackCodec, ndjsonCodec, harCodec];
+/** HAR files flowtx writes name it, at its version, as their creator unless the caller names another. */
+const har: Codec = { ...harCodec, encoder: (options = {}) => harCodec.encoder({ ...options, creator: options.creator ?? flowtx() }) };
+
+export const codecs: readonly Codec[] = [mitmproxyCodec, msgpackCodec, ndjsonCodec, har];
 
 export function codecNames(): string[] {
   return codecs.map((c) => c.name);

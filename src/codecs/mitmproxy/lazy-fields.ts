@@ -97,7 +97,7 @@ class Source implements MessagePeek {
     readonly raw: Uint8Array,
     readonly entries: FieldEntries,
     readonly ints: Set<string>,
-    readonly fault: (cause: unknown) => Error,
+    readonly fault: (cause: unknown) => unknown,
     /** Properties that are not fields. */
     public others: Record<string | symbol, unknown> | null,
     /** What the decoder keeps with the object (not a property). */
@@ -280,7 +280,7 @@ export function lazyFields(
   raw: Uint8Array,
   entries: FieldEntries,
   ints: Set<string>,
-  fault: (cause: unknown) => Error,
+  fault: (cause: unknown) => unknown,
   others: Record<string, unknown> | null = null,
   attachment: Attachment | undefined = undefined,
 ): object {

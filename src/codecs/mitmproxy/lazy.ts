@@ -4,9 +4,10 @@
 // header pays for one header and a filter on the method decodes the method. (Versions 17 … 21 differ only
 // in the connections.)
 
-import { CodecError, SchemaError, type InputPosition } from '../../errors.js';
+import type { InputPosition } from '../../errors.js';
+import { placeFault } from '../fault.js';
 import type { FlowState } from '../../model/state.js';
-import { isDict, Migration, MigrationError, setLegacy, legacyOf, type Dict } from './migrate.js';
+import { isDict, Migration, setLegacy, legacyOf, type Dict } from './migrate.js';
 import {
   fromMitmproxy,
   HTTP_PARTS,
@@ -16,11 +17,10 @@ import {
   REQUEST_FIELDS,
   RESPONSE_FIELDS,
   SHELL_FIELDS,
-  StateShapeError,
   toMitmproxy,
   type HttpPart,
 } from './state.js';
-import { DictBuilder, elementAt, encodeToBuffer, encodeToPieces, KeyTable, parse, RawEntry, sameBytes, sameValue, scan, scanned, TnetstringError, type TValue } from './tnetstring.js';
+import { DictBuilder, elementAt, encodeToBuffer, encodeToPieces, KeyTable, parse, RawEntry, sameBytes, sameValue, scan, scanned, type TValue } from './tnetstring.js';
 import { atVersion, nullLeftOut, type WritableVersion } from './versions.js';
 import { adopt, attachmentOf, copiedFields, encodeFields, fieldTable, indexEntry, indexFields, lazyFields, peekOther, readAlready, UNDECODED, type Attachment, type FieldEntries } from './lazy-fields.js';
 
@@ -43,13 +43,6 @@ const NO_ENTRIES: readonly number[] = new Array<number>(3 * FLOW_KEYS.keys.lengt
 const isHttp = (raw: Uint8Array, from: number, to: number): boolean =>
   to - from === 4 && raw[from] === 0x68 && raw[from + 1] === 0x74 && raw[from + 2] === 0x74 && raw[from + 3] === 0x70;
 
-/** A fault met while decoding a record, as the typed error that names the record's place. */
-export function recordFault(position: InputPosition, cause: unknown): Error {
-  if (cause instanceof StateShapeError) return new SchemaError(position, cause.message, { cause });
-  if (cause instanceof TnetstringError || cause instanceof MigrationError) return new CodecError(position, cause.message, { cause });
-  return cause as Error;
-}
-
 /**
  * A record read lazily: where its entries lie, and the parts decoded so far. Kept with the flow's state
  * (as the shell's attachment), it decodes each part on first use and tells encodeLazy what to copy.
@@ -68,7 +61,7 @@ class LazyRecord implements Attachment {
   readonly read: Dict = {};
   /** The flow's integer timestamps, found as its parts are decoded. */
   readonly ints = new Set<string>();
-  readonly fault = (cause: unknown): Error => recordFault(this.position, cause);
+  readonly fault = (cause: unknown): unknown => placeFault(this.position, cause);
   /** FLOW_KEYS indices in file order, as far as scanned. */
   readonly order: number[] = [];
   /** Where the entry of FLOW_KEYS.keys[k] starts, where its value starts and where it ends: [3k, 3k + 3), or -1. */

@@ -20,8 +20,8 @@ import type { HeaderField } from '../../model/headers.js';
 import { isDict, legacyOf, setLegacy, type Dict } from './migrate.js';
 import { Latin1Bytes, latin1At, PyFloat, type TValue } from './tnetstring.js';
 import { setOwn } from '../../model/own.js';
-
-export class StateShapeError extends Error {}
+import { expectShape, ShapeError, showKind } from '../../model/shape.js';
+import { lenientUtf8 } from '../../model/utf8.js';
 
 /**
  * The paths of the float fields that the file held as integers (mitmproxy writes whatever number type it
@@ -31,21 +31,19 @@ export class StateShapeError extends Error {}
 export const INT_PATHS = Symbol('mitmproxy integer timestamps');
 let intPaths: Set<string> = new Set();
 
-const utf8 = new TextDecoder('utf-8');
-
 // ---- reading -------------------------------------------------------------------------------------------
 
 /** A byte string field (method, path, header…) as a latin1 string; text is accepted as mitmproxy does. */
 function bytesField(v: TValue | undefined, path: string): string {
   if (v instanceof Uint8Array) return latin1At(v, 0, v.byteLength);
   if (typeof v === 'string') return v;
-  throw new StateShapeError(`${path} is ${describe(v)}, expected bytes`);
+  throw new ShapeError(path, 'bytes', describe(v));
 }
 
 function textField(v: TValue | undefined, path: string): string {
   if (typeof v === 'string') return v;
-  if (v instanceof Uint8Array) return utf8.decode(v);
-  throw new StateShapeError(`${path} is ${describe(v)}, expected text`);
+  if (v instanceof Uint8Array) return lenientUtf8.decode(v);
+  throw new ShapeError(path, 'text', describe(v));
 }
 
 const optional = <T>(read: (v: TValue | undefined, path: string) => T) => (v: TValue | undefined, path: string): T | null =>
@@ -58,35 +56,23 @@ function numberField(v: TValue | undefined, path: string): number {
   }
   if (v instanceof PyFloat) return v.value;
   if (typeof v === 'bigint') return Number(v);
-  throw new StateShapeError(`${path} is ${describe(v)}, expected a number`);
+  throw new ShapeError(path, 'a number', describe(v));
 }
 
 function boolField(v: TValue | undefined, path: string): boolean {
   if (typeof v === 'boolean') return v;
-  throw new StateShapeError(`${path} is ${describe(v)}, expected a boolean`);
+  throw new ShapeError(path, 'a boolean', describe(v));
 }
 
-function describe(v: TValue | undefined): string {
-  if (v === undefined) return 'missing';
-  if (v instanceof Uint8Array) return 'bytes';
-  if (Array.isArray(v)) return 'a list';
-  if (v === null) return 'null';
-  return typeof v === 'object' ? 'a dict' : JSON.stringify(typeof v === 'bigint' ? String(v) : v);
-}
+/** Values as mitmproxy's dicts and lists hold them. */
+const describe = showKind('a dict');
 
-function dictField(v: TValue | undefined, path: string): Dict {
-  if (!isDict(v)) throw new StateShapeError(`${path} is ${describe(v)}, expected a dict`);
-  return v;
-}
-
-function listField(v: TValue | undefined, path: string): TValue[] {
-  if (!Array.isArray(v)) throw new StateShapeError(`${path} is ${describe(v)}, expected a list`);
-  return v;
-}
+const dictField = (v: TValue | undefined, path: string): Dict => expectShape(isDict(v), v, path, 'a dict', describe);
+const listField = (v: TValue | undefined, path: string): TValue[] => expectShape(Array.isArray(v), v, path, 'a list', describe);
 
 function headerFields(v: TValue | undefined, path: string): HeaderField[] {
   return listField(v, path).map((pair, i) => {
-    if (!Array.isArray(pair) || pair.length !== 2) throw new StateShapeError(`${path}[${i}] is not a [name, value] pair`);
+    if (!Array.isArray(pair) || pair.length !== 2) throw new ShapeError(`${path}[${i}]`, 'a [name, value] pair', describe(pair), `${path}[${i}] is not a [name, value] pair`);
     const [name, value] = pair;
     // Paths are built only for the message: headers are the bulk of a flow's fields.
     if (name instanceof Uint8Array && value instanceof Uint8Array) return [latin1At(name, 0, name.byteLength), latin1At(value, 0, value.byteLength)];
@@ -97,7 +83,7 @@ function headerFields(v: TValue | undefined, path: string): HeaderField[] {
 function address(v: TValue | undefined, path: string): Address | null {
   if (v === null || v === undefined) return null;
   const list = listField(v, path);
-  if (list.length < 2) throw new StateShapeError(`${path} is not a [host, port] address`);
+  if (list.length < 2) throw new ShapeError(path, 'a [host, port] address', describe(list), `${path} is not a [host, port] address`);
   return [textField(list[0], `${path}[0]`), ...list.slice(1).map((n, i) => numberField(n, `${path}[${i + 1}]`))] as Address;
 }
 
@@ -186,7 +172,7 @@ function body(v: TValue | undefined, path: string): Uint8Array | null {
   if (v === null || v === undefined) return null;
   if (v instanceof Uint8Array) return v;
   if (typeof v === 'string') return Buffer.from(v, 'utf8'); // text bodies in old files
-  throw new StateShapeError(`${path} is ${describe(v)}, expected bytes`);
+  throw new ShapeError(path, 'bytes', describe(v));
 }
 
 type MessageMember = keyof RequestState | keyof ResponseState;
@@ -360,7 +346,7 @@ export const MEMBER_OF: Record<HttpPart, 'clientConn' | 'serverConn' | 'request'
 
 function flowType(v: TValue | undefined, path: string): string {
   const type = textField(v, path);
-  if (TYPE_KEYS[type] === undefined) throw new StateShapeError(`unknown flow type "${type}"`);
+  if (TYPE_KEYS[type] === undefined) throw new ShapeError(path, 'a known flow type', JSON.stringify(type), `unknown flow type "${type}"`);
   return type;
 }
 

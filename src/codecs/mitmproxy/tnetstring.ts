@@ -7,8 +7,8 @@
 // Pure functions over whole elements; the streaming record reader is in reader.ts.
 
 import { setOwn } from '../../model/own.js';
-
-export class TnetstringError extends Error {}
+import { strictUtf8 } from '../../model/utf8.js';
+import { FormatError } from '../fault.js';
 
 /** A float that must be written back as a float even when it is integral (Python's 946681203.0). */
 export class PyFloat {
@@ -34,7 +34,6 @@ export type TValue = Uint8Array | string | number | bigint | boolean | null | Py
 
 const COLON = 0x3a;
 const MAX_DEPTH = 1000;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 
 // Flow records are mostly short strings (keys, header fields, numbers). For those, a loop in JavaScript is
@@ -65,9 +64,9 @@ export function utf8At(data: Uint8Array, from: number, to: number): string {
     if (i === to) return latin1At(data, from, to); // ASCII
   }
   try {
-    return utf8.decode(data.subarray(from, to));
+    return strictUtf8.decode(data.subarray(from, to));
   } catch {
-    throw new TnetstringError('not a tnetstring: text is not valid UTF-8');
+    throw new FormatError('not a tnetstring: text is not valid UTF-8');
   }
 }
 
@@ -85,7 +84,7 @@ export interface ParseOptions {
 /** Parses the element at `start`, which must end exactly at `end`. */
 export function parse(data: Uint8Array, start = 0, end = data.byteLength, options: ParseOptions = {}): TValue {
   const value = parseAt(data, start, end, options, 0);
-  if (cursor !== end) throw new TnetstringError(`not a tnetstring: ${end - cursor} bytes left over after the element`);
+  if (cursor !== end) throw new FormatError(`not a tnetstring: ${end - cursor} bytes left over after the element`);
   return value;
 }
 
@@ -100,7 +99,7 @@ function lengthAt(data: Uint8Array, at: number, end: number): number {
     length = length * 10 + (data[i]! - 0x30);
     i++;
   }
-  if (i === at || i >= end || data[i] !== COLON) throw new TnetstringError('not a tnetstring: missing or invalid length prefix');
+  if (i === at || i >= end || data[i] !== COLON) throw new FormatError('not a tnetstring: missing or invalid length prefix');
   cursor = i + 1;
   return length;
 }
@@ -111,7 +110,7 @@ function parseInteger(text: string): number | bigint {
   if (PLAIN_INTEGER.test(text)) return Number(text);
   // Python's int() also takes "+", surrounding blanks and "_" separators.
   const clean = text.trim().replace(/_/g, '');
-  if (!/^[+-]?\d+$/.test(clean)) throw new TnetstringError(`not a tnetstring: invalid integer ${JSON.stringify(text)}`);
+  if (!/^[+-]?\d+$/.test(clean)) throw new FormatError(`not a tnetstring: invalid integer ${JSON.stringify(text)}`);
   const n = Number(clean);
   return Number.isSafeInteger(n) ? n : BigInt(clean);
 }
@@ -124,16 +123,16 @@ function parseFloat64(text: string): number {
   if (t === 'inf' || t === '+inf' || t === 'infinity') return Infinity;
   if (t === '-inf' || t === '-infinity') return -Infinity;
   if (t === 'nan' || t === '+nan' || t === '-nan') return NaN;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) throw new TnetstringError(`not a tnetstring: invalid float ${JSON.stringify(text)}`);
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) throw new FormatError(`not a tnetstring: invalid float ${JSON.stringify(text)}`);
   return Number(t);
 }
 
 function parseAt(data: Uint8Array, at: number, end: number, options: ParseOptions, depth: number): TValue {
-  if (depth > MAX_DEPTH) throw new TnetstringError('not a tnetstring: nested too deeply');
+  if (depth > MAX_DEPTH) throw new FormatError('not a tnetstring: nested too deeply');
   const length = lengthAt(data, at, end);
   const from = cursor;
   const to = from + length;
-  if (to >= end) throw new TnetstringError('not a tnetstring: invalid length prefix');
+  if (to >= end) throw new FormatError('not a tnetstring: invalid length prefix');
   const tag = data[to];
   let value: TValue;
   switch (tag) {
@@ -155,12 +154,12 @@ function parseAt(data: Uint8Array, at: number, end: number, options: ParseOption
     case 0x21: {
       // !
       const word = latin1At(data, from, to);
-      if (word !== 'true' && word !== 'false') throw new TnetstringError('not a tnetstring: invalid boolean');
+      if (word !== 'true' && word !== 'false') throw new FormatError('not a tnetstring: invalid boolean');
       value = word === 'true';
       break;
     }
     case 0x7e: // ~
-      if (length !== 0) throw new TnetstringError('not a tnetstring: invalid null');
+      if (length !== 0) throw new FormatError('not a tnetstring: invalid null');
       value = null;
       break;
     case 0x5d: {
@@ -177,7 +176,7 @@ function parseAt(data: Uint8Array, at: number, end: number, options: ParseOption
       cursor = from;
       while (cursor < to) {
         const key = dictKey(parseAt(data, cursor, to, options, depth + 1));
-        if (cursor >= to) throw new TnetstringError('not a tnetstring: dict key without a value');
+        if (cursor >= to) throw new FormatError('not a tnetstring: dict key without a value');
         const item = parseAt(data, cursor, to, options, depth + 1);
         if (key === '__proto__') setOwn(dict, key, item);
         else dict[key] = item;
@@ -186,7 +185,7 @@ function parseAt(data: Uint8Array, at: number, end: number, options: ParseOption
       break;
     }
     default:
-      throw new TnetstringError(`not a tnetstring: invalid type tag ${tag === undefined ? 'at end' : JSON.stringify(String.fromCharCode(tag))}`);
+      throw new FormatError(`not a tnetstring: invalid type tag ${tag === undefined ? 'at end' : JSON.stringify(String.fromCharCode(tag))}`);
   }
   cursor = to + 1;
   return value;
@@ -197,7 +196,7 @@ function dictKey(key: TValue): string {
   if (key instanceof Uint8Array) return latin1(key); // Python 2 era files have bytes keys
   if (typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean') return String(key);
   if (key === null) return 'None';
-  throw new TnetstringError('not a tnetstring: a dict key must be a scalar');
+  throw new FormatError('not a tnetstring: a dict key must be a scalar');
 }
 
 const isPlainDict = (v: TValue | undefined): v is { [key: string]: TValue } =>
@@ -427,7 +426,7 @@ export function scan(data: Uint8Array, at: number, end: number): number {
   const length = lengthAt(data, at, end);
   const from = cursor;
   const to = from + length;
-  if (to >= end) throw new TnetstringError('not a tnetstring: invalid length prefix');
+  if (to >= end) throw new FormatError('not a tnetstring: invalid length prefix');
   scanned.from = from;
   scanned.to = to;
   scanned.tag = data[to]!;
