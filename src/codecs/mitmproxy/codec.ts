@@ -15,7 +15,7 @@ import { framedDecode } from '../framing.js';
 import { isDict, LATEST, Migration } from './migrate.js';
 import { encodeLazy, lazyHttpFlow } from './lazy.js';
 import { foreignExtras, fromMitmproxy, toMitmproxy } from './state.js';
-import { encodeToPieces, parse, sameBytes, scan, scanned } from './tnetstring.js';
+import { BackWriter, encodeToPieces, parse, sameBytes, Scanner } from './tnetstring.js';
 import { atVersion, Unwritable, WRITABLE_VERSIONS, type WritableVersion } from './versions.js';
 
 const COLON = 0x3a;
@@ -37,11 +37,11 @@ function bodyStart(raw: Uint8Array): number {
 }
 
 /** The record's format version, read from its top-level dict without decoding anything else. */
-function scanVersion(raw: Uint8Array, from: number, to: number): string {
+function scanVersion(s: Scanner, raw: Uint8Array, from: number, to: number): string {
   for (let at = from; at < to; ) {
-    const valueAt = scan(raw, at, to);
-    const isVersion = sameBytes(VERSION_KEY, raw, scanned.from, scanned.to);
-    const next = scan(raw, valueAt, to);
+    const valueAt = s.scan(raw, at, to);
+    const isVersion = sameBytes(VERSION_KEY, raw, s.from, s.to);
+    const next = s.scan(raw, valueAt, to);
     if (isVersion) {
       const value = parse(raw, valueAt, next);
       return String(isDict(value) ? '?' : Array.isArray(value) ? value.slice(0, 2).join('.') : value);
@@ -84,6 +84,7 @@ function recordSize(reader: ByteReader, position: InputPosition): number | undef
 
 function decode(chunks: AsyncIterable<Uint8Array>, origin: string, release?: Release): AsyncIterable<FlowRecord[]> {
   const migration = new Migration();
+  const scanner = new Scanner();
   return framedDecode(chunks, release, {
     next(reader, index) {
       const position: InputPosition = { origin, index, offset: reader.offset };
@@ -95,7 +96,7 @@ function decode(chunks: AsyncIterable<Uint8Array>, origin: string, release?: Rel
         throw new CodecError(position, TAG_NAMES[tag] ? `not a flow: the record is ${TAG_NAMES[tag]}, not a dict` : `not a flow file: invalid type tag 0x${tag.toString(16)}`);
       }
       const bodyFrom = bodyStart(raw);
-      const version = atRecord(position, () => scanVersion(raw, bodyFrom, size - 1));
+      const version = atRecord(position, () => scanVersion(scanner, raw, bodyFrom, size - 1));
       const record = FlowRecord.read(position, raw, `mitmproxy/${version}`, () => load(raw, bodyFrom, position, migration, version));
       // Migrating versions before 12 needs every earlier record of the file (WebSocket merge, invented
       // connection ids), so those are decoded here, in order.
@@ -116,6 +117,7 @@ function encoder(options: EncoderOptions = {}): Encoder {
   let version: WritableVersion | undefined =
     options.flowVersion === undefined ? undefined : (options.flowVersion as WritableVersion);
   let warnedExtras = false;
+  const writer = new BackWriter();
   return {
     begin: () => [],
     encode(record) {
@@ -131,7 +133,7 @@ function encoder(options: EncoderOptions = {}): Encoder {
         options.warn?.(`fields from other formats (${foreign.join(', ')}) have no place in mitmproxy flow files and are not written`);
       }
       try {
-        return encodeLazy(state, version) ?? encodeToPieces(atVersion(toMitmproxy(state), version));
+        return encodeLazy(state, version, writer) ?? encodeToPieces(atVersion(toMitmproxy(state), version), writer);
       } catch (cause) {
         if (!(cause instanceof Unwritable)) throw cause;
         const at = record.position;
