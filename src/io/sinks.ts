@@ -17,6 +17,7 @@ const IOV_MAX = 1024;
 
 export interface Sink {
   readonly name: string;
+  /** Holds no slice of a read chunk once it returns (chunks.ts): pieces up to `copyUpTo` bytes are copied. */
   write(pieces: readonly Uint8Array[]): Promise<void>;
   /** Flushes and makes the output visible (renames the temporary file into place). */
   commit(): Promise<void>;
