@@ -31,3 +31,10 @@ describe.each(['README.md', 'docs/cli.md', 'docs/formats.md', 'docs/scripting.md
     expect(r.status).toBe(0);
   });
 });
+
+test('docs/errors.md lists every error code of src/errors.ts, once', () => {
+  const declared = new Set([...readFileSync(join(ROOT, 'src/errors.ts'), 'utf8').matchAll(/'(FLOWTX_[A-Z_]+)'/g)].map((m) => m[1]));
+  const documented = [...readFileSync(join(ROOT, 'docs/errors.md'), 'utf8').matchAll(/^\| `(FLOWTX_[A-Z_]+)` \|/gm)].map((m) => m[1]);
+  expect(declared.size).toBeGreaterThan(0);
+  expect([...documented].sort()).toEqual([...declared].sort());
+});

@@ -1,5 +1,8 @@
 // Pulls exact byte counts out of a chunk stream, whatever the chunk sizes, keeping the absolute offset.
-// Buffers only what the current record needs; a record inside one chunk is returned without copying.
+// Buffers only what the current record needs; a record inside one chunk is returned without copying, and
+// valid until the next fill() (the read-chunk contract: Release in codec.ts).
+
+import type { Release } from './codec.js';
 
 export class ByteReader {
   readonly #source: AsyncIterator<Uint8Array>;
@@ -10,19 +13,19 @@ export class ByteReader {
   #ended = false;
   /** Absolute offset of the next unread byte. */
   offset = 0;
-  /** Chunks read to their end, handed to #spent when more bytes are asked for (see Codec.decode). */
+  /** Chunks read to their end, released when more bytes are asked for. */
   #done: Uint8Array[] = [];
-  readonly #spent: ((chunk: Uint8Array) => void) | undefined;
+  readonly #release: Release | undefined;
 
-  constructor(chunks: AsyncIterable<Uint8Array>, spent?: (chunk: Uint8Array) => void) {
+  constructor(chunks: AsyncIterable<Uint8Array>, release?: Release) {
     this.#source = chunks[Symbol.asyncIterator]();
-    this.#spent = spent;
+    this.#release = release;
   }
 
   #drop(): void {
     const chunk = this.#chunks.shift()!;
     this.#pos = 0;
-    if (this.#spent !== undefined) this.#done.push(chunk);
+    if (this.#release !== undefined) this.#done.push(chunk);
   }
 
   get buffered(): number {
@@ -33,7 +36,7 @@ export class ByteReader {
   async fill(n: number): Promise<boolean> {
     // The records taken before were consumed: the caller asks for more only once it handed them on.
     if (this.#done.length > 0) {
-      for (const chunk of this.#done) this.#spent!(chunk);
+      for (const chunk of this.#done) this.#release!(chunk);
       this.#done = [];
     }
     while (this.#buffered < n) {

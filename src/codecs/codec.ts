@@ -3,6 +3,12 @@
 
 import type { FlowRecord } from '../model/record.js';
 
+/**
+ * Takes back a read chunk the decoder has no more use for. The contract (when it is called, who copies
+ * what) is io/chunks.ts's `Release`, declared again here because codecs import no io.
+ */
+export type Release = (chunk: Uint8Array) => void;
+
 export interface Encoder {
   /** Bytes that open the output (a file header or envelope); may be empty. */
   begin(): Uint8Array[];
@@ -22,6 +28,11 @@ export interface EncoderOptions {
   lose?: (what: string) => void;
   /** The mitmproxy flow format version to write (mitmproxy codec only; others ignore it). */
   flowVersion?: number;
+  /**
+   * The program named as the output's maker (HAR's `log.creator`; others ignore it). The registry's codecs
+   * name flowtx at its version; a codec alone, with no file to read the version from, leaves it empty.
+   */
+  creator?: { name: string; version: string };
 }
 
 export interface Codec {
@@ -36,10 +47,9 @@ export interface Codec {
    * Streams records out of `chunks` as bytes arrive, in batches: every record completed by the bytes read so
    * far (one promise per chunk, not per flow, is what makes pass-through fast). Throws CodecError at the
    * first fault, after yielding every complete record before it.
-   * `spent`, when given, is handed each chunk the decoder has no more use for, once every record sliced out
-   * of it was consumed (its batch handed on and the next one asked for), so the source can read into it
-   * again. The caller gives it only when nothing keeps a record past its batch; decoders may ignore it.
+   * `release`, when given, is handed each chunk once every record sliced out of it was consumed (see
+   * Release); decoders may ignore it.
    */
-  decode(chunks: AsyncIterable<Uint8Array>, origin: string, spent?: (chunk: Uint8Array) => void): AsyncIterable<FlowRecord[]>;
+  decode(chunks: AsyncIterable<Uint8Array>, origin: string, release?: Release): AsyncIterable<FlowRecord[]>;
   encoder(options?: EncoderOptions): Encoder;
 }

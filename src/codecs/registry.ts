@@ -1,4 +1,4 @@
-// The table of codecs and format detection: by content first (sniff), by file extension second.
+// The program's table of codecs and format detection: by content first (sniff), by file extension second.
 
 import { UsageError } from '../errors.js';
 import type { Codec } from './codec.js';

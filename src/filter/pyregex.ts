@@ -21,7 +21,10 @@ export interface PatternOptions {
   ignoreCase?: boolean;
 }
 
-/** A pattern Python would reject, or one that has no exact JavaScript equivalent. */
+/**
+ * A pattern Python would reject, or one that has no exact JavaScript equivalent. Its own class: the filter
+ * parser tells it apart to turn it, with its index, into a FilterSyntaxError at the pattern's column.
+ */
 export class PatternError extends Error {
   /** 0-based position in the pattern (in its UTF-8 bytes for a bytes pattern). */
   readonly index: number;

@@ -10,13 +10,14 @@ import type { Writable } from 'node:stream';
 import { finished as streamFinished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { IoError } from '../errors.js';
-import { CHUNK } from './sources.js';
+import { CHUNK } from './chunks.js';
 
 const BATCH = 1024 * 1024;
 const IOV_MAX = 1024;
 
 export interface Sink {
   readonly name: string;
+  /** Holds no slice of a read chunk once it returns (chunks.ts): pieces up to `copyUpTo` bytes are copied. */
   write(pieces: readonly Uint8Array[]): Promise<void>;
   /** Flushes and makes the output visible (renames the temporary file into place). */
   commit(): Promise<void>;
@@ -24,12 +25,14 @@ export interface Sink {
   abort(): Promise<void>;
 }
 
-/**
- * Pieces up to a read chunk long are copied into the batch's buffer; longer ones are handed on as they are.
- * No slice of a read chunk is then held after write() returns, so a source may read into the chunk again
- * (Codec.decode's `spent`).
- */
-const COPIED = CHUNK;
+export interface SinkOptions {
+  /**
+   * Pieces this long or shorter are copied into the sink's own buffers; longer ones are handed on as they
+   * are. At least the sources' read size (the default, chunks.ts's CHUNK), so that no slice of a read chunk
+   * is held once write() returns and the source may read into the chunk again.
+   */
+  copyUpTo?: number;
+}
 
 /** Hands a batch on; `written` is to be called once the batch's bytes are written (its buffers are reused). */
 type Flush = (pieces: Uint8Array[], written: () => void) => Promise<void>;
@@ -51,16 +54,18 @@ class Batcher {
   #taken: Buffer[] = [];
   readonly #free: Buffer[] = [];
   readonly #flush: Flush;
+  readonly #copyUpTo: number;
 
-  constructor(flush: Flush) {
+  constructor(flush: Flush, copyUpTo = CHUNK) {
     this.#flush = flush;
+    this.#copyUpTo = copyUpTo;
   }
 
   async add(pieces: readonly Uint8Array[]): Promise<void> {
     for (const piece of pieces) {
       const length = piece.byteLength;
       this.#size += length;
-      if (length > COPIED) {
+      if (length > this.#copyUpTo) {
         this.#close();
         this.#pending.push(piece);
         continue;
@@ -200,7 +205,7 @@ async function isSpecialFile(path: string): Promise<boolean> {
  * device or a pipe (/dev/null, a FIFO) is written directly: renaming over it would replace it.
  * `.gz` targets are gzip-compressed.
  */
-export async function fileSink(target: string): Promise<Sink> {
+export async function fileSink(target: string, options: SinkOptions = {}): Promise<Sink> {
   const direct = await isSpecialFile(target);
   const path = direct ? target : temporaryPathFor(target);
   const fail = (cause: unknown): IoError => new IoError('write', target, (cause as Error).message, { cause });
@@ -232,7 +237,7 @@ export async function fileSink(target: string): Promise<Sink> {
   const batcher = new Batcher(async (pieces, written) => {
     if (writer !== null) await writer.write(pieces, written);
     else await writeTo(stream!, pieces, written);
-  });
+  }, options.copyUpTo);
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
@@ -276,8 +281,8 @@ export async function fileSink(target: string): Promise<Sink> {
 }
 
 /** A stream that cannot be rolled back (stdout, a pipe, a socket): written as flows come; commit and abort flush. */
-export function streamSink(name: string, stream: Writable): Sink {
-  const batcher = new Batcher((pieces, written) => writeTo(stream, pieces, written));
+export function streamSink(name: string, stream: Writable, options: SinkOptions = {}): Sink {
+  const batcher = new Batcher((pieces, written) => writeTo(stream, pieces, written), options.copyUpTo);
   return {
     name,
     write: (pieces) => batcher.add(pieces),

@@ -5,12 +5,9 @@ import { closeSync, createReadStream, openSync, readSync, type Stats } from 'nod
 import { stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { IoError } from '../errors.js';
+import { CHUNK, ChunkPool, type Release } from './chunks.js';
 
-/** The size of a read from a file. A sink copies every piece this long or shorter (see sinks.ts). */
-export const CHUNK = 256 * 1024;
 const HEAD = 64;
-/** Spent chunks kept for reuse, at most: more than a decoder holds at once. */
-const KEPT = 16;
 
 export interface Source {
   /** The name used in messages: the path as given, or "-" for stdin. */
@@ -21,42 +18,9 @@ export interface Source {
   readonly head: Uint8Array;
   readonly gzipped: boolean;
   readonly chunks: AsyncIterable<Uint8Array>;
-  /**
-   * Takes back a chunk of `chunks` that nothing refers to any more (Codec.decode's `spent`): the file is
-   * read into it again. Chunks of other sources are ignored.
-   */
-  spent(chunk: Uint8Array): void;
+  /** Takes back a chunk of `chunks` to read into again (the contract: chunks.ts). */
+  readonly release: Release;
 }
-
-/**
- * Read buffers, reused once spent. Reading into memory already in use costs a tenth of reading into fresh
- * memory, whose pages the kernel maps one by one as they are written (most of a pass-through's time), and
- * spent chunks no longer wait for the garbage collector to be freed.
- */
-class ChunkPool {
-  readonly #free: Buffer[] = [];
-
-  take(): Buffer {
-    const chunk = (this.#free.pop() ?? Buffer.allocUnsafeSlow(CHUNK)) as Pooled;
-    chunk[POOLED] = 'out';
-    return chunk;
-  }
-
-  /** A chunk not handed out and still out (a short last read, one given back already, a foreign buffer) is ignored. */
-  give(chunk: Uint8Array): void {
-    const pooled = chunk as Pooled;
-    if (pooled[POOLED] !== 'out') return;
-    pooled[POOLED] = 'free';
-    if (this.#free.length < KEPT) this.#free.push(pooled);
-  }
-}
-
-/**
- * Marks a pool's chunk as handed out or given back. A mark on the object, not a table of chunks: a run
- * that never gives chunks back (one with scripts) leaves them to the collector like any buffer.
- */
-const POOLED = Symbol('pooled read chunk');
-type Pooled = Buffer & { [POOLED]?: 'out' | 'free' };
 
 export type ByteCounter = (bytes: number) => void;
 
@@ -128,20 +92,20 @@ async function peek(chunks: AsyncIterable<Uint8Array>, n: number): Promise<{ hea
   return { head, chunks: replay() };
 }
 
-async function open(name: string, raw: AsyncIterable<Uint8Array>, size: number | undefined, spent: (chunk: Uint8Array) => void): Promise<Source> {
+async function open(name: string, raw: AsyncIterable<Uint8Array>, size: number | undefined, release: Release): Promise<Source> {
   const first = await peek(raw, HEAD);
   if (first.head[0] !== 0x1f || first.head[1] !== 0x8b) {
-    return { name, size, head: first.head, gzipped: false, chunks: first.chunks, spent };
+    return { name, size, head: first.head, gzipped: false, chunks: first.chunks, release };
   }
   // The inflater's output is its own, and it may still read the compressed chunks: none is reused.
   const inner = await peek(gunzip(first.chunks, name), HEAD);
-  return { name, size, head: inner.head, gzipped: true, chunks: inner.chunks, spent: () => {} };
+  return { name, size, head: inner.head, gzipped: true, chunks: inner.chunks, release: () => {} };
 }
 
 /**
  * Reads a regular file with synchronous reads into 256 KiB buffers from `pool`. On page-cached data a
  * thread-pool round trip per chunk costs more than the copy itself. Records are sliced out of these
- * buffers without copying, so a buffer is read into again only once given back as spent.
+ * buffers without copying, so a buffer is read into again only once released.
  */
 async function* readFile(path: string, pool: ChunkPool): AsyncIterable<Uint8Array> {
   const fd = openSync(path, 'r');

@@ -4,6 +4,7 @@
 import * as zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { BodyError } from '../errors.js';
+import { strictUtf8 } from './utf8.js';
 
 const IDENTITY = new Set(['', 'identity', 'none']);
 
@@ -83,7 +84,6 @@ export function charsetOf(contentType: string | undefined): string | undefined {
   return match?.[1]?.toLowerCase();
 }
 
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 const LATIN1 = new Set(['latin1', 'latin-1', 'iso-8859-1', 'iso8859-1', 'l1', 'us-ascii', 'ascii']);
 
 /** Whether a charset label names Latin-1 (or ASCII, its subset): one byte per character, nothing lost. */
@@ -92,7 +92,7 @@ export const isLatin1Charset = (charset: string): boolean => LATIN1.has(charset)
 /** Whether `data` is valid UTF-8 (used to pick text or base64 when serialising bytes). */
 export function isUtf8(data: Uint8Array): boolean {
   try {
-    utf8Strict.decode(data);
+    strictUtf8.decode(data);
     return true;
   } catch {
     return false;
@@ -133,7 +133,7 @@ export function decodeText(data: Uint8Array, charset: string | undefined): strin
   }
   if (charset !== undefined) return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
   try {
-    return utf8Strict.decode(data);
+    return strictUtf8.decode(data);
   } catch {
     return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
   }

@@ -1,15 +1,13 @@
 // Checks that data decoded from one of flowtx's own formats is a FlowState, field by field, and says
-// which field is wrong. Throws SchemaReason; the codec adds file, flow index and offset.
+// which field is wrong. Throws ShapeError; the codec adds file, flow index and offset.
 
+import { ShapeError, showJson } from './shape.js';
 import type { FlowState, FlowType } from './state.js';
-
-export class SchemaReason extends Error {}
 
 type Obj = Record<string, unknown>;
 
 function fail(path: string, expected: string, value: unknown): never {
-  const shown = value instanceof Uint8Array ? 'bytes' : JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}` : v));
-  throw new SchemaReason(`${path} is ${shown === undefined ? 'missing' : shown}, expected ${expected}`);
+  throw new ShapeError(path, expected, showJson(value));
 }
 
 function obj(value: unknown, path: string): Obj {

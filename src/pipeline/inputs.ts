@@ -70,7 +70,7 @@ export class Inputs {
       const { source, codec } = input;
       const summary = this.summaries[i]!;
       try {
-        for await (const batch of codec.decode(source.chunks, source.name, this.#options.release ? (chunk) => source.spent(chunk) : undefined)) {
+        for await (const batch of codec.decode(source.chunks, source.name, this.#options.release ? (chunk) => source.release(chunk) : undefined)) {
           if (this.#options.cancelled()) throw new Cancelled();
           summary.flows += batch.length;
           this.#reporter.countFlows(batch.length);

@@ -5,6 +5,7 @@
 import type { Codec, EncoderOptions } from '../codecs/codec.js';
 import type { Sink } from '../io/sinks.js';
 import type { FlowRecord } from '../model/record.js';
+import { flowtx } from '../version.js';
 import { flowJson, flowLine } from './listing.js';
 import type { Reporter } from './ports.js';
 import type { Lost } from './summary.js';
@@ -33,7 +34,8 @@ export async function encodedSink(
   const lose = (what: string): void => {
     lost[what] = (lost[what] ?? 0) + 1;
   };
-  const encoder = codec.encoder({ ...options, warn: (m) => reporter.warn(m), lose });
+  // What flowtx writes names it as its maker (HAR's log.creator); codecs read no file to learn its version.
+  const encoder = codec.encoder({ ...options, creator: flowtx(), warn: (m) => reporter.warn(m), lose });
   let written = 0;
   try {
     await out.write(encoder.begin());

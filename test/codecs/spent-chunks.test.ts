@@ -1,5 +1,5 @@
-// Decoders hand read chunks back (Codec.decode's `spent`) so a source can read into them again. A chunk
-// handed back must hold no byte of a record not yet consumed: the test overwrites every spent chunk at
+// Decoders hand read chunks back (Codec.decode's `release`) so a source can read into them again. A chunk
+// handed back must hold no byte of a record not yet consumed: the test overwrites every released chunk at
 // once, as a source reusing it would, and the records must still be exactly the input's.
 
 import { fc, test as prop } from '@fast-check/vitest';

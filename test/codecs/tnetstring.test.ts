@@ -1,6 +1,7 @@
 import { fc, test as prop } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
-import { encodeToBuffer, encodeToPieces, Latin1Bytes, parse, PyFloat, pyFloatRepr, RawEntry, sameValue, TnetstringError, type TValue } from '../../src/codecs/mitmproxy/tnetstring.js';
+import { encodeToBuffer, encodeToPieces, Latin1Bytes, parse, PyFloat, pyFloatRepr, RawEntry, sameValue, type TValue } from '../../src/codecs/mitmproxy/tnetstring.js';
+import { FormatError } from '../../src/codecs/fault.js';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 const wire = (value: TValue): string => encodeToBuffer(value).toString('latin1');
@@ -58,7 +59,7 @@ describe('tnetstring', () => {
     ['2:\xff\xfe;', 'not a tnetstring: text is not valid UTF-8'],
     ['0:~x', 'not a tnetstring: 1 bytes left over after the element'],
   ])('%j fails: %s', (bytes, message) => {
-    expect(() => parse(b(bytes))).toThrow(new TnetstringError(message));
+    expect(() => parse(b(bytes))).toThrow(new FormatError(message));
   });
 
   test("Python's lenient integers are accepted", () => {
@@ -119,11 +120,11 @@ describe('tnetstring', () => {
     expect(wire({ a: new RawEntry(b('1:b;1:x;')), c: 1 })).toBe('16:1:c;1:1#1:b;1:x;}');
   });
 
-  prop.prop([fc.uint8Array({ maxLength: 200 })])('arbitrary bytes parse or raise TnetstringError', (bytes) => {
+  prop.prop([fc.uint8Array({ maxLength: 200 })])('arbitrary bytes parse or raise FormatError', (bytes) => {
     try {
       parse(bytes);
     } catch (err) {
-      expect(err).toBeInstanceOf(TnetstringError);
+      expect(err).toBeInstanceOf(FormatError);
     }
   });
 });

@@ -29,7 +29,7 @@ export class MemoryIo implements IoPort {
       for (let i = 0; i < bytes!.byteLength; i += chunk) yield bytes!.subarray(i, i + chunk);
     }
     const source = await streamSource(path, chunks(), count, bytes.byteLength);
-    return { ...source, spent: () => void this.released++ };
+    return { ...source, release: () => void this.released++ };
   }
 
   async sink(path: string): Promise<Sink> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fc, test as prop } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
+import { CHUNK } from '../../src/io/chunks.js';
 import { fileSink } from '../../src/io/sinks.js';
 import { fileSource } from '../../src/io/sources.js';
 import { collect } from '../helpers/tflow.js';
@@ -20,6 +21,29 @@ describe('fileSink', () => {
     await sink.commit();
     expect(readdirSync(d)).toEqual(['out.ftx']);
     expect(readFileSync(target, 'utf8')).toBe('abc');
+  });
+
+  test('holds no piece up to copyUpTo bytes once write() returns (a read chunk may be read into again)', async () => {
+    for (const copyUpTo of [undefined, 16]) {
+      const d = dir();
+      const target = join(d, 'out.ftx');
+      const sink = await fileSink(target, copyUpTo === undefined ? {} : { copyUpTo });
+      const piece = Buffer.alloc(copyUpTo ?? CHUNK, 0x61);
+      await sink.write([piece]);
+      piece.fill(0x7a); // what reading into the chunk again would do
+      await sink.commit();
+      expect(readFileSync(target)).toEqual(Buffer.alloc(piece.byteLength, 0x61));
+    }
+  });
+
+  test('hands a piece longer than copyUpTo on as it is, uncopied', async () => {
+    const target = join(dir(), 'out.ftx');
+    const sink = await fileSink(target, { copyUpTo: 16 });
+    const piece = Buffer.alloc(17, 0x61);
+    await sink.write([piece]);
+    piece.fill(0x7a); // not written yet (less than a batch): the sink holds the caller's buffer
+    await sink.commit();
+    expect(readFileSync(target)).toEqual(Buffer.alloc(17, 0x7a));
   });
 
   test('abort leaves an existing file untouched and removes the temporary file', async () => {

@@ -58,6 +58,12 @@ describe('pass-through', () => {
     ]);
   });
 
+  test('a HAR written by flowtx names it, at its version, as the creator', async () => {
+    const { io } = await run(SAMPLES, { inputs: ['a.flows'], format: 'har' });
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(JSON.parse(io.text('out')).log.creator).toEqual({ name: 'flowtx', version, comment: '' });
+  });
+
   test('the listing: one line per flow on stdout, or a JSON object per flow', async () => {
     const lines = await run(SAMPLES, { inputs: ['a.flows'], output: null });
     expect(lines.io.text('-').trim().split('\n')).toHaveLength(FLOWS_IN_SAMPLE);

@@ -3,15 +3,12 @@
 // written back from its bytes; a changed one is rebuilt (flow-to-entry.ts) and what the HAR held beyond the
 // model is put back (extra.har). User documentation in docs/formats.md.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { SchemaError } from '../../errors.js';
 import { Flow } from '../../model/flow.js';
 import { FlowRecord } from '../../model/record.js';
 import type { HttpFlowState } from '../../model/state.js';
-import type { Codec, Encoder, EncoderOptions } from '../codec.js';
-import { entryToState, HarShapeError, type EntryContext } from './entry-to-flow.js';
+import type { Codec, Encoder, EncoderOptions, Release } from '../codec.js';
+import { atRecord } from '../fault.js';
+import { entryToState, type EntryContext } from './entry-to-flow.js';
 import { flowToEntry, httpLosses, ServersSeen } from './flow-to-entry.js';
 import { applyPatch, isObject, type Json, type JsonObject, type JsonPatch } from './json-patch.js';
 import type { SplitEntry } from './split.js';
@@ -22,12 +19,7 @@ const FORMAT = 'har';
 const contexts = new WeakMap<FlowRecord, EntryContext>();
 
 function load(entry: SplitEntry, unchanged: () => boolean): HttpFlowState {
-  try {
-    return entryToState(entry.value, entry.context, unchanged);
-  } catch (cause) {
-    if (cause instanceof HarShapeError) throw new SchemaError(entry.position, cause.message, { cause });
-    throw cause;
-  }
+  return atRecord(entry.position, () => entryToState(entry.value, entry.context, unchanged));
 }
 
 function record(entry: SplitEntry): FlowRecord {
@@ -36,7 +28,7 @@ function record(entry: SplitEntry): FlowRecord {
   return r;
 }
 
-async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string, spent?: (chunk: Uint8Array) => void): AsyncIterable<FlowRecord[]> {
+async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string, release?: Release): AsyncIterable<FlowRecord[]> {
   // Loaded on first use: stream-json costs start-up time to runs that read no HAR.
   const { HarSplitter } = await import('./split.js');
   const splitter = new HarSplitter(origin);
@@ -45,30 +37,11 @@ async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string, spent?
     if (entries.length > 0) yield entries.map(record);
     if (splitter.fault !== undefined) throw splitter.fault;
     // The splitter kept nothing of the chunk, and the entries sliced from it were consumed.
-    spent?.(chunk);
+    release?.(chunk);
   }
   const last = splitter.end();
   if (last.length > 0) yield last.map(record);
   if (splitter.fault !== undefined) throw splitter.fault;
-}
-
-let creator: JsonObject | undefined;
-/** `log.creator` of HARs flowtx makes: its name and the version in the nearest package.json. */
-function flowtxCreator(): JsonObject {
-  if (creator === undefined) {
-    let version = '';
-    for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
-      const file = join(dir, 'package.json');
-      if (!existsSync(file)) continue;
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'flowtx') {
-        version = pkg.version ?? '';
-        break;
-      }
-    }
-    creator = { name: 'flowtx', version, comment: '' };
-  }
-  return creator;
 }
 
 const SEPARATOR = Buffer.from(',\n');
@@ -106,6 +79,8 @@ function encoder(options: EncoderOptions = {}): Encoder {
   const pages = new Map<string, Json>();
   /** A HAR read without `pages` is written without, unless its flows bring some. */
   let pagesOptional = false;
+  const { name, version } = options.creator ?? { name: 'flowtx', version: '' };
+  const creator: JsonObject = { name, version, comment: '' };
 
   const collect = (context: EntryContext): Uint8Array[] => {
     const log = context.log ?? {};
@@ -117,7 +92,7 @@ function encoder(options: EncoderOptions = {}): Encoder {
     if (head === undefined) {
       // A HAR's own log fields, even when its creator comes after the entries; flowtx's for other flows.
       pagesOptional = context.log !== undefined && !Object.hasOwn(context.log, 'pages');
-      head = context.log === undefined ? { version: '1.2', creator: flowtxCreator() } : Object.fromEntries(fields);
+      head = context.log === undefined ? { version: '1.2', creator } : Object.fromEntries(fields);
       const members = JSON.stringify(head).slice(1, -1);
       return [Buffer.from(`{"log":{${members}${members === '' ? '' : ','}"entries":[\n`, 'utf8')];
     }
@@ -148,7 +123,7 @@ function encoder(options: EncoderOptions = {}): Encoder {
     },
     end() {
       const start = head === undefined ? collect({}) : [];
-      for (const [key, value] of [['version', '1.2'], ['creator', flowtxCreator()]] as const) {
+      for (const [key, value] of [['version', '1.2'], ['creator', creator]] as const) {
         if (!Object.hasOwn(head!, key) && !Object.hasOwn(late, key)) late[key] = value; // required by HAR 1.2
       }
       const tail = pagesOptional && pages.size === 0 ? late : { pages: [...pages.values()], ...late };

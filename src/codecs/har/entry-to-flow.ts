@@ -1,12 +1,13 @@
 // HAR entry → flow state, as mitmproxy's HAR reader maps it (mitmproxy/io/har.py) where that keeps the data
 // whole, and docs/formats.md says where it does not. What the entry holds beyond what the model derives is
 // kept in extra.har as a patch against this codec's own writer (flow-to-entry.ts), so an unchanged flow is
-// written back as the entry it was read from. Pure; throws HarShapeError for entries that are not HTTP.
+// written back as the entry it was read from. Pure; throws ShapeError for entries that are not HTTP.
 
 import { randomUUID } from 'node:crypto';
 import { newClientConn, newServerConn } from '../../model/connection.js';
 import { parseCodings } from '../../model/encoding.js';
 import type { HeaderField } from '../../model/headers.js';
+import { expectShape, ShapeError, showKind } from '../../model/shape.js';
 import type { Extra, HttpFlowState, RequestState, ResponseState, StateValue, WebSocketState } from '../../model/state.js';
 import { parseUrl } from '../../model/url.js';
 import { harTextToBytes, isWellFormed, type BodyForm } from './body-text.js';
@@ -15,25 +16,15 @@ import { flowToEntry, isAscii, ServersSeen, type ReadBodies } from './flow-to-en
 import { parseIsoTime } from './iso-time.js';
 import { diff, isEmptyPatch, isObject, type Json, type JsonObject } from './json-patch.js';
 
-export class HarShapeError extends Error {}
-
 /** Envelope parts a flow carries: `log` fields (on the first and last flow of a file) and its page. */
 export interface EntryContext {
   log?: JsonObject;
   page?: JsonObject;
 }
 
-function describe(v: unknown): string {
-  if (v === undefined) return 'missing';
-  if (Array.isArray(v)) return 'a list';
-  if (v === null) return 'null';
-  return typeof v === 'object' ? 'an object' : JSON.stringify(v);
-}
-
-function expect<T>(ok: boolean, value: unknown, path: string, what: string): T {
-  if (!ok) throw new HarShapeError(`${path} is ${describe(value)}, expected ${what}`);
-  return value as T;
-}
+/** JSON values, as HAR holds them. */
+const describe = showKind('an object');
+const expect = <T>(ok: boolean, value: unknown, path: string, what: string): T => expectShape(ok, value, path, what, describe);
 
 const object = (o: JsonObject, key: string, path: string): JsonObject => expect(isObject(o[key]), o[key], `${path}.${key}`, 'an object');
 const string = (o: JsonObject, key: string, path: string): string => expect(typeof o[key] === 'string', o[key], `${path}.${key}`, 'a string');
@@ -51,7 +42,7 @@ function headerFields(o: JsonObject, key: string, path: string): HeaderField[] {
     const h = list[i]!;
     if (isObject(h) && typeof h.name === 'string' && typeof h.value === 'string') fields[i] = [textBytes(h.name), textBytes(h.value)];
     else if (Array.isArray(h) && h.length === 2 && typeof h[0] === 'string' && typeof h[1] === 'string') fields[i] = [textBytes(h[0]), textBytes(h[1])];
-    else throw new HarShapeError(`${path}.${key}[${i}] is ${JSON.stringify(h)}, expected {"name": …, "value": …} or ["name", "value"]`);
+    else throw new ShapeError(`${path}.${key}[${i}]`, '{"name": …, "value": …} or ["name", "value"]', JSON.stringify(h));
   }
   return fields;
 }
@@ -142,7 +133,10 @@ interface Times {
 /** Message times from startedDateTime and the send/wait/receive phases (the inverse of the writer's timings). */
 function times(entry: JsonObject): Times {
   const start = parseIsoTime(string(entry, 'startedDateTime', 'entry'));
-  if (start === undefined) throw new HarShapeError(`entry.startedDateTime ${JSON.stringify(entry.startedDateTime)} is not an ISO 8601 date-time`);
+  if (start === undefined) {
+    const shown = JSON.stringify(entry.startedDateTime);
+    throw new ShapeError('entry.startedDateTime', 'an ISO 8601 date-time', shown, `entry.startedDateTime ${shown} is not an ISO 8601 date-time`);
+  }
   const total = number(entry, 'time', 'entry', 0);
   const t = isObject(entry.timings) ? entry.timings : undefined;
   const phase = (key: string): number => (typeof t?.[key] === 'number' && (t[key] as number) > 0 ? (t[key] as number) : 0);
@@ -159,7 +153,7 @@ function requestFrom(entry: JsonObject, at: Times): { request: RequestState; bod
   try {
     parts = parseUrl(url);
   } catch {
-    throw new HarShapeError(`entry.request.url ${JSON.stringify(url)} is not an absolute http(s) URL`);
+    throw new ShapeError('entry.request.url', 'an absolute http(s) URL', JSON.stringify(url), `entry.request.url ${JSON.stringify(url)} is not an absolute http(s) URL`);
   }
   const postData = isObject(r.postData) ? r.postData : undefined;
   const fields = headerFields(r, 'headers', 'entry.request');

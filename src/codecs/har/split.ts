@@ -10,6 +10,8 @@ import { isUtf8 } from 'node:buffer';
 import { Assembler } from 'stream-json/core/assembler.js';
 import { jsonParser, type Token } from 'stream-json/core/parser.js';
 import { CodecError, type InputPosition } from '../../errors.js';
+import { streamingUtf8 } from '../../model/utf8.js';
+import { isJsonSpace as isSpace } from '../json-space.js';
 import { isObject, type Json, type JsonObject } from './json-patch.js';
 import type { EntryContext } from './entry-to-flow.js';
 
@@ -32,7 +34,6 @@ KIND[0x7b] = KIND[0x5b] = OPEN;
 KIND[0x7d] = KIND[0x5d] = CLOSE;
 /** Bytes of a string scanned one by one before looking for its end with indexOf. */
 const SHORT_STRING = 24;
-const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
 type Mode = 'envelope' | 'entries' | 'entry' | 'after';
 
@@ -48,7 +49,7 @@ export class HarSplitter {
   // The envelope, as stream-json sees it.
   readonly #parser = jsonParser({ packValues: true, streamValues: false });
   readonly #asm = new Assembler();
-  readonly #text = new TextDecoder('utf-8', { fatal: true });
+  readonly #text = streamingUtf8();
   /** Envelope bytes of earlier chunks not yet fed (a piece is fed when a structural character ends it). */
   #pending: Uint8Array[] = [];
   // The entries array and the entry being read.

@@ -8,12 +8,14 @@ import { CodecError, type InputPosition } from '../../errors.js';
 import { Flow } from '../../model/flow.js';
 import { FlowRecord } from '../../model/record.js';
 import type { FlowState } from '../../model/state.js';
-import { ByteReader } from '../byte-reader.js';
-import type { Codec, Encoder, EncoderOptions } from '../codec.js';
+import type { ByteReader } from '../byte-reader.js';
+import type { Codec, Encoder, EncoderOptions, Release } from '../codec.js';
+import { atRecord } from '../fault.js';
+import { framedDecode } from '../framing.js';
 import { isDict, LATEST, Migration } from './migrate.js';
-import { encodeLazy, lazyHttpFlow, recordFault } from './lazy.js';
+import { encodeLazy, lazyHttpFlow } from './lazy.js';
 import { foreignExtras, fromMitmproxy, toMitmproxy } from './state.js';
-import { encodeToPieces, parse, sameBytes, scan, scanned } from './tnetstring.js';
+import { BackWriter, encodeToPieces, parse, sameBytes, Scanner } from './tnetstring.js';
 import { atVersion, Unwritable, WRITABLE_VERSIONS, type WritableVersion } from './versions.js';
 
 const COLON = 0x3a;
@@ -35,11 +37,11 @@ function bodyStart(raw: Uint8Array): number {
 }
 
 /** The record's format version, read from its top-level dict without decoding anything else. */
-function scanVersion(raw: Uint8Array, from: number, to: number): string {
+function scanVersion(s: Scanner, raw: Uint8Array, from: number, to: number): string {
   for (let at = from; at < to; ) {
-    const valueAt = scan(raw, at, to);
-    const isVersion = sameBytes(VERSION_KEY, raw, scanned.from, scanned.to);
-    const next = scan(raw, valueAt, to);
+    const valueAt = s.scan(raw, at, to);
+    const isVersion = sameBytes(VERSION_KEY, raw, s.from, s.to);
+    const next = s.scan(raw, valueAt, to);
     if (isVersion) {
       const value = parse(raw, valueAt, next);
       return String(isDict(value) ? '?' : Array.isArray(value) ? value.slice(0, 2).join('.') : value);
@@ -55,13 +57,11 @@ function load(raw: Uint8Array, bodyFrom: number, position: InputPosition, migrat
     const lazy = lazyHttpFlow(raw, bodyFrom, Number(version), position);
     if (lazy !== undefined) return lazy;
   }
-  try {
+  return atRecord(position, () => {
     const value = parse(raw, 0, raw.byteLength, { floats: 'pyfloat' });
     if (!isDict(value)) throw new CodecError(position, 'not a flow: the record is not a dict');
     return fromMitmproxy(migration.upgrade(value));
-  } catch (cause) {
-    throw recordFault(position, cause);
-  }
+  });
 }
 
 /** The record starting at the read position: its total size, or undefined if more bytes are needed. */
@@ -82,45 +82,34 @@ function recordSize(reader: ByteReader, position: InputPosition): number | undef
   return digits + 1 + length + 1;
 }
 
-async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string, spent?: (chunk: Uint8Array) => void): AsyncIterable<FlowRecord[]> {
-  const reader = new ByteReader(chunks, spent);
+function decode(chunks: AsyncIterable<Uint8Array>, origin: string, release?: Release): AsyncIterable<FlowRecord[]> {
   const migration = new Migration();
-  let index = 0;
-  for (;;) {
-    const batch: FlowRecord[] = [];
-    let size: number | undefined;
-    let position: InputPosition = { origin, index, offset: reader.offset };
-    while (reader.buffered > 0) {
-      position = { origin, index, offset: reader.offset };
-      size = recordSize(reader, position);
-      if (size === undefined || reader.buffered < size) break;
+  const scanner = new Scanner();
+  return framedDecode(chunks, release, {
+    next(reader, index) {
+      const position: InputPosition = { origin, index, offset: reader.offset };
+      const size = recordSize(reader, position);
+      if (size === undefined || reader.buffered < size) return undefined;
       const raw = reader.take(size);
       const tag = raw[size - 1]!;
       if (tag !== DICT) {
         throw new CodecError(position, TAG_NAMES[tag] ? `not a flow: the record is ${TAG_NAMES[tag]}, not a dict` : `not a flow file: invalid type tag 0x${tag.toString(16)}`);
       }
       const bodyFrom = bodyStart(raw);
-      let version: string;
-      try {
-        version = scanVersion(raw, bodyFrom, size - 1);
-      } catch (cause) {
-        throw recordFault(position, cause);
-      }
-      const at = position;
-      const record = FlowRecord.read(at, raw, `mitmproxy/${version}`, () => load(raw, bodyFrom, at, migration, version));
+      const version = atRecord(position, () => scanVersion(scanner, raw, bodyFrom, size - 1));
+      const record = FlowRecord.read(position, raw, `mitmproxy/${version}`, () => load(raw, bodyFrom, position, migration, version));
       // Migrating versions before 12 needs every earlier record of the file (WebSocket merge, invented
       // connection ids), so those are decoded here, in order.
       if (!(Number(version) >= 12)) void record.flow;
-      batch.push(record);
-      index++;
-    }
-    if (batch.length > 0) yield batch;
-    if (!(await reader.fill(reader.buffered + 1))) {
-      if (reader.buffered === 0) return;
+      return record;
+    },
+    end(reader, index) {
+      const position: InputPosition = { origin, index, offset: reader.offset };
+      const size = recordSize(reader, position);
       const expected = size === undefined ? 'its length prefix is cut short' : `${reader.buffered} of ${size} bytes`;
       throw new CodecError(position, `truncated record: ${expected}`);
-    }
-  }
+    },
+  });
 }
 
 /** Writes `options.flowVersion`; by default the first input record's version when writable, else 21. */
@@ -128,6 +117,7 @@ function encoder(options: EncoderOptions = {}): Encoder {
   let version: WritableVersion | undefined =
     options.flowVersion === undefined ? undefined : (options.flowVersion as WritableVersion);
   let warnedExtras = false;
+  const writer = new BackWriter();
   return {
     begin: () => [],
     encode(record) {
@@ -143,7 +133,7 @@ function encoder(options: EncoderOptions = {}): Encoder {
         options.warn?.(`fields from other formats (${foreign.join(', ')}) have no place in mitmproxy flow files and are not written`);
       }
       try {
-        return encodeLazy(state, version) ?? encodeToPieces(atVersion(toMitmproxy(state), version));
+        return encodeLazy(state, version, writer) ?? encodeToPieces(atVersion(toMitmproxy(state), version), writer);
       } catch (cause) {
         if (!(cause instanceof Unwritable)) throw cause;
         const at = record.position;

@@ -3,47 +3,45 @@
 // straight from and to bytes, without the general parser's and encoder's values in between.
 
 import type { HeaderField } from '../../model/headers.js';
-import { latin1At, scan, scanned } from './tnetstring.js';
+import { latin1At, type Scanner } from './tnetstring.js';
 
 const LIST_TAG = 0x5d;
 const BYTES_TAG = 0x2c;
 const COLON = 0x3a;
 
-/** The tag of the element scan() saw last (a call, so that each read is fresh to the type checker too). */
-const lastTag = (): number => scanned.tag;
+/** The tag of the element `s` scanned last (a call, so that each read is fresh to the type checker too). */
+const tagOf = (s: Scanner): number => s.tag;
 
-/** Where the header field eachPair() is at lies: its name at [nameFrom, nameTo), its value at [valueFrom, valueTo). */
-const pair = { nameFrom: 0, nameTo: 0, valueFrom: 0, valueTo: 0 };
+/** Where a header field lies in the list: its name at [nameFrom, nameTo), its value at [valueFrom, valueTo). */
+type Visit = (nameFrom: number, nameTo: number, valueFrom: number, valueTo: number) => void;
 
 /**
- * Calls `visit` for each [name, value] pair of byte strings of the list at raw[from, to), with the pair's
- * place in `pair`; false, and visits stop, at anything else.
+ * Calls `visit` for each [name, value] pair of byte strings of the list at raw[from, to); false, and visits
+ * stop, at anything else.
  */
-function eachPair(raw: Uint8Array, from: number, to: number, visit: () => void): boolean {
-  scan(raw, from, to);
-  if (lastTag() !== LIST_TAG) return false;
-  const end = scanned.to;
-  for (let at = scanned.from; at < end; ) {
-    const next = scan(raw, at, end);
-    if (lastTag() !== LIST_TAG) return false;
-    const pairEnd = scanned.to;
-    const valueAt = scan(raw, scanned.from, pairEnd);
-    if (lastTag() !== BYTES_TAG) return false;
-    pair.nameFrom = scanned.from;
-    pair.nameTo = scanned.to;
-    if (scan(raw, valueAt, pairEnd) !== pairEnd || lastTag() !== BYTES_TAG) return false;
-    pair.valueFrom = scanned.from;
-    pair.valueTo = scanned.to;
-    visit();
+function eachPair(s: Scanner, raw: Uint8Array, from: number, to: number, visit: Visit): boolean {
+  s.scan(raw, from, to);
+  if (tagOf(s) !== LIST_TAG) return false;
+  const end = s.to;
+  for (let at = s.from; at < end; ) {
+    const next = s.scan(raw, at, end);
+    if (tagOf(s) !== LIST_TAG) return false;
+    const pairEnd = s.to;
+    const valueAt = s.scan(raw, s.from, pairEnd);
+    if (tagOf(s) !== BYTES_TAG) return false;
+    const nameFrom = s.from;
+    const nameTo = s.to;
+    if (s.scan(raw, valueAt, pairEnd) !== pairEnd || tagOf(s) !== BYTES_TAG) return false;
+    visit(nameFrom, nameTo, s.from, s.to);
     at = next;
   }
   return true;
 }
 
 /** A list of [name, value] byte string pairs as header fields; undefined for anything else. */
-export function headersAt(raw: Uint8Array, from: number, to: number): HeaderField[] | undefined {
+export function headersAt(s: Scanner, raw: Uint8Array, from: number, to: number): HeaderField[] | undefined {
   const fields: HeaderField[] = [];
-  const ok = eachPair(raw, from, to, () => fields.push([latin1At(raw, pair.nameFrom, pair.nameTo), latin1At(raw, pair.valueFrom, pair.valueTo)]));
+  const ok = eachPair(s, raw, from, to, (nameFrom, nameTo, valueFrom, valueTo) => fields.push([latin1At(raw, nameFrom, nameTo), latin1At(raw, valueFrom, valueTo)]));
   return ok ? fields : undefined;
 }
 
@@ -52,10 +50,10 @@ export function headersAt(raw: Uint8Array, from: number, to: number): HeaderFiel
  * headersAt() would give, filtered by `n.toLowerCase() === name`, without making the other fields' strings.
  * Comparing bytes ASCII-case-insensitively is exact: no latin1 letter outside ASCII lower-cases into ASCII.
  */
-export function headerValuesAt(raw: Uint8Array, from: number, to: number, name: string): string[] | undefined {
+export function headerValuesAt(s: Scanner, raw: Uint8Array, from: number, to: number, name: string): string[] | undefined {
   const values: string[] = [];
-  const ok = eachPair(raw, from, to, () => {
-    if (pair.nameTo - pair.nameFrom === name.length && isNamed(raw, pair.nameFrom, name)) values.push(latin1At(raw, pair.valueFrom, pair.valueTo));
+  const ok = eachPair(s, raw, from, to, (nameFrom, nameTo, valueFrom, valueTo) => {
+    if (nameTo - nameFrom === name.length && isNamed(raw, nameFrom, name)) values.push(latin1At(raw, valueFrom, valueTo));
   });
   return ok ? values : undefined;
 }
@@ -80,12 +78,12 @@ function sameText(text: string, raw: Uint8Array, from: number, to: number): bool
  * Whether `fields` are exactly the header list at raw[from, to); undefined when that is not a list of byte
  * string pairs (headersAt() does not read it either).
  */
-export function sameHeaders(fields: readonly HeaderField[], raw: Uint8Array, from: number, to: number): boolean | undefined {
+export function sameHeaders(s: Scanner, fields: readonly HeaderField[], raw: Uint8Array, from: number, to: number): boolean | undefined {
   let i = 0;
   let differs = false;
-  const read = eachPair(raw, from, to, () => {
+  const read = eachPair(s, raw, from, to, (nameFrom, nameTo, valueFrom, valueTo) => {
     const field = differs ? undefined : fields[i++];
-    differs ||= field === undefined || !sameText(field[0], raw, pair.nameFrom, pair.nameTo) || !sameText(field[1], raw, pair.valueFrom, pair.valueTo);
+    differs ||= field === undefined || !sameText(field[0], raw, nameFrom, nameTo) || !sameText(field[1], raw, valueFrom, valueTo);
   });
   if (differs) return false;
   return read ? i === fields.length : undefined;

@@ -6,9 +6,9 @@
 // msgpack see plain fields; properties that are not fields of the table (a flow's parts, a script's `extra`)
 // are kept beside them.
 
-import { INT_PATHS, withIntPaths, type StateField } from './state.js';
+import { INT_PATHS, type StateField } from './state.js';
 import type { HeaderField } from '../../model/headers.js';
-import { DictBuilder, encodeToBuffer, KeyTable, latin1At, parse, RawElement, sameBytes, scan, scanned, utf8At } from './tnetstring.js';
+import { DictBuilder, encodeToBuffer, KeyTable, latin1At, parse, RawElement, sameBytes, utf8At, type BackWriter, type Scanner } from './tnetstring.js';
 import type { Dict } from './migrate.js';
 import { encodeHeaders, headersAt, headerValuesAt, sameHeaders } from './header-list.js';
 import { PEEK, type MessagePeek } from '../../model/peek.js';
@@ -47,16 +47,27 @@ export function fieldTable(fields: readonly StateField[]): FieldTable {
 /** Where each field of a dict lies: field i's entry start, value start and end at [3i, 3i + 3), or -1. */
 export type FieldEntries = number[];
 
+/** What the objects decoded from one record share. */
+export interface RecordReading {
+  readonly raw: Uint8Array;
+  /** The record's scanner: every place in `raw` is found with it. */
+  readonly scanner: Scanner;
+  /** The flow's integer timestamps (state.ts's INT_PATHS), found as its fields are read. */
+  readonly ints: Set<string>;
+  /** A fault met while decoding a field, as the error that names the record's place. */
+  readonly fault: (cause: unknown) => unknown;
+}
+
 /**
  * Indexes the dict entry at raw[at, end) (a key, then its value) into `entries` by the key's index in
  * `keys`: that index, or -1 when the key is none of them (a text key, or where `bytesKeys` a byte string
  * too) or was indexed already. The entry ends at entries[3i + 2].
  */
-export function indexEntry(keys: KeyTable, raw: Uint8Array, at: number, end: number, entries: FieldEntries, bytesKeys: boolean): number {
-  const valueAt = scan(raw, at, end);
-  const tag = scanned.tag;
-  const i = tag === TEXT_TAG || (bytesKeys && tag === BYTES_TAG) ? keys.indexOf(raw, scanned.from, scanned.to) : -1;
-  const next = scan(raw, valueAt, end);
+export function indexEntry(s: Scanner, keys: KeyTable, raw: Uint8Array, at: number, end: number, entries: FieldEntries, bytesKeys: boolean): number {
+  const valueAt = s.scan(raw, at, end);
+  const tag = s.tag;
+  const i = tag === TEXT_TAG || (bytesKeys && tag === BYTES_TAG) ? keys.indexOf(raw, s.from, s.to) : -1;
+  const next = s.scan(raw, valueAt, end);
   if (i < 0 || entries[3 * i]! >= 0) return -1;
   entries[3 * i] = at;
   entries[3 * i + 1] = valueAt;
@@ -68,13 +79,13 @@ export function indexEntry(keys: KeyTable, raw: Uint8Array, at: number, end: num
  * The entries of the dict element at raw[from, to) by field; undefined when a key is not the table's, is
  * repeated or is not a string (such dicts are decoded whole, which reports what is wrong).
  */
-export function indexFields(table: FieldTable, raw: Uint8Array, from: number, to: number): FieldEntries | undefined {
+export function indexFields(s: Scanner, table: FieldTable, raw: Uint8Array, from: number, to: number): FieldEntries | undefined {
   const entries: FieldEntries = table.noEntries.slice();
   try {
-    scan(raw, from, to);
-    const end = scanned.to;
-    for (let at = scanned.from; at < end; ) {
-      const i = indexEntry(table.keyTable, raw, at, end, entries, true);
+    s.scan(raw, from, to);
+    const end = s.to;
+    for (let at = s.from; at < end; ) {
+      const i = indexEntry(s, table.keyTable, raw, at, end, entries, true);
       if (i < 0) return undefined;
       at = entries[3 * i + 2]!;
     }
@@ -94,10 +105,8 @@ class Source implements MessagePeek {
 
   constructor(
     readonly table: FieldTable,
-    readonly raw: Uint8Array,
+    readonly record: RecordReading,
     readonly entries: FieldEntries,
-    readonly ints: Set<string>,
-    readonly fault: (cause: unknown) => Error,
     /** Properties that are not fields. */
     public others: Record<string | symbol, unknown> | null,
     /** What the decoder keeps with the object (not a property). */
@@ -115,7 +124,7 @@ class Source implements MessagePeek {
     const i = this.table.headers;
     if (i < 0 || this.isKnown(i) || this.entries[3 * i]! < 0) return undefined;
     try {
-      return headerValuesAt(this.raw, this.entries[3 * i + 1]!, this.entries[3 * i + 2]!, name);
+      return headerValuesAt(this.record.scanner, this.record.raw, this.entries[3 * i + 1]!, this.entries[3 * i + 2]!, name);
     } catch {
       return undefined; // not well formed: reading the field says what is wrong
     }
@@ -123,24 +132,25 @@ class Source implements MessagePeek {
 }
 
 /** A byte string element as latin1 text, or a text element as its text; undefined for anything else. */
-function bytesAt(raw: Uint8Array, from: number, to: number): string | undefined {
-  scan(raw, from, to);
-  const { from: start, to: end, tag } = scanned;
+function bytesAt(s: Scanner, raw: Uint8Array, from: number, to: number): string | undefined {
+  s.scan(raw, from, to);
+  const { from: start, to: end, tag } = s;
   return tag === BYTES_TAG ? latin1At(raw, start, end) : tag === TEXT_TAG ? utf8At(raw, start, end) : undefined;
 }
 
 /** Field `f` read from the element at raw[from, to) without the general parser, when its shape allows; else undefined. */
-function quickRead(f: StateField, raw: Uint8Array, from: number, to: number): unknown {
+function quickRead(f: StateField, record: RecordReading, from: number, to: number): unknown {
+  const { raw, scanner: s } = record;
   switch (f.shape) {
     case 'bytes':
-      return bytesAt(raw, from, to);
+      return bytesAt(s, raw, from, to);
     case 'text': {
-      scan(raw, from, to);
-      const { from: start, to: end, tag } = scanned;
-      return tag === TEXT_TAG ? f.read(utf8At(raw, start, end)) : undefined;
+      s.scan(raw, from, to);
+      const { from: start, to: end, tag } = s;
+      return tag === TEXT_TAG ? f.read(utf8At(raw, start, end), record.ints) : undefined;
     }
     case 'headers':
-      return headersAt(raw, from, to);
+      return headersAt(s, raw, from, to);
     case undefined:
       return undefined;
   }
@@ -158,10 +168,11 @@ function field(source: Source, i: number): unknown {
       const to = source.entries[3 * i + 2]!;
       // Well-formed byte strings, text and header lists are read straight from the bytes; the general parser
       // reads the rest, and says what is wrong with what is not well formed.
-      const fast = at < 0 ? undefined : quickRead(f, source.raw, from, to);
-      readAs(source, i, fast ?? withIntPaths(source.ints, () => f.read(at < 0 ? undefined : parse(source.raw, from, to, { floats: 'pyfloat' }))));
+      const { record } = source;
+      const fast = at < 0 ? undefined : quickRead(f, record, from, to);
+      readAs(source, i, fast ?? f.read(at < 0 ? undefined : parse(record.raw, from, to, { floats: 'pyfloat' }), record.ints));
     } catch (cause) {
-      throw source.fault(cause);
+      throw source.record.fault(cause);
     }
   }
   return source.values[i];
@@ -239,7 +250,7 @@ const HANDLER: ProxyHandler<Source> = {
   get: (source, key) => {
     if (key === SOURCE || key === PEEK) return source;
     if (key === PLAIN) return () => plainFields(source);
-    if (key === INT_PATHS) return source.ints;
+    if (key === INT_PATHS) return source.record.ints;
     const i = source.table.members.get(key);
     return i === undefined ? other(source, key) : field(source, i);
   },
@@ -272,19 +283,17 @@ const HANDLER: ProxyHandler<Source> = {
 };
 
 /**
- * The object whose fields are the dict `entries` index in `raw`, each decoded on first read, with `others`
- * as its other properties. Its integer timestamps are `ints`; `attachment` is the decoder's to keep with it.
+ * The object whose fields are the dict `entries` index in the record's bytes, each decoded on first read,
+ * with `others` as its other properties; `attachment` is the decoder's to keep with it.
  */
 export function lazyFields(
   table: FieldTable,
-  raw: Uint8Array,
+  record: RecordReading,
   entries: FieldEntries,
-  ints: Set<string>,
-  fault: (cause: unknown) => Error,
   others: Record<string, unknown> | null = null,
   attachment: Attachment | undefined = undefined,
 ): object {
-  return new Proxy<Source>(new Source(table, raw, entries, ints, fault, others, attachment), HANDLER);
+  return new Proxy<Source>(new Source(table, record, entries, others, attachment), HANDLER);
 }
 
 const sourceOf = (value: object): Source | undefined => (value as { [SOURCE]?: Source })[SOURCE];
@@ -334,16 +343,16 @@ function copyable(source: Source, i: number): boolean | undefined {
   const value = values[i];
   if (source.table.fields[i]!.shape === 'headers' && Array.isArray(value)) {
     // Headers are changed in place: a list of another length differs without a look at the bytes.
-    return value.length === firsts[i] && sameHeaders(value as HeaderField[], source.raw, entries[3 * i + 1]!, entries[3 * i + 2]!);
+    return value.length === firsts[i] && sameHeaders(source.record.scanner, value as HeaderField[], source.record.raw, entries[3 * i + 1]!, entries[3 * i + 2]!);
   }
   return value === firsts[i] && (value === null || typeof value !== 'object') ? true : undefined;
 }
 
 /** Field i as the writer's bytes. */
-function encodeField(source: Source, i: number): Uint8Array {
+function encodeField(source: Source, i: number, writer: BackWriter): Uint8Array {
   const f = source.table.fields[i]!;
   const value = field(source, i);
-  return f.shape === 'headers' && Array.isArray(value) ? encodeHeaders(value as HeaderField[]) : encodeToBuffer(f.write(value));
+  return f.shape === 'headers' && Array.isArray(value) ? encodeHeaders(value as HeaderField[]) : encodeToBuffer(f.write(value, source.record.ints), writer);
 }
 
 /** The keys of the fields of an object of lazyFields() that are copied from the file as they are (see copyable()). */
@@ -358,25 +367,24 @@ export function copiedFields(value: object): string[] {
  * when unread or unchanged. Undefined for other objects, and for one given other properties (the whole
  * encoder writes those).
  */
-export function encodeFields(value: object): { dict: Dict; unchanged: boolean } | undefined {
+export function encodeFields(value: object, writer: BackWriter): { dict: Dict; unchanged: boolean } | undefined {
   const source = sourceOf(value);
   if (source === undefined || (source.others !== null && Reflect.ownKeys(source.others).length > 0)) return undefined;
-  const { raw, table, entries } = source;
+  const { table, entries } = source;
+  const { raw } = source.record;
   const dict = new DictBuilder(raw);
   let unchanged = true;
-  withIntPaths(source.ints, () => {
-    table.fields.forEach((f, i) => {
-      const at = entries[3 * i]!;
-      const to = entries[3 * i + 2]!;
-      const copy = copyable(source, i);
-      const fresh = copy === true ? undefined : encodeField(source, i);
-      if (copy === true || (copy === undefined && sameBytes(fresh!, raw, entries[3 * i + 1]!, to))) {
-        dict.copy(f.key, at, to);
-      } else {
-        dict.set(f.key, new RawElement(fresh!));
-        unchanged = false;
-      }
-    });
+  table.fields.forEach((f, i) => {
+    const at = entries[3 * i]!;
+    const to = entries[3 * i + 2]!;
+    const copy = copyable(source, i);
+    const fresh = copy === true ? undefined : encodeField(source, i, writer);
+    if (copy === true || (copy === undefined && sameBytes(fresh!, raw, entries[3 * i + 1]!, to))) {
+      dict.copy(f.key, at, to);
+    } else {
+      dict.set(f.key, new RawElement(fresh!));
+      unchanged = false;
+    }
   });
   return { dict: dict.done(), unchanged };
 }

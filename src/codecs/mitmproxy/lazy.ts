@@ -4,9 +4,10 @@
 // header pays for one header and a filter on the method decodes the method. (Versions 17 … 21 differ only
 // in the connections.)
 
-import { CodecError, SchemaError, type InputPosition } from '../../errors.js';
+import type { InputPosition } from '../../errors.js';
+import { placeFault } from '../fault.js';
 import type { FlowState } from '../../model/state.js';
-import { isDict, Migration, MigrationError, setLegacy, legacyOf, type Dict } from './migrate.js';
+import { isDict, Migration, setLegacy, legacyOf, type Dict } from './migrate.js';
 import {
   fromMitmproxy,
   HTTP_PARTS,
@@ -16,13 +17,12 @@ import {
   REQUEST_FIELDS,
   RESPONSE_FIELDS,
   SHELL_FIELDS,
-  StateShapeError,
   toMitmproxy,
   type HttpPart,
 } from './state.js';
-import { DictBuilder, elementAt, encodeToBuffer, encodeToPieces, KeyTable, parse, RawEntry, sameBytes, sameValue, scan, scanned, TnetstringError, type TValue } from './tnetstring.js';
+import { DictBuilder, encodeToBuffer, encodeToPieces, KeyTable, parse, RawEntry, sameBytes, sameValue, Scanner, type BackWriter, type TValue } from './tnetstring.js';
 import { atVersion, nullLeftOut, type WritableVersion } from './versions.js';
-import { adopt, attachmentOf, copiedFields, encodeFields, fieldTable, indexEntry, indexFields, lazyFields, peekOther, readAlready, UNDECODED, type Attachment, type FieldEntries } from './lazy-fields.js';
+import { adopt, attachmentOf, copiedFields, encodeFields, fieldTable, indexEntry, indexFields, lazyFields, peekOther, readAlready, UNDECODED, type Attachment, type FieldEntries, type RecordReading } from './lazy-fields.js';
 
 const NULL_TAG = 0x7e;
 const TEXT_TAG = 0x3b;
@@ -43,13 +43,6 @@ const NO_ENTRIES: readonly number[] = new Array<number>(3 * FLOW_KEYS.keys.lengt
 const isHttp = (raw: Uint8Array, from: number, to: number): boolean =>
   to - from === 4 && raw[from] === 0x68 && raw[from + 1] === 0x74 && raw[from + 2] === 0x74 && raw[from + 3] === 0x70;
 
-/** A fault met while decoding a record, as the typed error that names the record's place. */
-export function recordFault(position: InputPosition, cause: unknown): Error {
-  if (cause instanceof StateShapeError) return new SchemaError(position, cause.message, { cause });
-  if (cause instanceof TnetstringError || cause instanceof MigrationError) return new CodecError(position, cause.message, { cause });
-  return cause as Error;
-}
-
 /**
  * A record read lazily: where its entries lie, and the parts decoded so far. Kept with the flow's state
  * (as the shell's attachment), it decodes each part on first use and tells encodeLazy what to copy.
@@ -63,12 +56,13 @@ export function recordFault(position: InputPosition, cause: unknown): Error {
  * read yet, its extra keys included. (A request or response read before a repeat of its key was found
  * stays the first one: mitmproxy, whose dicts cannot repeat a key, never writes such records.)
  */
-class LazyRecord implements Attachment {
+class LazyRecord implements Attachment, RecordReading {
+  readonly scanner = new Scanner();
   /** The parts that were decoded whole, as the file held them. */
   readonly read: Dict = {};
   /** The flow's integer timestamps, found as its parts are decoded. */
   readonly ints = new Set<string>();
-  readonly fault = (cause: unknown): Error => recordFault(this.position, cause);
+  readonly fault = (cause: unknown): unknown => placeFault(this.position, cause);
   /** FLOW_KEYS indices in file order, as far as scanned. */
   readonly order: number[] = [];
   /** Where the entry of FLOW_KEYS.keys[k] starts, where its value starts and where it ends: [3k, 3k + 3), or -1. */
@@ -102,7 +96,7 @@ class LazyRecord implements Attachment {
     try {
       while (this.#at < end && (k < 0 || entries[3 * k]! < 0)) {
         // Top-level keys are text in every version read lazily.
-        const found = indexEntry(FLOW_KEYS, raw, this.#at, end, entries, false);
+        const found = indexEntry(this.scanner, FLOW_KEYS, raw, this.#at, end, entries, false);
         if (found < 0) return false;
         this.order.push(found);
         this.#at = entries[3 * found + 2]!;
@@ -153,8 +147,8 @@ class LazyRecord implements Attachment {
       if (key === 'client_conn' || key === 'server_conn') return this.#connection(key);
       if (key === 'websocket') return this.#whole(key);
       const table = MESSAGES[key];
-      const entries = this.has(k) ? indexFields(table, this.raw, this.entries[3 * k + 1]!, this.entries[3 * k + 2]!) : undefined;
-      return entries === undefined ? this.#whole(key) : lazyFields(table, this.raw, entries, this.ints, this.fault);
+      const entries = this.has(k) ? indexFields(this.scanner, table, this.raw, this.entries[3 * k + 1]!, this.entries[3 * k + 2]!) : undefined;
+      return entries === undefined ? this.#whole(key) : lazyFields(table, this, entries);
     } catch (cause) {
       throw this.fault(cause);
     }
@@ -194,8 +188,9 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
   const record = new LazyRecord(raw, bodyFrom, version, position);
   // What the flow is made with: its type, and whether its response and WebSocket are there.
   if (!record.scanTo(TYPE) || !record.has(TYPE)) return undefined;
-  scan(raw, record.entries[3 * TYPE + 1]!, record.entries[3 * TYPE + 2]!);
-  if (scanned.tag !== TEXT_TAG || !isHttp(raw, scanned.from, scanned.to)) return undefined;
+  const { scanner } = record;
+  scanner.scan(raw, record.entries[3 * TYPE + 1]!, record.entries[3 * TYPE + 2]!);
+  if (scanner.tag !== TEXT_TAG || !isHttp(raw, scanner.from, scanner.to)) return undefined;
   if (!record.scanTo(RESPONSE) || !record.scanTo(WEBSOCKET)) return undefined;
   // A missing response is decoded (to null) like a present one; a missing WebSocket is none.
   const parts: Record<string, unknown> = {
@@ -206,7 +201,7 @@ export function lazyHttpFlow(raw: Uint8Array, bodyFrom: number, version: number,
     websocket: !record.has(WEBSOCKET) || record.isNull(WEBSOCKET) ? null : UNDECODED,
   };
   // The shell's fields are the first of FLOW_KEYS: the record's entries are the shell's too.
-  const state = (record.state = lazyFields(SHELL, raw, record.entries, record.ints, record.fault, parts, record) as FlowState);
+  const state = (record.state = lazyFields(SHELL, record, record.entries, parts, record) as FlowState);
   // The type is read: it is not parsed again when a filter or the Flow asks, and is copied when written.
   readAlready(state, 'type', 'http');
   return state;
@@ -221,9 +216,9 @@ function shellValue(state: FlowState, key: string): unknown {
 /**
  * The lazily decoded flow `state` written at `version`: undefined unless it was read at that very version.
  * What nobody read is copied from the file, and so is every entry, at the top level and one level into the
- * parts, whose value is unchanged. The rest is encoded as usual, in the file's key order.
+ * parts, whose value is unchanged. The rest is encoded as usual, in the file's key order, by `writer`.
  */
-export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Array[] | undefined {
+export function encodeLazy(state: FlowState, version: WritableVersion, writer: BackWriter): Uint8Array[] | undefined {
   const record = attachmentOf(state) as LazyRecord | undefined;
   if (record === undefined || record.version !== version) return undefined;
   record.complete();
@@ -246,7 +241,7 @@ export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Arr
       copied.add(key);
       continue;
     }
-    const message = key === 'request' || key === 'response' ? encodeFields(value as object) : undefined;
+    const message = key === 'request' || key === 'response' ? encodeFields(value as object, writer) : undefined;
     if (message !== undefined) messages.set(key, message);
   }
   // Encoded anew only when something is neither copied nor written field by field (a null the version
@@ -257,7 +252,7 @@ export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Arr
   const fresh = SHELL_FIELDS.every((f) => kept(f.key)) && HTTP_PARTS.every(kept) ? undefined : atVersion(toMitmproxy(state, new Set([...copied, ...messages.keys()])), version, false);
   // A field read (and so maybe changed) is copied when it encodes to the bytes the file has.
   const unchanged = (fresh: Dict, key: string, k: number): boolean =>
-    SHELL.keys.has(key) ? sameBytes(encodeToBuffer(fresh[key]!), raw, entries[3 * k + 1]!, entries[3 * k + 2]!) : sameValue(fresh[key], read[key]);
+    SHELL.keys.has(key) ? sameBytes(encodeToBuffer(fresh[key]!, writer), raw, entries[3 * k + 1]!, entries[3 * k + 2]!) : sameValue(fresh[key], read[key]);
   // Entries in state order (the writer reverses them), following the file's order.
   const out = new DictBuilder(raw);
   if (fresh !== undefined) for (const key of Object.keys(fresh)) if (!record.has(FLOW_KEYS.keys.indexOf(key))) out.set(key, fresh[key]!);
@@ -270,20 +265,21 @@ export function encodeLazy(state: FlowState, version: WritableVersion): Uint8Arr
     const inFresh = fresh !== undefined && key in fresh;
     if (message?.unchanged || (message === undefined && (copied.has(key) || key === 'version' || (inFresh && unchanged(fresh, key, k))))) out.copy(key, from, to);
     else if (message !== undefined) out.set(key, message.dict);
-    else if (inFresh) out.set(key, PARTS.has(key) ? keepUnchanged(fresh[key]!, read[key], raw, entries[3 * k + 1]!, to) : fresh[key]!);
+    else if (inFresh) out.set(key, PARTS.has(key) ? keepUnchanged(record.scanner, fresh[key]!, read[key], raw, entries[3 * k + 1]!, to) : fresh[key]!);
   }
-  return encodeToPieces(out.done());
+  return encodeToPieces(out.done(), writer);
 }
 
 /** A changed part with the entries whose value did not change taken from `raw[from, to)`, where it was read. */
-function keepUnchanged(fresh: TValue, read: TValue | undefined, raw: Uint8Array, from: number, to: number): TValue {
+function keepUnchanged(s: Scanner, fresh: TValue, read: TValue | undefined, raw: Uint8Array, from: number, to: number): TValue {
   if (!isDict(fresh) || !isDict(read)) return fresh;
   const kept = new Map<string, RawEntry>();
-  const [first, end] = elementAt(raw, from, to);
-  for (let at = first; at < end; ) {
-    const [keyFrom, keyTo, , valueAt] = elementAt(raw, at, end);
-    const next = elementAt(raw, valueAt, end)[3];
-    const key = Buffer.from(raw.buffer, raw.byteOffset + keyFrom, keyTo - keyFrom).toString('utf8');
+  s.scan(raw, from, to);
+  const end = s.to;
+  for (let at = s.from; at < end; ) {
+    const valueAt = s.scan(raw, at, end);
+    const key = Buffer.from(raw.buffer, raw.byteOffset + s.from, s.to - s.from).toString('utf8');
+    const next = s.scan(raw, valueAt, end);
     if (sameValue(fresh[key], read[key])) kept.set(key, new RawEntry(raw.subarray(at, next)));
     at = next;
   }

@@ -7,13 +7,13 @@
 // their handshake at 11→12): that state lives in a Migration, one per input.
 
 import { randomUUID } from 'node:crypto';
+import { lenientUtf8 } from '../../model/utf8.js';
+import { FormatError } from '../fault.js';
 import { PyFloat, type TValue } from './tnetstring.js';
 
 export const LATEST = 21;
 
 export type Dict = { [key: string]: TValue };
-
-export class MigrationError extends Error {}
 
 /**
  * Values that only versions before 20 have (a connection's `state`, a server `sni` of `true`), saved when
@@ -35,13 +35,12 @@ export function setLegacy(d: object, legacy: Legacy | undefined): void {
   if (legacy !== undefined) Object.defineProperty(d, LEGACY, { value: legacy, enumerable: false, configurable: true });
 }
 
-const utf8 = new TextDecoder('utf-8');
-const text = (v: TValue): TValue => (v instanceof Uint8Array ? utf8.decode(v) : v);
+const text = (v: TValue): TValue => (v instanceof Uint8Array ? lenientUtf8.decode(v) : v);
 export const isDict = (v: TValue | undefined): v is Dict =>
   typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 
 function dict(v: TValue | undefined, what: string): Dict {
-  if (!isDict(v)) throw new MigrationError(`${what} is missing or not a dict`);
+  if (!isDict(v)) throw new FormatError(`${what} is missing or not a dict`);
   return v;
 }
 
@@ -50,8 +49,8 @@ export function versionOf(state: Dict): number | string {
   const v = state.version;
   if (typeof v === 'number') return v;
   if (Array.isArray(v) && v.length >= 2 && typeof v[0] === 'number' && typeof v[1] === 'number') return `${v[0]}.${v[1]}`;
-  if (v === undefined) throw new MigrationError('record has no "version"');
-  throw new MigrationError(`record has an invalid version ${JSON.stringify(v instanceof Uint8Array ? utf8.decode(v) : v)}`);
+  if (v === undefined) throw new FormatError('record has no "version"');
+  throw new FormatError(`record has an invalid version ${JSON.stringify(v instanceof Uint8Array ? lenientUtf8.decode(v) : v)}`);
 }
 
 /** A deep copy that keeps PyFloat (structuredClone would turn it into a plain object). */
@@ -103,7 +102,7 @@ export class Migration {
       const step = this.#steps[String(version)];
       if (step === undefined) {
         const newer = typeof version === 'number' && version > LATEST;
-        throw new MigrationError(
+        throw new FormatError(
           `cannot read flow format version ${typeof version === 'number' ? version : `(${version.replace('.', ', ')})`}${newer ? ': it is newer than this flowtx knows (21); please update flowtx' : ' (mitmproxy 0.10 and older files cannot be read)'}`,
         );
       }
@@ -187,7 +186,7 @@ export class Migration {
     4: (s) => {
       // Old files had no connection ids; one id per distinct (start time, address), shared across this input.
       const idFor = (ids: Map<string, string>, conn: Dict, address: TValue | undefined): string => {
-        const key = JSON.stringify([conn.timestamp_start ?? null, address ?? null], (_k, v) => (v instanceof Uint8Array ? utf8.decode(v) : v));
+        const key = JSON.stringify([conn.timestamp_start ?? null, address ?? null], (_k, v) => (v instanceof Uint8Array ? lenientUtf8.decode(v) : v));
         let id = ids.get(key);
         if (id === undefined) ids.set(key, (id = randomUUID()));
         return id;
@@ -343,7 +342,7 @@ export class Migration {
       server.via = server.via2 ?? null;
       delete server.via2;
       const host = (a: TValue | undefined): TValue =>
-        Array.isArray(a) && a[0] instanceof Uint8Array ? [utf8.decode(a[0]), ...a.slice(1)] : (a ?? null);
+        Array.isArray(a) && a[0] instanceof Uint8Array ? [lenientUtf8.decode(a[0]), ...a.slice(1)] : (a ?? null);
       for (const conn of [client, server]) {
         delete conn.tls_established;
         rename(conn, 'cipher_name', 'cipher');

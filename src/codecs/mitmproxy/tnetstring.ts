@@ -4,11 +4,12 @@
 // e.g. {"version": 21, "type": "http"} is `29:4:type;4:http;7:version;2:21#}`.
 // Values map to JS as: bytes → Uint8Array, text → string, integer → number (bigint beyond 2^53),
 // float → number (or PyFloat where the int/float distinction must survive), list → array, dict → object.
-// Pure functions over whole elements; the streaming record reader is in reader.ts.
+// Pure functions over whole elements, with a Scanner per reader and a BackWriter per writer; records are
+// framed in codec.ts.
 
 import { setOwn } from '../../model/own.js';
-
-export class TnetstringError extends Error {}
+import { strictUtf8 } from '../../model/utf8.js';
+import { FormatError } from '../fault.js';
 
 /** A float that must be written back as a float even when it is integral (Python's 946681203.0). */
 export class PyFloat {
@@ -34,7 +35,6 @@ export type TValue = Uint8Array | string | number | bigint | boolean | null | Py
 
 const COLON = 0x3a;
 const MAX_DEPTH = 1000;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 
 // Flow records are mostly short strings (keys, header fields, numbers). For those, a loop in JavaScript is
@@ -65,9 +65,9 @@ export function utf8At(data: Uint8Array, from: number, to: number): string {
     if (i === to) return latin1At(data, from, to); // ASCII
   }
   try {
-    return utf8.decode(data.subarray(from, to));
+    return strictUtf8.decode(data.subarray(from, to));
   } catch {
-    throw new TnetstringError('not a tnetstring: text is not valid UTF-8');
+    throw new FormatError('not a tnetstring: text is not valid UTF-8');
   }
 }
 
@@ -84,25 +84,39 @@ export interface ParseOptions {
 
 /** Parses the element at `start`, which must end exactly at `end`. */
 export function parse(data: Uint8Array, start = 0, end = data.byteLength, options: ParseOptions = {}): TValue {
-  const value = parseAt(data, start, end, options, 0);
-  if (cursor !== end) throw new TnetstringError(`not a tnetstring: ${end - cursor} bytes left over after the element`);
+  const parser = new Parser(data, options);
+  const value = parser.element(start, end, 0);
+  if (parser.next !== end) throw new FormatError(`not a tnetstring: ${end - parser.next} bytes left over after the element`);
   return value;
 }
 
-/** Where the element parsed last ended (parseAt returns the value and leaves its end here: no tuples). */
-let cursor = 0;
+/**
+ * Where an element lies, found without parsing it: scan() fills in its payload [from, to) and its tag (the
+ * byte at `to`). One per reader of a record, read right after each scan: the next scan overwrites it
+ * (fields, not a tuple per element, keep hot loops free of garbage).
+ */
+export class Scanner {
+  from = 0;
+  to = 0;
+  tag = 0;
 
-/** Reads `<digits>:` at `at`: returns the length, and leaves the payload start in `cursor`. */
-function lengthAt(data: Uint8Array, at: number, end: number): number {
-  let length = 0;
-  let i = at;
-  while (i < end && data[i]! >= 0x30 && data[i]! <= 0x39) {
-    length = length * 10 + (data[i]! - 0x30);
-    i++;
+  /** Scans the element at `at`, which must end before `end`; returns where the next element starts. */
+  scan(data: Uint8Array, at: number, end: number): number {
+    let length = 0;
+    let i = at;
+    while (i < end && data[i]! >= 0x30 && data[i]! <= 0x39) {
+      length = length * 10 + (data[i]! - 0x30);
+      i++;
+    }
+    if (i === at || i >= end || data[i] !== COLON) throw new FormatError('not a tnetstring: missing or invalid length prefix');
+    const from = i + 1;
+    const to = from + length;
+    if (to >= end) throw new FormatError('not a tnetstring: invalid length prefix');
+    this.from = from;
+    this.to = to;
+    this.tag = data[to]!;
+    return to + 1;
   }
-  if (i === at || i >= end || data[i] !== COLON) throw new TnetstringError('not a tnetstring: missing or invalid length prefix');
-  cursor = i + 1;
-  return length;
 }
 
 const PLAIN_INTEGER = /^-?\d{1,15}$/;
@@ -111,7 +125,7 @@ function parseInteger(text: string): number | bigint {
   if (PLAIN_INTEGER.test(text)) return Number(text);
   // Python's int() also takes "+", surrounding blanks and "_" separators.
   const clean = text.trim().replace(/_/g, '');
-  if (!/^[+-]?\d+$/.test(clean)) throw new TnetstringError(`not a tnetstring: invalid integer ${JSON.stringify(text)}`);
+  if (!/^[+-]?\d+$/.test(clean)) throw new FormatError(`not a tnetstring: invalid integer ${JSON.stringify(text)}`);
   const n = Number(clean);
   return Number.isSafeInteger(n) ? n : BigInt(clean);
 }
@@ -124,72 +138,82 @@ function parseFloat64(text: string): number {
   if (t === 'inf' || t === '+inf' || t === 'infinity') return Infinity;
   if (t === '-inf' || t === '-infinity') return -Infinity;
   if (t === 'nan' || t === '+nan' || t === '-nan') return NaN;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) throw new TnetstringError(`not a tnetstring: invalid float ${JSON.stringify(text)}`);
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) throw new FormatError(`not a tnetstring: invalid float ${JSON.stringify(text)}`);
   return Number(t);
 }
 
-function parseAt(data: Uint8Array, at: number, end: number, options: ParseOptions, depth: number): TValue {
-  if (depth > MAX_DEPTH) throw new TnetstringError('not a tnetstring: nested too deeply');
-  const length = lengthAt(data, at, end);
-  const from = cursor;
-  const to = from + length;
-  if (to >= end) throw new TnetstringError('not a tnetstring: invalid length prefix');
-  const tag = data[to];
-  let value: TValue;
-  switch (tag) {
-    case 0x2c: // ,
-      value = data.subarray(from, to);
-      break;
-    case 0x3b: // ;
-      value = utf8At(data, from, to);
-      break;
-    case 0x23: // #
-      value = parseInteger(latin1At(data, from, to));
-      break;
-    case 0x5e: {
-      // ^
-      const n = parseFloat64(latin1At(data, from, to));
-      value = options.floats === 'pyfloat' ? new PyFloat(n) : n;
-      break;
-    }
-    case 0x21: {
-      // !
-      const word = latin1At(data, from, to);
-      if (word !== 'true' && word !== 'false') throw new TnetstringError('not a tnetstring: invalid boolean');
-      value = word === 'true';
-      break;
-    }
-    case 0x7e: // ~
-      if (length !== 0) throw new TnetstringError('not a tnetstring: invalid null');
-      value = null;
-      break;
-    case 0x5d: {
-      // ]
-      const list: TValue[] = [];
-      cursor = from;
-      while (cursor < to) list.push(parseAt(data, cursor, to, options, depth + 1));
-      value = list;
-      break;
-    }
-    case 0x7d: {
-      // }
-      const dict: Record<string, TValue> = {};
-      cursor = from;
-      while (cursor < to) {
-        const key = dictKey(parseAt(data, cursor, to, options, depth + 1));
-        if (cursor >= to) throw new TnetstringError('not a tnetstring: dict key without a value');
-        const item = parseAt(data, cursor, to, options, depth + 1);
-        if (key === '__proto__') setOwn(dict, key, item);
-        else dict[key] = item;
+/** One parse: elements read from `data`, each leaving where it ended in `next`. */
+class Parser {
+  /** Where the element read last ended. */
+  next = 0;
+  readonly #scanner = new Scanner();
+
+  constructor(
+    readonly data: Uint8Array,
+    readonly options: ParseOptions,
+  ) {}
+
+  element(at: number, end: number, depth: number): TValue {
+    if (depth > MAX_DEPTH) throw new FormatError('not a tnetstring: nested too deeply');
+    const { data, options } = this;
+    const scanner = this.#scanner;
+    const next = scanner.scan(data, at, end);
+    const { from, to } = scanner;
+    const tag = data[to];
+    let value: TValue;
+    switch (tag) {
+      case 0x2c: // ,
+        value = data.subarray(from, to);
+        break;
+      case 0x3b: // ;
+        value = utf8At(data, from, to);
+        break;
+      case 0x23: // #
+        value = parseInteger(latin1At(data, from, to));
+        break;
+      case 0x5e: {
+        // ^
+        const n = parseFloat64(latin1At(data, from, to));
+        value = options.floats === 'pyfloat' ? new PyFloat(n) : n;
+        break;
       }
-      value = dict;
-      break;
+      case 0x21: {
+        // !
+        const word = latin1At(data, from, to);
+        if (word !== 'true' && word !== 'false') throw new FormatError('not a tnetstring: invalid boolean');
+        value = word === 'true';
+        break;
+      }
+      case 0x7e: // ~
+        if (to !== from) throw new FormatError('not a tnetstring: invalid null');
+        value = null;
+        break;
+      case 0x5d: {
+        // ]
+        const list: TValue[] = [];
+        for (this.next = from; this.next < to; ) list.push(this.element(this.next, to, depth + 1));
+        value = list;
+        break;
+      }
+      case 0x7d: {
+        // }
+        const dict: Record<string, TValue> = {};
+        for (this.next = from; this.next < to; ) {
+          const key = dictKey(this.element(this.next, to, depth + 1));
+          if (this.next >= to) throw new FormatError('not a tnetstring: dict key without a value');
+          const item = this.element(this.next, to, depth + 1);
+          if (key === '__proto__') setOwn(dict, key, item);
+          else dict[key] = item;
+        }
+        value = dict;
+        break;
+      }
+      default:
+        throw new FormatError(`not a tnetstring: invalid type tag ${tag === undefined ? 'at end' : JSON.stringify(String.fromCharCode(tag))}`);
     }
-    default:
-      throw new TnetstringError(`not a tnetstring: invalid type tag ${tag === undefined ? 'at end' : JSON.stringify(String.fromCharCode(tag))}`);
+    this.next = next;
+    return value;
   }
-  cursor = to + 1;
-  return value;
 }
 
 function dictKey(key: TValue): string {
@@ -197,7 +221,7 @@ function dictKey(key: TValue): string {
   if (key instanceof Uint8Array) return latin1(key); // Python 2 era files have bytes keys
   if (typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean') return String(key);
   if (key === null) return 'None';
-  throw new TnetstringError('not a tnetstring: a dict key must be a scalar');
+  throw new FormatError('not a tnetstring: a dict key must be a scalar');
 }
 
 const isPlainDict = (v: TValue | undefined): v is { [key: string]: TValue } =>
@@ -257,11 +281,12 @@ export function pyFloatRepr(value: number): string {
 /**
  * `value` as one buffer, written back to front as mitmproxy's writer does: a container's length is known
  * once its content is written, and dict entries land on disk in the reverse of their insertion order.
+ * `writer` is the encoder's own, reused record after record (a fresh one by default, for one-off uses).
  */
-export function encodeToBuffer(value: TValue): Buffer {
-  scratch.reset();
-  scratch.value(value);
-  return scratch.result();
+export function encodeToBuffer(value: TValue, writer = new BackWriter()): Buffer {
+  writer.reset();
+  writer.value(value);
+  return writer.result();
 }
 
 /**
@@ -269,15 +294,16 @@ export function encodeToBuffer(value: TValue): Buffer {
  * elements of DETACH bytes or more are the caller's own buffers rather than copies: a flow written back with
  * one changed header costs its small fields, not its bodies.
  */
-export function encodeToPieces(value: TValue): Uint8Array[] {
-  scratch.reset(DETACH);
-  scratch.value(value);
-  return scratch.pieces();
+export function encodeToPieces(value: TValue, writer = new BackWriter()): Uint8Array[] {
+  writer.reset(DETACH);
+  writer.value(value);
+  return writer.pieces();
 }
 
 const DETACH = 1024;
 
-class BackWriter {
+/** A tnetstring writer's scratch buffer: one per encoder, whose results are copied out of it. */
+export class BackWriter {
   #buf = Buffer.allocUnsafe(256 * 1024);
   #pos = this.#buf.length;
   /** Byte strings at least this long are left out of the buffer and handed back as they are. */
@@ -409,30 +435,7 @@ class BackWriter {
   }
 }
 
-const scratch = new BackWriter();
-
 const TAG = { bytes: 0x2c, text: 0x3b, int: 0x23, float: 0x5e, bool: 0x21, null: 0x7e, list: 0x5d, dict: 0x7d } as const;
-
-/** The element at `at`: [payload start, payload end (= tag position), tag, next element]. No parsing. */
-export function elementAt(data: Uint8Array, at: number, end: number): [number, number, number, number] {
-  const next = scan(data, at, end);
-  return [scanned.from, scanned.to, scanned.tag, next];
-}
-
-/** Where the element scan() saw last lies: its payload [from, to) and its tag (at `to`). */
-export const scanned = { from: 0, to: 0, tag: 0 };
-
-/** elementAt() for hot loops: returns where the next element starts and leaves the rest in `scanned`. */
-export function scan(data: Uint8Array, at: number, end: number): number {
-  const length = lengthAt(data, at, end);
-  const from = cursor;
-  const to = from + length;
-  if (to >= end) throw new TnetstringError('not a tnetstring: invalid length prefix');
-  scanned.from = from;
-  scanned.to = to;
-  scanned.tag = data[to]!;
-  return to + 1;
-}
 
 /** Whether `bytes` are exactly data[from, to). */
 export function sameBytes(bytes: Uint8Array, data: Uint8Array, from: number, to: number): boolean {

@@ -8,7 +8,10 @@ import type { TValue } from './tnetstring.js';
 export const WRITABLE_VERSIONS = [17, 18, 19, 20, 21] as const;
 export type WritableVersion = (typeof WRITABLE_VERSIONS)[number];
 
-/** What a version cannot hold, reported instead of silently lost. */
+/**
+ * What a version cannot hold, reported instead of silently lost. Its own class, not a fault of codecs/
+ * fault.ts: the encoder tells it apart to warn and leave the one flow out, where any other error stops the run.
+ */
 export class Unwritable extends Error {}
 
 /** Rebuilds `d` with `order` first (state order), then any other keys. */

@@ -4,15 +4,17 @@
 
 import { createRequire } from 'node:module';
 import type { Packr } from 'msgpackr';
-import { CodecError, SchemaError, type InputPosition } from '../../errors.js';
+import { CodecError, type InputPosition } from '../../errors.js';
 import { Flow } from '../../model/flow.js';
 import { FlowRecord } from '../../model/record.js';
 import { setOwn } from '../../model/own.js';
 import { plainView } from '../../model/plain.js';
 import type { FlowState, StateValue } from '../../model/state.js';
-import { SchemaReason, validateFlowState } from '../../model/validate.js';
-import { ByteReader } from '../byte-reader.js';
-import type { Codec, Encoder } from '../codec.js';
+import { validateFlowState } from '../../model/validate.js';
+import type { ByteReader } from '../byte-reader.js';
+import type { Codec, Encoder, Release } from '../codec.js';
+import { atRecord } from '../fault.js';
+import { framedDecode } from '../framing.js';
 
 export const MAGIC = Uint8Array.from([0x89, 0x46, 0x54, 0x58, 0x0d, 0x0a, 0x1a, 0x0a]); // \x89 F T X \r \n \x1a \n
 export const VERSION = 1;
@@ -122,12 +124,7 @@ function load(payload: Uint8Array, position: InputPosition): FlowState {
   } catch (cause) {
     throw new CodecError(position, `record is not valid MessagePack: ${(cause as Error).message}`, { cause });
   }
-  try {
-    return withFreeFormKeys(validateFlowState(value), unescape);
-  } catch (cause) {
-    if (cause instanceof SchemaReason) throw new SchemaError(position, cause.message, { cause });
-    throw cause;
-  }
+  return atRecord(position, () => withFreeFormKeys(validateFlowState(value), unescape));
 }
 
 function readHeader(reader: ByteReader, position: InputPosition): void {
@@ -152,40 +149,30 @@ function truncation(reader: ByteReader, position: InputPosition, atHeader: boole
   return new CodecError(position, `truncated record: ${reader.buffered - 4} of ${recordLength(reader, position)} bytes`);
 }
 
-async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string, spent?: (chunk: Uint8Array) => void): AsyncIterable<FlowRecord[]> {
-  const reader = new ByteReader(chunks, spent);
-  let index = 0;
+function decode(chunks: AsyncIterable<Uint8Array>, origin: string, release?: Release): AsyncIterable<FlowRecord[]> {
   let expectHeader = true;
-  for (;;) {
-    const batch: FlowRecord[] = [];
-    let position: InputPosition;
-    let atHeader: boolean;
-    // Take every record that is complete in the buffered bytes.
-    for (;;) {
-      position = { origin, index, offset: reader.offset };
-      // A header starts the input and may recur where files were concatenated (lengths never start with 0x89).
-      atHeader = expectHeader || reader.peekByte(0) === MAGIC[0];
-      if (atHeader) {
-        if (reader.buffered < HEADER.byteLength) break;
+  // A header starts the input and may recur where files were concatenated (lengths never start with 0x89).
+  const atHeader = (reader: ByteReader): boolean => expectHeader || reader.peekByte(0) === MAGIC[0];
+  return framedDecode(chunks, release, {
+    next(reader, index) {
+      const position: InputPosition = { origin, index, offset: reader.offset };
+      if (atHeader(reader)) {
+        if (reader.buffered < HEADER.byteLength) return undefined;
         readHeader(reader, position);
         expectHeader = false;
-        continue;
+        return null;
       }
-      if (reader.buffered < 4) break;
+      if (reader.buffered < 4) return undefined;
       const length = recordLength(reader, position);
-      if (reader.buffered < 4 + length) break;
+      if (reader.buffered < 4 + length) return undefined;
       const raw = reader.take(4 + length);
       const payload = raw.subarray(4);
-      const at = position;
-      batch.push(FlowRecord.read(at, raw, FORMAT, () => load(payload, at)));
-      index++;
-    }
-    if (batch.length > 0) yield batch;
-    if (!(await reader.fill(reader.buffered + 1))) {
-      if (reader.buffered === 0) return;
-      throw truncation(reader, position, atHeader);
-    }
-  }
+      return FlowRecord.read(position, raw, FORMAT, () => load(payload, position));
+    },
+    end(reader, index) {
+      throw truncation(reader, { origin, index, offset: reader.offset }, atHeader(reader));
+    },
+  });
 }
 
 function encoder(): Encoder {

@@ -4,14 +4,14 @@
 // Keys that already start with "$" get one more "$" on the way out and lose it on the way in, so a tag
 // can never be confused with data.
 
+import { ShapeError, showKind } from '../../model/shape.js';
 import type { StateValue } from '../../model/state.js';
 import { setOwn } from '../../model/own.js';
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+import { strictUtf8 } from '../../model/utf8.js';
 
 function bytesToJson(bytes: Uint8Array): { $text: string } | { $base64: string } {
   try {
-    return { $text: utf8.decode(bytes) };
+    return { $text: strictUtf8.decode(bytes) };
   } catch {
     return { $base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
   }
@@ -34,25 +34,25 @@ export function toJson(value: unknown): unknown {
   throw new TypeError(`cannot serialise a ${typeof value}`);
 }
 
-export class TagError extends Error {}
+const shown = showKind('an object');
 
 function fromTag(key: string, tag: unknown): StateValue {
-  if (typeof tag !== 'string') throw new TagError(`tag "${key}" must hold a string`);
+  if (typeof tag !== 'string') throw new ShapeError(key, 'a string', shown(tag), `tag "${key}" must hold a string`);
   switch (key) {
     case '$text':
       return Buffer.from(tag, 'utf8');
     case '$base64':
       return Buffer.from(tag, 'base64');
     case '$bigint':
-      if (!/^-?\d+$/.test(tag)) throw new TagError(`"$bigint" value ${JSON.stringify(tag)} is not an integer`);
+      if (!/^-?\d+$/.test(tag)) throw new ShapeError(key, 'an integer', JSON.stringify(tag), `"$bigint" value ${JSON.stringify(tag)} is not an integer`);
       return BigInt(tag);
     case '$number':
       if (tag !== 'NaN' && tag !== 'Infinity' && tag !== '-Infinity') {
-        throw new TagError(`"$number" value ${JSON.stringify(tag)} is not NaN or ±Infinity`);
+        throw new ShapeError(key, 'NaN or ±Infinity', JSON.stringify(tag), `"$number" value ${JSON.stringify(tag)} is not NaN or ±Infinity`);
       }
       return Number(tag);
     default:
-      throw new TagError(`unknown tag "${key}"`);
+      throw new ShapeError(key, 'a known tag', JSON.stringify(key), `unknown tag "${key}"`);
   }
 }
 
@@ -65,7 +65,7 @@ export function fromJson(value: unknown): StateValue {
   }
   const out: Record<string, StateValue> = {};
   for (const key of keys) {
-    if (key.startsWith('$') && !key.startsWith('$$')) throw new TagError(`unexpected tag "${key}" beside other keys`);
+    if (key.startsWith('$') && !key.startsWith('$$')) throw new ShapeError(key, 'a tag alone', JSON.stringify(key), `unexpected tag "${key}" beside other keys`);
     setOwn(out, key.startsWith('$') ? key.slice(1) : key, fromJson((value as Record<string, unknown>)[key]));
   }
   return out;
