@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { ChangeMark } from './change.js';
 import { newClientConn, newServerConn } from './connection.js';
 import { Headers, type HeadersInit } from './headers.js';
+import { headerValue, newHttpFlowState } from './http.js';
 import { Request, Response } from './message.js';
 import type {
   ClientConnState,
@@ -35,6 +36,9 @@ export class Flow {
   // Made on first use: a codec may decode parts of a flow only when they are asked for.
   #request: Request | undefined;
   #response: Response | null | undefined;
+  // FlowView.of's memo (model/view.ts) and the change version it was made at.
+  #view: object | undefined;
+  #viewAt = -1;
 
   /** @internal Codecs build flows from state; scripts use createFlow() or flow.copy(). */
   constructor(state: FlowState, mark: ChangeMark = new ChangeMark()) {
@@ -188,6 +192,18 @@ export class Flow {
     return flow.#state;
   }
 
+  /**
+   * @internal The slot behind FlowView.of: `make`'s view of the state, made again once the flow has changed.
+   * Generic so that this file need not import view.ts, which imports it.
+   */
+  static memo<T extends object>(flow: Flow, make: (state: FlowState) => T): T {
+    if (flow.#viewAt !== flow.#mark.version) {
+      flow.#view = make(flow.#state);
+      flow.#viewAt = flow.#mark.version;
+    }
+    return flow.#view as T;
+  }
+
   toJSON(): object {
     return {
       id: this.id,
@@ -256,7 +272,7 @@ export function makeResponse(init: ResponseInit = {}, now = Date.now() / 1000): 
   const statusCode = init.statusCode ?? 200;
   const content = bodyBytes(init.content);
   const headers = Headers.storage(new Headers(init.headers));
-  if (content !== null && !headers.some(([n]) => n.toLowerCase() === 'content-length')) {
+  if (content !== null && headerValue(headers, 'content-length') === undefined) {
     headers.push(['content-length', String(content.byteLength)]);
   }
   const state: ResponseState = {
@@ -277,7 +293,7 @@ export function createFlow(init: FlowInit): Flow {
   const now = init.timestamp ?? Date.now() / 1000;
   const { scheme, host, port, path } = parseUrl(init.request.url);
   const headers = Headers.storage(new Headers(init.request.headers));
-  if (!headers.some(([n]) => n.toLowerCase() === 'host')) {
+  if (headerValue(headers, 'host') === undefined) {
     headers.unshift(['Host', new URL(init.request.url).host]);
   }
   const request: RequestState = {
@@ -295,22 +311,14 @@ export function createFlow(init: FlowInit): Flow {
     timestampEnd: init.request.timestampEnd === undefined ? now : init.request.timestampEnd,
   };
   const response = init.response ? Response.state(makeResponse(init.response, now)) : null;
-  const state: HttpFlowState = {
-    id: randomUUID(),
-    type: 'http',
-    error: init.error ?? null,
-    clientConn: newClientConn(now),
-    serverConn: newServerConn([host, port]),
-    intercepted: false,
-    isReplay: null,
-    marked: '',
-    metadata: {},
-    comment: '',
-    timestampCreated: now,
-    backup: null,
+  const state = newHttpFlowState({
     request,
     response,
+    error: init.error ?? null,
     websocket: null,
-  };
+    clientConn: newClientConn(now),
+    serverConn: newServerConn([host, port]),
+    timestampCreated: now,
+  });
   return new Flow(state);
 }

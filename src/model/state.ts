@@ -17,6 +17,24 @@ export type StateValue =
 
 export type Extra = Record<string, StateValue>;
 
+/** A StateValue that may only be read. */
+export type ReadonlyStateValue =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | Uint8Array
+  | readonly ReadonlyStateValue[]
+  | { readonly [key: string]: ReadonlyStateValue };
+
+/** State as read-only views hand it out: read-only all the way down (bytes are leaves, as `content` is). */
+export type ReadonlyState<T> = T extends Uint8Array | string | number | bigint | boolean | null | undefined
+  ? T
+  : T extends Extra
+    ? { readonly [key: string]: ReadonlyStateValue }
+    : { readonly [K in keyof T]: ReadonlyState<T[K]> };
+
 /** An address as mitmproxy stores it: [host, port], IPv6 sometimes with flowinfo and scope id. */
 export type Address = [host: string, port: number, ...rest: number[]];
 
