@@ -7,6 +7,7 @@ import { canEncode, charsetOf, decodeText, encodeContent, encodeText, parseCodin
 import { Headers, type HeaderField } from './headers.js';
 import { MultiDictView, type Pair } from './multidict.js';
 import type { Extra, MessageState, RequestState, ResponseState } from './state.js';
+import { Tracker } from './tracked.js';
 import { decodedBody, hostPort, prettyHost, requestUrl } from './http.js';
 import { parseUrl, queryOf, withQuery } from './url.js';
 
@@ -15,6 +16,7 @@ abstract class Message<S extends MessageState> {
   protected mark: ChangeMark;
   #headers: Headers;
   #trailers: Headers | null;
+  #tracker: Tracker | undefined;
 
   protected constructor(state: S, mark: ChangeMark) {
     this.state = state;
@@ -148,11 +150,12 @@ abstract class Message<S extends MessageState> {
     return JSON.parse(text);
   }
 
-  /** Fields the source format carried that the model has no name for. Reading it marks the flow changed. */
+  /** Fields the source format carried that the model has no name for. A change at any depth marks the flow. */
   get extra(): Extra {
-    this.mark.touch();
     this.state.extra ??= {};
-    return this.state.extra;
+    // Touches through `this.mark`, which adopt() rebinds when the message moves into a flow.
+    this.#tracker ??= new Tracker({ touch: () => this.mark.touch() });
+    return this.#tracker.wrap(this.state.extra);
   }
 }
 
