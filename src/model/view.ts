@@ -159,12 +159,12 @@ export class FlowView {
     return side === 'request' ? (this.#requestSide ??= {}) : (this.#responseSide ??= {});
   }
 
-  /** An HTTP message of one side, or null. */
+  /** An HTTP message of one side, or null (also on flows of other types). */
   #message(side: Side): ReadonlyState<MessageState> | null {
-    return side === 'request' ? this.request : this.httpResponse;
+    return side === 'response' ? this.httpResponse : this.isHttp ? this.request : null;
   }
 
-  /** HTTP flows: the header fields of one side as `Name: value\r\n` lines, or null without that side. */
+  /** The header fields of one side of an HTTP flow as `Name: value\r\n` lines; null without that side. */
   headerBlock(side: Side): string | null {
     const memo = this.#side(side);
     if (memo.headerBlock === undefined) {
@@ -174,7 +174,7 @@ export class FlowView {
     return memo.headerBlock;
   }
 
-  /** HTTP flows: the Content-Type values of one side (every field named content-type, any case). */
+  /** The Content-Type values of one side of an HTTP flow (every field named content-type, any case). */
   contentTypes(side: Side): readonly string[] {
     const memo = this.#side(side);
     if (memo.contentTypes === undefined) {
@@ -185,7 +185,7 @@ export class FlowView {
   }
 
   /**
-   * HTTP flows: the body of one side as mitmproxy's filters search it (content-encoding undone leniently,
+   * The body of one side of an HTTP flow as mitmproxy's filters search it (content-encoding undone leniently,
    * model/http.ts), as a byte string; null when not captured or absent.
    */
   body(side: Side): string | null {
