@@ -5,10 +5,10 @@ import { ChangeMark } from './change.js';
 import { parseCookieHeader, formatCookieHeader, parseSetCookie, type SetCookie } from './cookies.js';
 import { canEncode, charsetOf, decodeText, encodeContent, encodeText, parseCodings } from './encoding.js';
 import { Headers, type HeaderField } from './headers.js';
+import { decodedBody, hostPort, prettyHost, requestUrl } from './http.js';
 import { MultiDictView, type Pair } from './multidict.js';
 import type { Extra, MessageState, RequestState, ResponseState } from './state.js';
 import { Tracker } from './tracked.js';
-import { decodedBody, hostPort, prettyHost, requestUrl } from './http.js';
 import { parseUrl, queryOf, withQuery } from './url.js';
 
 abstract class Message<S extends MessageState> {

@@ -4,32 +4,19 @@
 
 import type { HeaderField } from './headers.js';
 
+/** The values with no parts: what state data holds at its leaves (bytes included). */
+type StateLeaf = string | number | bigint | boolean | null | Uint8Array;
+
 /** Anything a format may carry in metadata or `extra`: JSON plus bytes and big integers. */
-export type StateValue =
-  | string
-  | number
-  | bigint
-  | boolean
-  | null
-  | Uint8Array
-  | StateValue[]
-  | { [key: string]: StateValue };
+export type StateValue = StateLeaf | StateValue[] | { [key: string]: StateValue };
 
 export type Extra = Record<string, StateValue>;
 
 /** A StateValue that may only be read. */
-export type ReadonlyStateValue =
-  | string
-  | number
-  | bigint
-  | boolean
-  | null
-  | Uint8Array
-  | readonly ReadonlyStateValue[]
-  | { readonly [key: string]: ReadonlyStateValue };
+export type ReadonlyStateValue = StateLeaf | readonly ReadonlyStateValue[] | { readonly [key: string]: ReadonlyStateValue };
 
 /** State as read-only views hand it out: read-only all the way down (bytes are leaves, as `content` is). */
-export type ReadonlyState<T> = T extends Uint8Array | string | number | bigint | boolean | null | undefined
+export type ReadonlyState<T> = T extends StateLeaf | undefined
   ? T
   : T extends Extra
     ? { readonly [key: string]: ReadonlyStateValue }
