@@ -7,6 +7,7 @@ export { Request, Response } from './model/message.js';
 export { Headers } from './model/headers.js';
 export type { HeaderField, HeadersInit } from './model/headers.js';
 export type { MultiDictView } from './model/multidict.js';
+export { FlowView } from './model/view.js';
 export type { SetCookie } from './model/cookies.js';
 export type {
   Address,
@@ -16,6 +17,8 @@ export type {
   WebSocketMessageState as WebSocketMessage,
   StreamMessageState as StreamMessage,
   FlowType,
+  ReadonlyState,
+  ReadonlyStateValue,
   StateValue,
 } from './model/state.js';
 export type { FlowContext, ScriptContext, ScriptLog } from './engine/context.js';

@@ -4,8 +4,8 @@
 // flow once and in order, emitted flows right after the flow whose hook emitted them.
 
 import type { FlowFilter } from '../filter/compile.js';
-import { Flow } from '../model/flow.js';
 import type { FlowRecord } from '../model/record.js';
+import { FlowView } from '../model/view.js';
 import type { Dispatcher } from './dispatch.js';
 import { FLOW_EVENTS, type FlowEvent } from './hooks.js';
 
@@ -17,15 +17,14 @@ export interface Gates {
 }
 
 /** Is `event` due for the flow as it stands now? */
-export function isDue(event: FlowEvent, flow: Flow): boolean {
-  const state = Flow.state(flow);
+export function isDue(event: FlowEvent, flow: FlowView): boolean {
   switch (event) {
     case 'request':
       return true;
     case 'response':
-      return state.response !== null && state.response !== undefined;
+      return flow.httpResponse !== null;
     case 'error':
-      return state.error !== null;
+      return flow.error !== null;
   }
 }
 
@@ -71,7 +70,7 @@ function replayFlow(record: FlowRecord, dispatcher: Dispatcher, from = 0): Promi
   if (from === 0) record.checkpoint();
   for (let e = from; e < FLOW_EVENTS.length; e++) {
     const event = FLOW_EVENTS[e]!;
-    if (!isDue(event, record.flow)) continue;
+    if (!isDue(event, record.view)) continue;
     const verdict = dispatcher.dispatch(event, record);
     if (typeof verdict !== 'string') return verdict.then((v) => (v === 'go' ? replayFlow(record, dispatcher, e + 1) : undefined));
     if (verdict !== 'go') return undefined;

@@ -1,8 +1,8 @@
 // Filter expressions → predicates over flows. The one entry point the engine, the CLI and scripts use.
 
-import { Flow } from '../model/flow.js';
+import type { Flow } from '../model/flow.js';
+import { FlowView } from '../model/view.js';
 import { parseFilter, type FilterNode } from './parse.js';
-import { Subject } from './subject.js';
 import type { Matcher } from './operators.js';
 
 /** A compiled filter: true when the flow matches. Reading a flow through it never marks the flow changed. */
@@ -39,5 +39,5 @@ function matcherOf(node: FilterNode): Matcher {
  */
 export function compileFilter(expression: string): FlowFilter {
   const match = matcherOf(parseFilter(expression));
-  return (flow) => match(new Subject(Flow.state(flow)));
+  return (flow) => match(FlowView.of(flow));
 }

@@ -6,9 +6,10 @@
 
 import type { FlowType } from '../model/state.js';
 import type { PatternKind } from './pyregex.js';
-import { binary, type Subject } from './subject.js';
+import { binary } from '../model/byte-string.js';
+import type { FlowView } from '../model/view.js';
 
-export type Matcher = (subject: Subject) => boolean;
+export type Matcher = (view: FlowView) => boolean;
 
 /** What follows the operator: nothing, a Python regex matched against bytes or text, or an integer. */
 export type ArgumentKind = 'none' | PatternKind | 'int';
@@ -31,12 +32,12 @@ export interface PatternOperator extends OperatorBase {
   /** Python flags mitmproxy compiles this operator's pattern with (besides IGNORECASE). */
   multiline?: boolean;
   dotall?: boolean;
-  match: (subject: Subject, pattern: RegExp) => boolean;
+  match: (view: FlowView, pattern: RegExp) => boolean;
 }
 
 export interface IntOperator extends OperatorBase {
   argument: 'int';
-  match: (subject: Subject, value: number) => boolean;
+  match: (view: FlowView, value: number) => boolean;
 }
 
 export type Operator = UnaryOperator | PatternOperator | IntOperator;
@@ -108,24 +109,24 @@ export const OPERATORS: readonly Operator[] = [
   { name: 'bq', argument: 'bytes', dotall: true, help: 'Request body, or a message sent by the client', types: BODIES, match: bodyMatch('request') },
   { name: 'bs', argument: 'bytes', dotall: true, help: 'Response body, or a message sent by the server', types: BODIES, match: bodyMatch('response') },
   { name: 'c', argument: 'int', help: 'HTTP response status code', types: HTTP, match: (s, code) => s.httpResponse?.statusCode === code },
-  { name: 'comment', argument: 'text', multiline: true, help: 'Flow comment', types: ALL, match: (s, re) => re.test(s.state.comment) },
+  { name: 'comment', argument: 'text', multiline: true, help: 'Flow comment', types: ALL, match: (s, re) => re.test(s.comment) },
   { name: 'd', argument: 'text', help: 'Domain: the request host or the Host header / :authority host', types: HTTP,
     match: (s, re) => s.isHttp && (re.test(s.request.host) || re.test(s.prettyHost)) },
   ofType('dns'),
   { name: 'dst', argument: 'text', help: 'Destination address "host:port" (the server connection address)', types: ALL, match: (s, re) => textMatch(s.destination, re) },
-  { name: 'e', argument: 'none', help: 'Flows with an error', types: ALL, match: (s) => s.state.error !== null },
+  { name: 'e', argument: 'none', help: 'Flows with an error', types: ALL, match: (s) => s.error !== null },
   { name: 'h', argument: 'bytes', multiline: true, help: 'Header line ("name: value") of request or response', types: HTTP, match: headerMatch('both') },
   { name: 'hq', argument: 'bytes', multiline: true, help: 'Request header line', types: HTTP, match: headerMatch('request') },
   { name: 'hs', argument: 'bytes', multiline: true, help: 'Response header line', types: HTTP, match: headerMatch('response') },
   ofType('http'),
   { name: 'm', argument: 'bytes', help: 'Request method', types: HTTP, match: (s, re) => s.isHttp && re.test(s.request.method) },
-  { name: 'marked', argument: 'none', help: 'Marked flows', types: ALL, match: (s) => s.state.marked !== '' },
-  { name: 'marker', argument: 'text', help: 'The marker of marked flows (":default:", an emoji name, a character)', types: ALL, match: (s, re) => re.test(s.state.marked) },
+  { name: 'marked', argument: 'none', help: 'Marked flows', types: ALL, match: (s) => s.marked !== '' },
+  { name: 'marker', argument: 'text', help: 'The marker of marked flows (":default:", an emoji name, a character)', types: ALL, match: (s, re) => re.test(s.marked) },
   { name: 'meta', argument: 'text', multiline: true, help: 'Flow metadata, as "key: value" lines', types: ALL, match: (s, re) => re.test(s.metadataText) },
   { name: 'q', argument: 'none', help: 'Requests without a response (HTTP, DNS)', types: ['http', 'dns'], match: (s) => (s.isHttp || s.type === 'dns') && s.response === null },
-  { name: 'replay', argument: 'none', help: 'Replayed flows', types: ALL, match: (s) => s.state.isReplay !== null },
-  { name: 'replayq', argument: 'none', help: 'Flows whose request was replayed (client replay)', types: ALL, match: (s) => s.state.isReplay === 'request' },
-  { name: 'replays', argument: 'none', help: 'Flows whose response was replayed (server replay)', types: ALL, match: (s) => s.state.isReplay === 'response' },
+  { name: 'replay', argument: 'none', help: 'Replayed flows', types: ALL, match: (s) => s.isReplay !== null },
+  { name: 'replayq', argument: 'none', help: 'Flows whose request was replayed (client replay)', types: ALL, match: (s) => s.isReplay === 'request' },
+  { name: 'replays', argument: 'none', help: 'Flows whose response was replayed (server replay)', types: ALL, match: (s) => s.isReplay === 'response' },
   { name: 's', argument: 'none', help: 'Flows with a response (HTTP, DNS)', types: ['http', 'dns'], match: (s) => (s.isHttp || s.type === 'dns') && s.response !== null },
   { name: 'src', argument: 'text', help: 'Source address "ip:port" (the client)', types: ALL, match: (s, re) => textMatch(s.source, re) },
   { name: 't', argument: 'bytes', help: 'Content-Type header of request or response', types: HTTP, match: contentTypeMatch('both') },

@@ -3,8 +3,11 @@
 
 export class ChangeMark {
   changed = false;
+  /** Counts changes, so that what was derived from the flow (its FlowView) knows when to be made again. */
+  version = 0;
 
   touch(): void {
     this.changed = true;
+    this.version++;
   }
 }

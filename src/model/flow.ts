@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { ChangeMark } from './change.js';
 import { newClientConn, newServerConn } from './connection.js';
 import { Headers, type HeadersInit } from './headers.js';
+import { headerValue, newHttpFlowState } from './http.js';
 import { Request, Response } from './message.js';
 import type {
   ClientConnState,
@@ -26,6 +27,7 @@ import type {
 } from './state.js';
 import { parseUrl } from './url.js';
 import { setOwn } from './own.js';
+import { Tracker, untracked } from './tracked.js';
 
 export type FlowError = FlowErrorState;
 
@@ -35,11 +37,20 @@ export class Flow {
   // Made on first use: a codec may decode parts of a flow only when they are asked for.
   #request: Request | undefined;
   #response: Response | null | undefined;
+  // FlowView.of's memo (model/view.ts) and the change version it was made at.
+  #view: object | undefined;
+  #viewAt = -1;
+  #tracker: Tracker | undefined;
 
   /** @internal Codecs build flows from state; scripts use createFlow() or flow.copy(). */
   constructor(state: FlowState, mark: ChangeMark = new ChangeMark()) {
     this.#state = state;
     this.#mark = mark;
+  }
+
+  /** The tracking proxy of a plain part of the state (model/tracked.ts); made on first use. */
+  #track<T>(part: T): T {
+    return (this.#tracker ??= new Tracker(this.#mark)).wrap(part);
   }
 
   #set<K extends 'marked' | 'comment' | 'timestampCreated' | 'isReplay' | 'intercepted'>(key: K, value: FlowState[K]): void {
@@ -82,41 +93,35 @@ export class Flow {
 
   /** A connection or protocol error (not an HTTP error status), or null. */
   get error(): FlowError | null {
-    if (this.#state.error !== null) this.#mark.touch(); // the object is mutable in place
-    return this.#state.error;
+    return this.#track(this.#state.error);
   }
   set error(value: FlowError | null) {
     this.#state.error = value === null ? null : { msg: value.msg, timestamp: value.timestamp };
     this.#mark.touch();
   }
 
-  /** The client↔proxy connection (mutable plain data; reading it marks the flow changed). */
+  /** The client↔proxy connection (plain data; a change at any depth marks the flow changed). */
   get clientConn(): ClientConnState {
-    this.#mark.touch();
-    return this.#state.clientConn;
+    return this.#track(this.#state.clientConn);
   }
 
-  /** The proxy↔server connection (mutable plain data; reading it marks the flow changed). */
+  /** The proxy↔server connection (plain data; a change at any depth marks the flow changed). */
   get serverConn(): ServerConnState {
-    this.#mark.touch();
-    return this.#state.serverConn;
+    return this.#track(this.#state.serverConn);
   }
 
   /** WebSocket messages and close details, or null. */
   get websocket(): WebSocketState | null {
-    const ws = this.#state.websocket ?? null;
-    if (ws !== null) this.#mark.touch();
-    return ws;
+    return this.#track(this.#state.websocket ?? null);
   }
   set websocket(value: WebSocketState | null) {
-    this.#state.websocket = value;
+    this.#state.websocket = untracked(value);
     this.#mark.touch();
   }
 
   /** TCP and UDP flows: their messages. */
   get messages(): StreamMessageState[] | undefined {
-    this.#mark.touch();
-    return this.#state.messages;
+    return this.#track(this.#state.messages);
   }
 
   /** "" when not marked; otherwise the marker (":default:", an emoji name or one character). */
@@ -134,10 +139,9 @@ export class Flow {
     this.#set('comment', value);
   }
 
-  /** Free-form data kept with the flow (mitmproxy's flow.metadata). Reading it marks the flow changed. */
+  /** Free-form data kept with the flow (mitmproxy's flow.metadata). A change at any depth marks the flow. */
   get metadata(): Record<string, StateValue> {
-    this.#mark.touch();
-    return this.#state.metadata;
+    return this.#track(this.#state.metadata);
   }
 
   get timestampCreated(): number {
@@ -162,14 +166,13 @@ export class Flow {
     this.#set('intercepted', value);
   }
 
-  /** Fields the source format carried that the model has no name for. Reading it marks the flow changed. */
+  /** Fields the source format carried that the model has no name for. A change at any depth marks the flow. */
   get extra(): Extra {
-    this.#mark.touch();
     this.#state.extra ??= {};
-    return this.#state.extra;
+    return this.#track(this.#state.extra);
   }
 
-  /** True once anything in the flow was changed (or handed out for change) since it was read. */
+  /** True once anything in the flow was changed since it was read. */
   get changed(): boolean {
     return this.#mark.changed;
   }
@@ -186,6 +189,18 @@ export class Flow {
   /** @internal The backing state, for codecs. Not for scripts: it bypasses change tracking. */
   static state(flow: Flow): FlowState {
     return flow.#state;
+  }
+
+  /**
+   * @internal The slot behind FlowView.of: `make`'s view of the state, made again once the flow has changed.
+   * Generic so that this file need not import view.ts, which imports it.
+   */
+  static memo<T extends object>(flow: Flow, make: (state: FlowState) => T): T {
+    if (flow.#viewAt !== flow.#mark.version) {
+      flow.#view = make(flow.#state);
+      flow.#viewAt = flow.#mark.version;
+    }
+    return flow.#view as T;
   }
 
   toJSON(): object {
@@ -256,7 +271,7 @@ export function makeResponse(init: ResponseInit = {}, now = Date.now() / 1000): 
   const statusCode = init.statusCode ?? 200;
   const content = bodyBytes(init.content);
   const headers = Headers.storage(new Headers(init.headers));
-  if (content !== null && !headers.some(([n]) => n.toLowerCase() === 'content-length')) {
+  if (content !== null && headerValue(headers, 'content-length') === undefined) {
     headers.push(['content-length', String(content.byteLength)]);
   }
   const state: ResponseState = {
@@ -277,7 +292,7 @@ export function createFlow(init: FlowInit): Flow {
   const now = init.timestamp ?? Date.now() / 1000;
   const { scheme, host, port, path } = parseUrl(init.request.url);
   const headers = Headers.storage(new Headers(init.request.headers));
-  if (!headers.some(([n]) => n.toLowerCase() === 'host')) {
+  if (headerValue(headers, 'host') === undefined) {
     headers.unshift(['Host', new URL(init.request.url).host]);
   }
   const request: RequestState = {
@@ -295,22 +310,14 @@ export function createFlow(init: FlowInit): Flow {
     timestampEnd: init.request.timestampEnd === undefined ? now : init.request.timestampEnd,
   };
   const response = init.response ? Response.state(makeResponse(init.response, now)) : null;
-  const state: HttpFlowState = {
-    id: randomUUID(),
-    type: 'http',
-    error: init.error ?? null,
-    clientConn: newClientConn(now),
-    serverConn: newServerConn([host, port]),
-    intercepted: false,
-    isReplay: null,
-    marked: '',
-    metadata: {},
-    comment: '',
-    timestampCreated: now,
-    backup: null,
+  const state = newHttpFlowState({
     request,
     response,
+    error: init.error ?? null,
     websocket: null,
-  };
+    clientConn: newClientConn(now),
+    serverConn: newServerConn([host, port]),
+    timestampCreated: now,
+  });
   return new Flow(state);
 }

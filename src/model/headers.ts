@@ -3,6 +3,7 @@
 // bytes a capture holds survive a round trip.
 
 import { ChangeMark } from './change.js';
+import { headerValue, headerValues } from './http.js';
 
 export type HeaderField = [name: string, value: string];
 
@@ -45,15 +46,11 @@ export class Headers implements Iterable<HeaderField> {
 
   /** All values of `name` joined with ", ", or undefined when absent. Case-insensitive. */
   get(name: string): string | undefined {
-    const values = this.getAll(name);
-    return values.length === 0 ? undefined : values.join(', ');
+    return headerValue(this.#fields, name.toLowerCase());
   }
 
   getAll(name: string): string[] {
-    const key = name.toLowerCase();
-    const values: string[] = [];
-    for (const [n, v] of this.#fields) if (n.toLowerCase() === key) values.push(v);
-    return values;
+    return headerValues(this.#fields, name.toLowerCase());
   }
 
   has(name: string): boolean {

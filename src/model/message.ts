@@ -3,25 +3,20 @@
 
 import { ChangeMark } from './change.js';
 import { parseCookieHeader, formatCookieHeader, parseSetCookie, type SetCookie } from './cookies.js';
-import {
-  canEncode,
-  charsetOf,
-  decodeContent,
-  decodeText,
-  encodeContent,
-  encodeText,
-  parseCodings,
-} from './encoding.js';
+import { canEncode, charsetOf, decodeText, encodeContent, encodeText, parseCodings } from './encoding.js';
 import { Headers, type HeaderField } from './headers.js';
+import { decodedBody, hostPort, prettyHost, requestUrl } from './http.js';
 import { MultiDictView, type Pair } from './multidict.js';
 import type { Extra, MessageState, RequestState, ResponseState } from './state.js';
-import { buildUrl, hostPort, parseUrl, queryOf, withQuery } from './url.js';
+import { Tracker } from './tracked.js';
+import { parseUrl, queryOf, withQuery } from './url.js';
 
 abstract class Message<S extends MessageState> {
   protected readonly state: S;
   protected mark: ChangeMark;
   #headers: Headers;
   #trailers: Headers | null;
+  #tracker: Tracker | undefined;
 
   protected constructor(state: S, mark: ChangeMark) {
     this.state = state;
@@ -108,9 +103,7 @@ abstract class Message<S extends MessageState> {
 
   /** The body with its content-encoding undone. Setting it re-applies the message's content-encoding. */
   get decodedContent(): Uint8Array | null {
-    const content = this.state.content;
-    if (content === null) return null;
-    return decodeContent(content, parseCodings(this.#headers.get('content-encoding')));
+    return decodedBody(this.state, 'strict');
   }
   set decodedContent(value: Uint8Array | null) {
     if (value === null) {
@@ -157,11 +150,12 @@ abstract class Message<S extends MessageState> {
     return JSON.parse(text);
   }
 
-  /** Fields the source format carried that the model has no name for. Reading it marks the flow changed. */
+  /** Fields the source format carried that the model has no name for. A change at any depth marks the flow. */
   get extra(): Extra {
-    this.mark.touch();
     this.state.extra ??= {};
-    return this.state.extra;
+    // Touches through `this.mark`, which adopt() rebinds when the message moves into a flow.
+    this.#tracker ??= new Tracker({ touch: () => this.mark.touch() });
+    return this.#tracker.wrap(this.state.extra);
   }
 }
 
@@ -221,8 +215,7 @@ export class Request extends Message<RequestState> {
 
   /** scheme://host[:port]/path — the port is left out when it is the scheme's default. */
   get url(): string {
-    if (this.state.method.toUpperCase() === 'CONNECT') return `${this.state.host}:${this.state.port}`;
-    return buildUrl(this.state.scheme, this.state.host, this.state.port, this.state.path);
+    return requestUrl(this.state);
   }
   set url(value: string) {
     const parts = parseUrl(value);
@@ -233,14 +226,12 @@ export class Request extends Message<RequestState> {
     this.#syncHostFields();
   }
 
-  /** The host the client asked for: the Host header (HTTP/1) or authority (HTTP/2+), else `host`. */
+  /**
+   * The host the client asked for: the Host header (HTTP/1) or authority (HTTP/2+), else `host`. As in
+   * mitmproxy (and `~d`), a malformed authority such as `example.com:99999` is given whole.
+   */
   get prettyHost(): string {
-    const hostHeader = this.state.httpVersion.startsWith('HTTP/1')
-      ? this.headers.get('host')
-      : this.state.authority || this.headers.get('host');
-    if (!hostHeader) return this.state.host;
-    const bracket = hostHeader.match(/^\[([^\]]+)\]/);
-    return bracket ? bracket[1]! : hostHeader.replace(/:\d+$/, '');
+    return prettyHost(this.state);
   }
 
   /** The query string as a live multi-value view; changes rewrite `path`. */

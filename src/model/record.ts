@@ -7,6 +7,7 @@ import { ChangeMark } from './change.js';
 import { copyState, Flow } from './flow.js';
 import { CREATED, type Origin } from './origin.js';
 import type { FlowState } from './state.js';
+import { FlowView } from './view.js';
 
 export class FlowRecord {
   /** Where the record was read; null for flows that did not come from a file (live, emitted). */
@@ -62,6 +63,11 @@ export class FlowRecord {
   get flow(): Flow {
     if (this.#flow === null) this.#flow = new Flow(this.#load!(), new ChangeMark());
     return this.#flow;
+  }
+
+  /** The flow's read-only view (decodes the flow; never marks it changed). */
+  get view(): FlowView {
+    return FlowView.of(this.flow);
   }
 
   get decoded(): boolean {

@@ -4,18 +4,23 @@
 
 import type { HeaderField } from './headers.js';
 
+/** The values with no parts: what state data holds at its leaves (bytes included). */
+type StateLeaf = string | number | bigint | boolean | null | Uint8Array;
+
 /** Anything a format may carry in metadata or `extra`: JSON plus bytes and big integers. */
-export type StateValue =
-  | string
-  | number
-  | bigint
-  | boolean
-  | null
-  | Uint8Array
-  | StateValue[]
-  | { [key: string]: StateValue };
+export type StateValue = StateLeaf | StateValue[] | { [key: string]: StateValue };
 
 export type Extra = Record<string, StateValue>;
+
+/** A StateValue that may only be read. */
+export type ReadonlyStateValue = StateLeaf | readonly ReadonlyStateValue[] | { readonly [key: string]: ReadonlyStateValue };
+
+/** State as read-only views hand it out: read-only all the way down (bytes are leaves, as `content` is). */
+export type ReadonlyState<T> = T extends StateLeaf | undefined
+  ? T
+  : T extends Extra
+    ? { readonly [key: string]: ReadonlyStateValue }
+    : { readonly [K in keyof T]: ReadonlyState<T[K]> };
 
 /** An address as mitmproxy stores it: [host, port], IPv6 sometimes with flowinfo and scope id. */
 export type Address = [host: string, port: number, ...rest: number[]];

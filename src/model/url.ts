@@ -1,21 +1,7 @@
-// URL helpers with mitmproxy's rules: default ports are omitted, `*` (OPTIONS *) renders as an empty path,
-// IPv6 hosts are bracketed. Pure functions.
+// Splitting URLs and their query strings without normalising them (host:port and URLs are built by
+// model/http.ts). Pure functions.
 
-export function defaultPort(scheme: string): number | undefined {
-  const s = scheme.toLowerCase();
-  if (s === 'http' || s === 'ws') return 80;
-  if (s === 'https' || s === 'wss') return 443;
-  return undefined;
-}
-
-export function hostPort(scheme: string, host: string, port: number): string {
-  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return defaultPort(scheme) === port ? h : `${h}:${port}`;
-}
-
-export function buildUrl(scheme: string, host: string, port: number, path: string): string {
-  return `${scheme}://${hostPort(scheme, host, port)}${path === '*' ? '' : path}`;
-}
+import { defaultPort } from './http.js';
 
 export interface UrlParts {
   scheme: string;

@@ -1,11 +1,10 @@
 // One line per flow for the listing mode (`flowtx INPUT`), like mitmdump's console output, or one JSON
-// object per flow (`--json`) for piping. Both read the flow's state directly so listing never marks a flow
-// as changed.
+// object per flow (`--json`) for piping. Both read through the flow's FlowView, so listing never marks a
+// flow as changed.
 
-import { Flow } from '../model/flow.js';
+import type { Flow } from '../model/flow.js';
 import type { FlowRecord } from '../model/record.js';
-import type { FlowState, HttpFlowState } from '../model/state.js';
-import { buildUrl } from '../model/url.js';
+import { FlowView } from '../model/view.js';
 
 export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes}b`;
@@ -18,34 +17,29 @@ function formatDuration(seconds: number): string {
   return `${seconds.toFixed(2)}s`;
 }
 
-function peerOf(state: FlowState): string | null {
-  const peer = state.serverConn.address ?? state.serverConn.peername;
+function peerOf(view: FlowView): string | null {
+  const peer = view.serverConn.address ?? view.serverConn.peername;
   return peer ? `${peer[0]}:${peer[1]}` : null;
 }
 
-function urlOf({ request }: HttpFlowState): string {
-  return request.method.toUpperCase() === 'CONNECT' ? `${request.host}:${request.port}` : buildUrl(request.scheme, request.host, request.port, request.path);
-}
-
-/** Seconds from the request's start to the response's end (or start), never negative. */
-function elapsed({ request, response }: HttpFlowState): number | null {
+/** HTTP flows: seconds from the request's start to the response's end (or start), never negative. */
+function elapsed({ request, httpResponse: response }: FlowView): number | null {
   if (response === null) return null;
   return Math.max(0, (response.timestampEnd ?? response.timestampStart) - request.timestampStart);
 }
 
 export function flowLine(flow: Flow): string {
-  const state = Flow.state(flow);
-  if (state.type !== 'http') {
-    const count = state.messages?.length;
-    return `${state.type} ${peerOf(state) ?? '?'}${count === undefined ? '' : ` (${count} messages)`}`;
+  const view = FlowView.of(flow);
+  if (!view.isHttp) {
+    const count = view.type === 'tcp' || view.type === 'udp' ? view.messages.length : undefined;
+    return `${view.type} ${peerOf(view) ?? '?'}${count === undefined ? '' : ` (${count} messages)`}`;
   }
-  const http = state as HttpFlowState;
-  const { request, response, error } = http;
-  const parts = [`${request.method} ${urlOf(http)}`];
+  const { request, httpResponse: response, error } = view;
+  const parts = [`${request.method} ${view.url}`];
   if (response !== null) {
     const size = response.content === null ? '?' : formatSize(response.content.byteLength);
     const reason = response.reason === '' ? '' : ` ${response.reason}`;
-    parts.push(`<< ${response.statusCode}${reason} ${size} ${formatDuration(elapsed(http)!)}`);
+    parts.push(`<< ${response.statusCode}${reason} ${size} ${formatDuration(elapsed(view)!)}`);
   }
   if (error !== null) parts.push(`<< error: ${error.msg}`);
   if (response === null && error === null) parts.push('<< no response');
@@ -57,24 +51,24 @@ export function flowLine(flow: Flow): string {
  * a script emitted; HTTP fields are null for other flow types, `peer` and `messages` for HTTP flows.
  */
 export function flowJson(record: FlowRecord): string {
-  const state = Flow.state(record.flow);
-  const http = state.type === 'http' ? (state as HttpFlowState) : null;
-  const response = http?.response ?? null;
-  const seconds = http === null ? null : elapsed(http);
+  const view = FlowView.of(record.flow);
+  const http = view.isHttp;
+  const response = view.httpResponse;
+  const seconds = http ? elapsed(view) : null;
   return JSON.stringify({
     input: record.position?.origin ?? null,
     index: record.position?.index ?? null,
-    id: state.id,
-    type: state.type,
-    timestamp: http?.request.timestampStart ?? state.timestampCreated,
-    method: http?.request.method ?? null,
-    url: http === null ? null : urlOf(http),
+    id: view.id,
+    type: view.type,
+    timestamp: http ? view.request.timestampStart : view.timestampCreated,
+    method: http ? view.request.method : null,
+    url: http ? view.url : null,
     status: response?.statusCode ?? null,
     reason: response?.reason ?? null,
     size: response?.content?.byteLength ?? null,
     durationMs: seconds === null ? null : Math.round(seconds * 1000),
-    error: http?.error?.msg ?? null,
-    peer: http === null ? peerOf(state) : null,
-    messages: http === null ? (state.messages?.length ?? null) : null,
+    error: http ? (view.error?.msg ?? null) : null,
+    peer: http ? null : peerOf(view),
+    messages: http ? null : view.type === 'tcp' || view.type === 'udp' ? view.messages.length : null,
   });
 }

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { PatternError, translatePattern, type PatternKind } from '../../src/filter/pyregex.js';
-import { binary } from '../../src/filter/subject.js';
+import { binary } from '../../src/model/byte-string.js';
 
 const PYTHON = '/usr/bin/python3';
 const havePython = spawnSync(PYTHON, ['--version']).status === 0;

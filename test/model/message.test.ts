@@ -144,7 +144,8 @@ describe('change tracking', () => {
     ['setting a field', (f) => (f.request.method = 'POST'), true],
     ['changing a header', (f) => f.response!.headers.set('x', '1'), true],
     ['changing the query', (f) => f.request.query.set('a', '2'), true],
-    ['reading metadata (a mutable object)', (f) => f.metadata, true],
+    ['reading metadata (a mutable object)', (f) => f.metadata, false],
+    ['setting a metadata key', (f) => (f.metadata.a = 1), true],
     ['setting the response', (f) => (f.response = makeResponse({ statusCode: 404 })), true],
     ['marking', (f) => (f.marked = true), true],
   ])('%s → changed=%s', (_name, act, changed) => {

@@ -3,16 +3,17 @@
 // kept in extra.har as a patch against this codec's own writer (flow-to-entry.ts), so an unchanged flow is
 // written back as the entry it was read from. Pure; throws ShapeError for entries that are not HTTP.
 
-import { randomUUID } from 'node:crypto';
+import { textBytes } from '../../model/byte-string.js';
 import { newClientConn, newServerConn } from '../../model/connection.js';
 import { parseCodings } from '../../model/encoding.js';
+import { headerValues, newHttpFlowState } from '../../model/http.js';
 import type { HeaderField } from '../../model/headers.js';
 import { expectShape, ShapeError, showKind } from '../../model/shape.js';
 import type { Extra, HttpFlowState, RequestState, ResponseState, StateValue, WebSocketState } from '../../model/state.js';
 import { parseUrl } from '../../model/url.js';
 import { harTextToBytes, isWellFormed, type BodyForm } from './body-text.js';
 import { lazyObject } from './lazy-object.js';
-import { flowToEntry, isAscii, ServersSeen, type ReadBodies } from './flow-to-entry.js';
+import { flowToEntry, ServersSeen, type ReadBodies } from './flow-to-entry.js';
 import { parseIsoTime } from './iso-time.js';
 import { diff, isEmptyPatch, isObject, type Json, type JsonObject } from './json-patch.js';
 
@@ -30,9 +31,6 @@ const object = (o: JsonObject, key: string, path: string): JsonObject => expect(
 const string = (o: JsonObject, key: string, path: string): string => expect(typeof o[key] === 'string', o[key], `${path}.${key}`, 'a string');
 const number = (o: JsonObject, key: string, path: string, fallback?: number): number =>
   fallback !== undefined && o[key] === undefined ? fallback : expect(typeof o[key] === 'number', o[key], `${path}.${key}`, 'a number');
-
-/** HAR text (Unicode) as a model byte string: UTF-8 bytes, one character per byte. */
-const textBytes = (s: string): string => (isAscii(s) ? s : Buffer.from(s, 'utf8').toString('latin1'));
 
 /** `{name, value}` objects, or `[name, value]` pairs (Slack's exports), as mitmproxy accepts both. */
 function headerFields(o: JsonObject, key: string, path: string): HeaderField[] {
@@ -54,10 +52,6 @@ export function httpVersion(v: string): string {
   if (upper === 'H3' || upper.startsWith('HTTP/3')) return 'HTTP/3';
   if (upper === '' || upper === 'UNKNOWN') return 'HTTP/1.1';
   return upper;
-}
-
-function headerValue(fields: HeaderField[], name: string): string | undefined {
-  return fields.find(([n]) => n.toLowerCase() === name)?.[1];
 }
 
 /** Declares `charset` in the Content-Type (the HAR text could not be stored in the declared one). */
@@ -82,7 +76,8 @@ function looksEncoded(body: Uint8Array, coding: string): boolean {
  * tool that kept the wire bytes) are kept with their header.
  */
 function settleEncoding(fields: HeaderField[], body: Uint8Array, form: BodyForm): HeaderField[] {
-  const codings = parseCodings(headerValue(fields, 'content-encoding'));
+  // Here and in body(): the first field of a header (browsers send one), where mitmproxy would join them.
+  const codings = parseCodings(headerValues(fields, 'content-encoding')[0]);
   if (codings.length === 0 || body.byteLength === 0) return fields;
   if (form === 'base64' && looksEncoded(body, codings[codings.length - 1]!)) return fields;
   return fields
@@ -110,7 +105,7 @@ function body(holder: JsonObject | undefined, path: string, fields: HeaderField[
     const bytes = Buffer.from(text as string, 'base64');
     return { bytes, form: 'base64', fields: settleEncoding(fields, bytes, 'base64') };
   }
-  const { bytes, charset } = harTextToBytes(text as string, headerValue(fields, 'content-type'));
+  const { bytes, charset } = harTextToBytes(text as string, headerValues(fields, 'content-type')[0]);
   if (charset !== undefined) redeclareCharset(fields, charset);
   return { bytes, form: 'text', fields: settleEncoding(fields, bytes, 'text'), ...(isWellFormed(text as string) ? { source: text as string } : {}) };
 }
@@ -230,23 +225,15 @@ function mapEntry(value: unknown): { state: HttpFlowState; read: ReadBodies } {
   const { response, body: responseBody, error } = responseFrom(entry, at);
   const server = newServerConn([request.host, request.port]);
   if (typeof entry.serverIPAddress === 'string' && entry.serverIPAddress !== '') server.peername = [entry.serverIPAddress, request.port];
-  const state: HttpFlowState = {
-    id: randomUUID(),
-    type: 'http',
-    error: error === undefined ? null : { msg: error, timestamp: at.responseEnd },
-    clientConn: newClientConn(at.start),
-    serverConn: server,
-    intercepted: false,
-    isReplay: null,
-    marked: '',
-    metadata: {},
-    comment: '',
-    timestampCreated: at.start,
-    backup: null,
+  const state = newHttpFlowState({
     request,
     response,
+    error: error === undefined ? null : { msg: error, timestamp: at.responseEnd },
     websocket: websocketFrom(entry),
-  };
+    clientConn: newClientConn(at.start),
+    serverConn: server,
+    timestampCreated: at.start,
+  });
   const forms = responseBody === undefined ? { request: requestBody.form } : { request: requestBody.form, response: responseBody.form };
   return { state, read: { forms, sources: { request: requestBody.source, response: responseBody?.source } } };
 }

@@ -5,11 +5,12 @@
 // seen (connect/ssl timings go to the first flow of each connection, as in mitmproxy).
 
 import { isIP } from 'node:net';
-import { BodyError } from '../../errors.js';
 import { parseSetCookie } from '../../model/cookies.js';
 import type { HeaderField } from '../../model/headers.js';
 import { Request, Response } from '../../model/message.js';
+import { byteText, isAscii } from '../../model/byte-string.js';
 import { isUtf8 } from '../../model/encoding.js';
+import { decodedBody, defaultPort, headerValue } from '../../model/http.js';
 import type { HttpFlowState, MessageState } from '../../model/state.js';
 import { bodyToHar, type BodyForm } from './body-text.js';
 import { harUrl } from './har-url.js';
@@ -31,38 +32,7 @@ export class ServersSeen {
   }
 }
 
-/** Whether every character of `s` is ASCII (a loop: several times faster than a regular expression on the
- *  short strings of headers, which every entry has dozens of). */
-export function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
-
-/** Byte strings of the model (one character per byte) as the text HAR holds: UTF-8 decoded. */
-export function byteText(s: string): string {
-  return isAscii(s) ? s : Buffer.from(s, 'latin1').toString('utf8');
-}
-
 const nameValue = ([name, value]: readonly [string, string]): JsonObject => ({ name: byteText(name), value: byteText(value) });
-
-/** The values of header `name` (lower case), joined; undefined without one. A loop: every entry asks several times. */
-function header(fields: readonly HeaderField[], name: string): string | undefined {
-  let joined: string | undefined;
-  for (const [n, v] of fields) {
-    if (n.length === name.length && n.toLowerCase() === name) joined = joined === undefined ? v : `${joined}, ${v}`;
-  }
-  return joined;
-}
-
-/** The body with its content-encoding undone; the stored bytes when that fails (as mitmproxy does). */
-function decodedBody(message: Request | Response): Uint8Array | null {
-  try {
-    return message.decodedContent;
-  } catch (cause) {
-    if (cause instanceof BodyError) return message.content;
-    throw cause;
-  }
-}
 
 /** HAR's headersSize: the bytes of the start line and header block on the wire; unknown (-1) past HTTP/1. */
 function headersSize(startLine: string, m: MessageState): number {
@@ -141,7 +111,7 @@ function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: 
     method: byteText(request.method),
     url,
     httpVersion: byteText(request.httpVersion),
-    cookies: header(fields, 'cookie') === undefined ? [] : [...request.cookies].map(nameValue),
+    cookies: headerValue(fields, 'cookie') === undefined ? [] : [...request.cookies].map(nameValue),
     headers: fields.map(nameValue),
     queryString: request.path.includes('?') ? [...request.query].map(nameValue) : [],
     headersSize: headersSize(`${request.method} ${target} ${request.httpVersion}`, state.request),
@@ -150,8 +120,8 @@ function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: 
   const content = request.content;
   // A body that was not captured (null) has no postData: HAR 1.2 requires its text (mitmproxy writes null).
   if (content !== null && (BODY_METHODS.has(request.method) || content.byteLength > 0)) {
-    const contentType = header(fields, 'content-type');
-    const body = bodyToHar(decodedBody(request) ?? content, contentType, form, source);
+    const contentType = headerValue(fields, 'content-type');
+    const body = bodyToHar(decodedBody(state.request, 'fallback') ?? content, contentType, form, source);
     const postData: JsonObject = { mimeType: byteText(contentType ?? ''), text: body.text };
     if (body.base64) postData.encoding = 'base64';
     postData.params =
@@ -163,12 +133,9 @@ function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: 
   return entry;
 }
 
-const DEFAULT_PORTS: Record<string, number | undefined> = { http: 80, https: 443, ws: 80, wss: 443 };
-
 /** mitmproxy's pretty_url (the host the client asked for: Host header or authority), made a valid URI. */
 function prettyUrl(request: Request): string {
-  const defaultPort = DEFAULT_PORTS[request.scheme.toLowerCase()];
-  const port = defaultPort === request.port ? null : request.port;
+  const port = defaultPort(request.scheme) === request.port ? null : request.port;
   return harUrl(request.scheme, request.prettyHost, port, request.path === '*' ? '' : request.path);
 }
 
@@ -182,8 +149,8 @@ function responseEntry(state: HttpFlowState, form: BodyForm | undefined, source:
   const response = new Response(state.response);
   const fields = state.response.headers;
   const stored = response.content?.byteLength ?? 0;
-  const decoded = decodedBody(response);
-  const contentType = header(fields, 'content-type');
+  const decoded = decodedBody(state.response, 'fallback');
+  const contentType = headerValue(fields, 'content-type');
   const content: JsonObject = { size: stored, compression: (decoded?.byteLength ?? 0) - stored, mimeType: byteText(contentType ?? '') };
   const body = bodyToHar(decoded ?? new Uint8Array(0), contentType, form, source);
   content.text = body.text;
@@ -195,7 +162,7 @@ function responseEntry(state: HttpFlowState, form: BodyForm | undefined, source:
     cookies: responseCookies(response),
     headers: fields.map(nameValue),
     content,
-    redirectURL: byteText(header(fields, 'location') ?? ''),
+    redirectURL: byteText(headerValue(fields, 'location') ?? ''),
     headersSize: headersSize(`${response.httpVersion} ${response.statusCode} ${response.reason}`, state.response),
     bodySize: stored,
   };
@@ -242,7 +209,7 @@ export function httpLosses(state: HttpFlowState): string[] {
   const { request, response } = state;
   if (request.trailers?.length || response?.trailers?.length) lost.push('trailers');
   if (state.error !== null && response !== null) lost.push('an error beside a response');
-  const encoded = (m: MessageState | null): boolean => m !== null && m.content !== null && m.content.byteLength > 0 && header(m.headers, 'content-encoding') !== undefined;
+  const encoded = (m: MessageState | null): boolean => m !== null && m.content !== null && m.content.byteLength > 0 && headerValue(m.headers, 'content-encoding') !== undefined;
   if (encoded(request) || encoded(response)) lost.push('content-encoded body bytes (HAR holds the decoded body)');
   const fields = [...request.headers, ...(response?.headers ?? [])];
   const notUtf8 = (s: string): boolean => !isAscii(s) && !isUtf8(Buffer.from(s, 'latin1'));
