@@ -19,12 +19,12 @@ import { copyState, Flow } from '../../src/model/flow.js';
 import { FlowRecord } from '../../src/model/record.js';
 import type { HttpFlowState, MessageState } from '../../src/model/state.js';
 import { httpFlowState } from '../helpers/arbitrary.js';
-import { corpusFile, corpusListing, haveSharedCorpus } from '../helpers/corpus.js';
+import { corpusFile, corpusListing, haveSharedCorpus, leftOut } from '../helpers/corpus.js';
 import { chunked, collectRecords, decodeUntilError, tstate } from '../helpers/tflow.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** Said of a table over corpus files where the shared corpus is absent: rows of files only there are left out. */
-const why = haveSharedCorpus ? '' : ' (files only in ../shared/corpus skipped: it is not beside this clone)';
+const why = haveSharedCorpus ? '' : leftOut('files only in ../shared/corpus');
 const SAMPLE = join(ROOT, 'fixtures/sample.har');
 
 /** Every HAR of the corpus that must read: other tools' exports, mitmproxy's exports, the real captures. */

@@ -13,8 +13,11 @@ const COMMITTED = join(ROOT, 'test/fixtures');
 /** The shared corpus: `mitmproxy/…` (mitmproxy's test data) and `real/…` (large real captures). */
 export const SHARED_CORPUS = resolve(ROOT, '../shared/corpus');
 export const haveSharedCorpus = existsSync(SHARED_CORPUS);
+const ABSENT = '../shared/corpus is not beside this clone';
 /** Appended to the name of a test that is skipped for want of the shared corpus. */
-export const NO_SHARED_CORPUS = ' (skipped: ../shared/corpus is not beside this clone)';
+export const NO_SHARED_CORPUS = ` (skipped: ${ABSENT})`;
+/** Appended to the name of a test that runs without some of its files (`what`): which, and why. */
+export const leftOut = (what: string): string => ` (${what} skipped: ${ABSENT})`;
 
 /** Where `path` (relative to the corpus, e.g. `mitmproxy/dumpfile-7.mitm`) is read from: the committed copy first. */
 function locate(path: string): string | undefined {
