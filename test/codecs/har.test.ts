@@ -18,7 +18,7 @@ import { decodeContent, parseCodings } from '../../src/model/encoding.js';
 import { copyState, Flow } from '../../src/model/flow.js';
 import { FlowRecord } from '../../src/model/record.js';
 import type { HttpFlowState, MessageState } from '../../src/model/state.js';
-import { httpFlowState } from '../helpers/arbitrary.js';
+import { CHUNK_SIZES, httpFlowState } from '../helpers/arbitrary.js';
 import { corpusFile, corpusListing, haveSharedCorpus, leftOut } from '../helpers/corpus.js';
 import { chunked, collectRecords, decodeUntilError, tstate } from '../helpers/tflow.js';
 
@@ -140,7 +140,7 @@ describe(`HAR → HAR is lossless${why}`, () => {
 });
 
 describe('reading', () => {
-  test.each([1, 2, 3, 7, 4096])('decodes the same at chunk size %d, with each entry at its byte offset', async (size) => {
+  test.each(CHUNK_SIZES)('decodes the same at chunk size %d, with each entry at its byte offset', async (size) => {
     const bytes = readFileSync(SAMPLE);
     const records = await decode(harCodec, bytes, size);
     expect(records.map((r) => r.position!.index)).toEqual([0, 1, 2, 3, 4, 5]);
