@@ -4,11 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { codecByExtension } from '../src/codecs/registry.js';
-import { ROOT, shell, tmp } from './helpers/cli.js';
-import { chunked, collectRecords } from './helpers/tflow.js';
+import { readFlows, ROOT, shell, tmp } from './helpers/cli.js';
 
 const hasJq = spawnSync('jq', ['--version']).status === 0;
 const NO_JQ = ' (skipped: jq is not installed; apt-get install -y jq, as .ci/run does)';
@@ -29,14 +26,6 @@ function written(dir: string): string[] {
     .filter((path) => !lstatSync(path).isSymbolicLink() && !relative(dir, path).match(/^(fixtures|examples)\//) && statSync(path).isFile());
 }
 
-/** How many flows a written file holds, read by the codec its name says (through a .gz). */
-async function flowsIn(path: string): Promise<number> {
-  const bytes = path.endsWith('.gz') ? gunzipSync(readFileSync(path)) : readFileSync(path);
-  const codec = codecByExtension(path);
-  if (codec === undefined) throw new Error(`${path}: not a flow file name`);
-  return (await collectRecords(codec.decode(chunked(bytes, 65536), path))).length;
-}
-
 describe.each(['README.md', 'docs/cli.md', 'docs/formats.md', 'docs/scripting.md', 'docs/scale-out.md', 'docs/filters.md'])('%s', (file) => {
   const commands = shellExamples(file);
   test('has examples', () => expect(commands.length).toBeGreaterThan(0));
@@ -51,7 +40,7 @@ describe.each(['README.md', 'docs/cli.md', 'docs/formats.md', 'docs/scripting.md
       expect(r.code).toBe(0);
       // What it made: files that each hold flows, or else a listing or document on stdout.
       const files = written(dir);
-      const flows = Object.fromEntries(await Promise.all(files.map(async (path) => [relative(dir, path), await flowsIn(path)] as const)));
+      const flows = Object.fromEntries(await Promise.all(files.map(async (path) => [relative(dir, path), (await readFlows(path)).length] as const)));
       for (const [path, count] of Object.entries(flows)) expect(count, `${path} holds no flow`).toBeGreaterThan(0);
       if (files.length === 0) expect(r.stdout.trim()).not.toBe('');
       if (command.includes('--json-summary')) {
