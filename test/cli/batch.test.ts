@@ -2,22 +2,19 @@
 // thread), --shard (the shards partition the files), --fail-fast against going on, the JSON summary and
 // the --json listing. Spawns the real command (bin/flowtx.js over the build).
 
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/flowtx.js');
+import { flowtx as run, ROOT } from '../helpers/cli.js';
+
 const SAMPLE = join(ROOT, 'fixtures/sample.ftx');
 const SAMPLE_NDJSON = join(ROOT, 'fixtures/sample.ndjson');
 const SAMPLE_FLOWS = join(ROOT, 'fixtures/sample.flows');
 
-function flowtx(args: string[], cwd: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** The command run in `cwd`, where each test's capture store is. */
+const flowtx = (args: string[], cwd: string) => run(args, { cwd });
 
 /** Every file below `dir` by relative path, with its bytes. */
 function tree(dir: string): Record<string, Buffer> {

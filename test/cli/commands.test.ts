@@ -1,30 +1,22 @@
 // End to end: the command table as a user types it, and built-in scripts crossing to --jobs workers by name.
 // Spawns the real command (bin/flowtx.js over the build).
 
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { flowtx, ROOT, tmp } from '../helpers/cli.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/flowtx.js');
 const SAMPLE = join(ROOT, 'fixtures/sample.flows');
-
-function flowtx(args: string[], cwd: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('commands', () => {
   test('`flowtx run …` is `flowtx …`; a file named like a command is given as ./run', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flowtx-commands-'));
+    const dir = tmp('flowtx-commands-');
     copyFileSync(SAMPLE, join(dir, 'run'));
-    const plain = flowtx(['run'], dir);
+    const plain = flowtx(['run'], { cwd: dir });
     expect(plain.code).toBe(2);
     expect(plain.stderr).toContain('no input given');
-    const listed = flowtx(['./run'], dir);
-    const named = flowtx(['run', './run'], dir);
+    const listed = flowtx(['./run'], { cwd: dir });
+    const named = flowtx(['run', './run'], { cwd: dir });
     expect(listed.code).toBe(0);
     expect(listed.stdout.trim().split('\n')).toHaveLength(10);
     expect(named.stdout).toBe(listed.stdout);
@@ -33,11 +25,11 @@ describe('commands', () => {
 
 describe('built-in scripts', () => {
   test('builtin:decode by name, on one thread and on two workers, gives the same outputs', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flowtx-builtin-'));
+    const dir = tmp('flowtx-builtin-');
     for (const name of ['a.flows', 'b.flows', 'c.flows']) copyFileSync(SAMPLE, join(dir, name));
     const outputs = (jobs: string): Record<string, Buffer> => {
       const out = join(dir, `out-${jobs}`);
-      const r = flowtx(['-s', 'builtin:decode', '*.flows', '--out-dir', out, '--jobs', jobs, '--to', 'ndjson'], dir);
+      const r = flowtx(['-s', 'builtin:decode', '*.flows', '--out-dir', out, '--jobs', jobs, '--to', 'ndjson'], { cwd: dir });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       return Object.fromEntries(readdirSync(out).map((name) => [name, readFileSync(join(out, name))]));
@@ -52,7 +44,7 @@ describe('built-in scripts', () => {
   });
 
   test('an unknown built-in is a script error naming the known ones', () => {
-    const r = flowtx(['-s', 'builtin:nope', SAMPLE, '-'], ROOT);
+    const r = flowtx(['-s', 'builtin:nope', SAMPLE, '-']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('flowtx: error: unknown built-in script builtin:nope; built-ins: builtin:decode\n');
   });

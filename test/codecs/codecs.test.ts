@@ -10,7 +10,7 @@ import { codecByExtension, sniffCodec } from '../../src/codecs/registry.js';
 import { CodecError, SchemaError } from '../../src/errors.js';
 import { Flow } from '../../src/model/flow.js';
 import type { FlowState } from '../../src/model/state.js';
-import { flowState } from '../helpers/arbitrary.js';
+import { CHUNK_SIZES, flowState } from '../helpers/arbitrary.js';
 import { chunked, collectRecords, decodeUntilError, encodeAll, tstate } from '../helpers/tflow.js';
 
 /** Buffers and Uint8Arrays compare equal by content. */
@@ -35,7 +35,7 @@ describe.each([
     expect(normalise(await decodeStates(codec, bytes, 4096))).toEqual(normalise(states));
   });
 
-  test.each([1, 2, 3, 7, 4096])('decodes the same at chunk size %d', async (size) => {
+  test.each(CHUNK_SIZES)('decodes the same at chunk size %d', async (size) => {
     const states = [tstate(), tstate({ response: false, error: true }), tstate()];
     const bytes = encodeAll(codec, states);
     expect(normalise(await decodeStates(codec, bytes, size))).toEqual(normalise(states));

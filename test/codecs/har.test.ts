@@ -1,9 +1,10 @@
 // The HAR codec against real HARs (browsers, Charles, Insomnia, Playwright, mitmproxy) with JSON.parse of the
 // source as the oracle, mitmproxy's own HAR exports as the writer's reference, round trips both ways,
-// chunk boundaries, key orders and faults with exact messages. Files under ../shared are skipped with the
-// reason when absent; fixtures/sample.har is always there.
+// chunk boundaries, key orders and faults with exact messages. mitmproxy's small test files are committed
+// (test/fixtures/mitmproxy); the larger ones and the real captures, under ../shared, are skipped with the reason
+// when absent.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fc, test as prop } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
@@ -17,19 +18,17 @@ import { decodeContent, parseCodings } from '../../src/model/encoding.js';
 import { copyState, Flow } from '../../src/model/flow.js';
 import { FlowRecord } from '../../src/model/record.js';
 import type { HttpFlowState, MessageState } from '../../src/model/state.js';
-import { httpFlowState } from '../helpers/arbitrary.js';
+import { CHUNK_SIZES, httpFlowState } from '../helpers/arbitrary.js';
+import { corpusFile, corpusListing, haveSharedCorpus, leftOut } from '../helpers/corpus.js';
 import { chunked, collectRecords, decodeUntilError, tstate } from '../helpers/tflow.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CORPUS = resolve(ROOT, '../shared/corpus');
-const haveCorpus = existsSync(CORPUS);
-const why = haveCorpus ? '' : ' (skipped: ../shared/corpus is not there)';
+/** Said of a table over corpus files where the shared corpus is absent: rows of files only there are left out. */
+const why = haveSharedCorpus ? '' : leftOut('files only in ../shared/corpus');
 const SAMPLE = join(ROOT, 'fixtures/sample.har');
 
-const inCorpus = (dir: string, ext: string): string[] =>
-  haveCorpus ? readdirSync(join(CORPUS, dir)).filter((f) => f.endsWith(ext)).map((f) => join(CORPUS, dir, f)) : [];
 /** Every HAR of the corpus that must read: other tools' exports, mitmproxy's exports, the real captures. */
-const HARS = [SAMPLE, ...inCorpus('mitmproxy/har_files', '.har'), ...inCorpus('mitmproxy/flows', '.har'), ...inCorpus('real', '.har')];
+const HARS = [SAMPLE, ...corpusListing('mitmproxy/har_files', '.har'), ...corpusListing('mitmproxy/flows', '.har'), ...corpusListing('real', '.har')];
 const name = (file: string): string => file.slice(file.lastIndexOf('/', file.lastIndexOf('/') - 1) + 1);
 
 type Entry = { [key: string]: any };
@@ -141,7 +140,7 @@ describe(`HAR → HAR is lossless${why}`, () => {
 });
 
 describe('reading', () => {
-  test.each([1, 2, 3, 7, 4096])('decodes the same at chunk size %d, with each entry at its byte offset', async (size) => {
+  test.each(CHUNK_SIZES)('decodes the same at chunk size %d, with each entry at its byte offset', async (size) => {
     const bytes = readFileSync(SAMPLE);
     const records = await decode(harCodec, bytes, size);
     expect(records.map((r) => r.position!.index)).toEqual([0, 1, 2, 3, 4, 5]);
@@ -272,13 +271,12 @@ describe('reading', () => {
 });
 
 describe('faults', () => {
-  const corpusFault = (path: string): string => join(CORPUS, 'mitmproxy', path);
-  test.skipIf(!haveCorpus).each([
+  test.each([
     ['corrupted_har/brokenfile.har', 'flow #0 at byte 8: not a HAR: "log" is a list, expected an object'],
     ['corrupted_har/broken_headers.json', 'flow #0 at byte 10: not a HAR: top-level key "headers" (a HAR has only "log")'],
     ['har_extractor.har', 'flow #0 at byte 21: not a HAR: top-level key "test_response" (a HAR has only "log")'],
-  ])(`%s fails with file, entry index and byte offset${why}`, async (path, message) => {
-    const file = corpusFault(path);
+  ])('%s fails with file, entry index and byte offset', async (path, message) => {
+    const file = corpusFile(`mitmproxy/${path}`);
     const error = await decode(harCodec, readFileSync(file), 7, file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CodecError);
     expect((error as Error).message).toBe(`${file}: ${message}`);
@@ -349,7 +347,7 @@ function withoutDocumentedDifferences(har: { log: Entry }): { log: Entry } {
 }
 
 describe(`the writer gives mitmproxy's savehar output for its own flows${why}`, () => {
-  test.each(inCorpus('mitmproxy/flows', '.mitm').map((f) => [name(f), f]))('%s', async (_name, file) => {
+  test.each(corpusListing('mitmproxy/flows', '.mitm').map((f) => [name(f), f]))('%s', async (_name, file) => {
     const records = await decode(mitmproxyCodec, readFileSync(file));
     const ours = JSON.parse(encode(harCodec, records).toString());
     const theirs = JSON.parse(readFileSync(file.replace(/\.mitm$/, '.har'), 'utf8'));
@@ -498,8 +496,8 @@ function expectKept(before: HttpFlowState, after: HttpFlowState): void {
   );
 }
 
-describe('flows → HAR → flows keeps method, URL, headers, bodies, status and timestamps', () => {
-  const files = [join(ROOT, 'fixtures/sample.ftx'), ...inCorpus('mitmproxy/flows', '.mitm'), ...inCorpus('real', '.flows')];
+describe(`flows → HAR → flows keeps method, URL, headers, bodies, status and timestamps${why}`, () => {
+  const files = [join(ROOT, 'fixtures/sample.ftx'), ...corpusListing('mitmproxy/flows', '.mitm'), ...corpusListing('real', '.flows')];
   test.each(files.map((f) => [name(f), f]))('%s', async (_name, file) => {
     const bytes = readFileSync(file);
     const codec = sniffCodec(bytes.subarray(0, 64))!;

@@ -9,6 +9,8 @@ import { binary } from '../../src/model/byte-string.js';
 
 const PYTHON = '/usr/bin/python3';
 const havePython = spawnSync(PYTHON, ['--version']).status === 0;
+/** Appended to the names of the tests that ask Python itself, where there is none. */
+const noPython = havePython ? '' : ` (skipped: ${PYTHON} is not there)`;
 
 type Flag = 'i' | 'm' | 's';
 
@@ -171,7 +173,7 @@ describe('translated patterns search as Python does', () => {
     expect(search(pattern, kind, flags, subject)).toBe(expected);
   });
 
-  test.skipIf(!havePython)('the expectations are Python 3\'s own answers', () => {
+  test.skipIf(!havePython)(`the expectations are Python 3's own answers${noPython}`, () => {
     const answers = python(MATCHES.map(([p, k, f, s]) => [p, k, f, s]));
     expect(MATCHES.map(([p], i) => [p, answers[i]])).toEqual(MATCHES.map(([p, , , , expected]) => [p, expected]));
   });
@@ -189,13 +191,13 @@ describe('patterns with no exact translation, or that Python refuses, are refuse
     expect((error as Error).message).toMatch(message);
   });
 
-  test.skipIf(!havePython)('Python accepts exactly the ones marked so', () => {
+  test.skipIf(!havePython)(`Python accepts exactly the ones marked so${noPython}`, () => {
     const answers = python(REFUSED.map(([p, k, f]) => [p, k, f, '']));
     expect(REFUSED.map(([p], i) => [p, answers[i] !== null])).toEqual(REFUSED.map(([p, , , , accepted]) => [p, accepted]));
   });
 });
 
-describe.skipIf(!havePython)('generated patterns and subjects: the same answer as Python, or a refusal with a reason', () => {
+describe.skipIf(!havePython)(`generated patterns and subjects: the same answer as Python, or a refusal with a reason${noPython}`, () => {
   const tokens = ['a', 'b', 'A', 'é', 'É', 'k', 'K', '\u212a', 'ǅ', '0', '9', ' ', '\n', '\r', '_', '-', '#', '.', '^', '$', '*', '+', '?', '{2}', '{,2}',
     '{1,}', '{', '}', '|', '(', ')', '(?:', '(?P<g>', '(?P=g)', '[', ']', '[^', '\\d', '\\w', '\\s', '\\b', '\\B', '\\A', '\\Z', '\\D', '\\W',
     '\\S', '\\1', '\\x41', '\\n', '\\.', '\\-', '(?=', '(?!', '(?i)', '(?s)', '(?m)', '(?x)', '(?a)', '(?#c)', '(?s:', '(?-i:',

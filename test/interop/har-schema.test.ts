@@ -3,20 +3,20 @@
 // file converted by the command, and for property-generated flows.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fc, test as prop } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
 import { codecByName } from '../../src/codecs/registry.js';
 import type { FlowState } from '../../src/model/state.js';
 import { flowState } from '../helpers/arbitrary.js';
 import { harProblems } from '../helpers/har-schema.js';
+import { flowtx } from '../helpers/cli.js';
+import { corpusListing, haveSharedCorpus, leftOut } from '../helpers/corpus.js';
 import { encodeAll } from '../helpers/tflow.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CORPUS = resolve(ROOT, '../shared/corpus');
-const haveCorpus = existsSync(CORPUS);
 
 /** The smallest valid HAR with one page and one entry, for the validator's own tests. */
 function minimalHar(): any {
@@ -82,29 +82,28 @@ describe('the HAR 1.2 validator', () => {
 /** Paths relative to the project root. */
 function inputs(): string[] {
   const fixtures = ['fixtures/sample.flows', 'fixtures/sample.ftx', 'fixtures/sample.ndjson', 'fixtures/sample.har'];
-  if (!haveCorpus) return fixtures;
   const corpus = ([
-    ['mitmproxy/flows', /\.(mitm|har)$/],
-    ['mitmproxy/generated', /\.mitm$/],
-    ['mitmproxy/har_files', /\.har$/],
-    ['real', /\.(flows|har)$/],
-  ] as const).flatMap(([dir, pattern]) => readdirSync(join(CORPUS, dir)).filter((f) => pattern.test(f)).sort().map((f) => `../shared/corpus/${dir}/${f}`));
-  return [...fixtures, ...corpus];
+    ['mitmproxy/flows', ['.mitm', '.har']],
+    ['mitmproxy/generated', ['.mitm']],
+    ['mitmproxy/har_files', ['.har']],
+    ['real', ['.flows', '.har']],
+  ] as const).flatMap(([dir, extensions]) => extensions.flatMap((ext) => corpusListing(dir, ext)));
+  return [...fixtures, ...corpus.map((path) => relative(ROOT, path))];
 }
 
 /** Runs `flowtx [args] INPUT OUT.har --json-summary`; returns the HAR written and the flows counted written. */
 function convert(input: string, args: string[] = []): { har: unknown; written: number } {
   const out = join(mkdtempSync(join(tmpdir(), 'flowtx-har-')), 'out.har');
-  const r = spawnSync(process.execPath, ['bin/flowtx.js', ...args, input, out, '--json-summary'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const r = flowtx([...args, input, out, '--json-summary']);
   expect(r.stderr).not.toMatch(/flowtx: error/);
-  expect(r.status).toBe(0);
+  expect(r.code).toBe(0);
   return { har: JSON.parse(readFileSync(out, 'utf8')), written: JSON.parse(r.stdout).flows.written };
 }
 
 const entriesOf = (har: unknown): unknown[] => (har as { log: { entries: unknown[] } }).log.entries;
 const isHar = (file: string): boolean => file.endsWith('.har');
 
-describe(`flowtx IN OUT.har writes valid HAR 1.2${haveCorpus ? '' : ' (corpus files skipped: ../shared/corpus is absent)'}`, () => {
+describe(`flowtx IN OUT.har writes valid HAR 1.2${haveSharedCorpus ? '' : leftOut('files only in ../shared/corpus')}`, () => {
   test.each(inputs().filter((f) => !isHar(f)))('%s', (input) => {
     const { har, written } = convert(input);
     expect(harProblems(har)).toEqual([]);

@@ -2,31 +2,24 @@
 // and mitmdump). .ci/run installs it; elsewhere these tests are skipped with the reason.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { mitmproxyCodec } from '../../src/codecs/mitmproxy/codec.js';
 import { Flow } from '../../src/model/flow.js';
 import { FlowRecord } from '../../src/model/record.js';
 import { httpFlowState } from '../helpers/arbitrary.js';
+import { flowtx, ROOT, tmp as tmpDir } from '../helpers/cli.js';
+import { corpusFile, corpusListing, eachCorpusFile, haveSharedCorpus, leftOut } from '../helpers/corpus.js';
 import { chunked, collectRecords } from '../helpers/tflow.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CORPUS = resolve(ROOT, '../shared/corpus');
 const PYTHON = '/usr/bin/python3';
 const PEER = join(import.meta.dirname, 'peer.py');
 const havePeer = spawnSync(PYTHON, ['-c', 'import mitmproxy'], { encoding: 'utf8' }).status === 0 && spawnSync('mitmdump', ['--version']).status === 0;
-const haveCorpus = existsSync(CORPUS);
 const why = havePeer ? '' : ' (skipped: Debian mitmproxy is not installed: apt-get install -y mitmproxy)';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'flowtx-peer-'));
-
-function flowtx(args: string[]): { code: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/flowtx.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stderr: r.stderr };
-}
+const tmp = (): string => tmpDir('flowtx-peer-');
 
 function peer(command: 'check' | 'dump', file: string): string {
   const r = spawnSync(PYTHON, [PEER, command, file], { encoding: 'utf8', timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
@@ -62,27 +55,21 @@ const CORPUS_FILES = [
 ];
 
 describe.skipIf(!havePeer)(`mitmproxy 8.1.1 reads what flowtx writes${why}`, () => {
-  test.each([
-    ...(haveCorpus ? CORPUS_FILES.map((f) => join(CORPUS, f)) : []),
-    join(ROOT, 'fixtures/sample.ftx'),
-    join(ROOT, 'fixtures/sample.ndjson'),
-  ])('%s at version 17: every flow loads with the state flowtx wrote', async (input) => {
+  const loadsAt17 = async (input: string) => {
     const out = join(tmp(), 'ours.flows');
     const r = flowtx([input, out, '--flow-version', '17']);
     expect(r.code).toBe(0);
     const expected = (await readFlows(out)).length;
     expect(peer('check', out).trim()).toBe(`ok ${expected}`);
-  });
+  };
+  const AT_17 = '%s at version 17: every flow loads with the state flowtx wrote';
+  test.each([join(ROOT, 'fixtures/sample.ftx'), join(ROOT, 'fixtures/sample.ndjson')])(AT_17, loadsAt17);
+  eachCorpusFile(CORPUS_FILES.map((f) => [f] as const))(AT_17, (f) => loadsAt17(corpusFile(f)));
 
-  const HARS = [
-    ...(haveCorpus
-      ? ['mitmproxy/har_files', 'mitmproxy/flows', 'real'].flatMap((dir) =>
-          readdirSync(join(CORPUS, dir)).filter((f) => f.endsWith('.har')).map((f) => join(CORPUS, dir, f)),
-        )
-      : []),
-    join(ROOT, 'fixtures/sample.har'),
-  ];
-  test.each(HARS)('HAR %s → .flows at version 17: mitmproxy loads one flow per entry, with the state flowtx wrote', (input) => {
+  // HARs of the corpus this clone has: the committed mitmproxy exports always, the others with ../shared/corpus.
+  const HARS = [...['mitmproxy/har_files', 'mitmproxy/flows', 'real'].flatMap((dir) => corpusListing(dir, '.har')), join(ROOT, 'fixtures/sample.har')];
+  const harsLeftOut = haveSharedCorpus ? '' : leftOut('HARs only in ../shared/corpus');
+  test.each(HARS)(`HAR %s → .flows at version 17: mitmproxy loads one flow per entry, with the state flowtx wrote${harsLeftOut}`, (input) => {
     const entries = (JSON.parse(readFileSync(input, 'utf8').replace(/^\ufeff/, '')) as { log: { entries: unknown[] } }).log.entries.length;
     const out = join(tmp(), 'from-har.flows');
     expect(flowtx([input, out, '--flow-version', '17']).code).toBe(0);
@@ -127,8 +114,8 @@ describe.skipIf(!havePeer)(`mitmproxy 8.1.1 reads what flowtx writes${why}`, () 
     for (const r of back) expect(JSON.stringify(Flow.state(r.flow), replacer)).toBe(mine.get(r.flow.id));
   });
 
-  test.skipIf(!haveCorpus)('the seed add-header script over curl-mixed.flows: mitmproxy sees the header on every response and nothing else changed', () => {
-    const input = join(CORPUS, 'real/curl-mixed.flows');
+  eachCorpusFile([['real/curl-mixed.flows'] as const])('the seed add-header script over %s: mitmproxy sees the header on every response and nothing else changed', (file) => {
+    const input = corpusFile(file);
     const out = join(tmp(), 'out.flows');
     expect(flowtx(['-s', join(ROOT, 'examples/add_header.ts'), input, out]).code).toBe(0);
     const before = peer('dump', input).trim().split('\n').map((l) => JSON.parse(l));
@@ -148,9 +135,9 @@ describe.skipIf(!havePeer)(`mitmproxy 8.1.1 reads what flowtx writes${why}`, () 
     expect(responses).toBeGreaterThan(40);
   });
 
-  test.skipIf(!haveCorpus)('what mitmdump writes, flowtx reads identically', async () => {
+  eachCorpusFile([['real/chromium-browse.flows'] as const])('what mitmdump writes from %s, flowtx reads identically', async (file) => {
     const dir = tmp();
-    const input = join(CORPUS, 'real/chromium-browse.flows');
+    const input = corpusFile(file);
     const theirs = join(dir, 'theirs.flows');
     const dump = spawnSync('mitmdump', ['-q', '-n', '-r', input, '-w', theirs], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
     expect(dump.status).toBe(0);

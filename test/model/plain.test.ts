@@ -1,7 +1,7 @@
 // plainView gives writers a flow state without objects decoded on first use (Proxies): the same keys in the
 // same order and the same values, so what they write is unchanged, and the flow itself untouched.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isDeepStrictEqual, types } from 'node:util';
 import { fc, test as prop } from '@fast-check/vitest';
@@ -13,11 +13,10 @@ import { mitmproxyCodec } from '../../src/codecs/mitmproxy/codec.js';
 import { copyState, Flow } from '../../src/model/flow.js';
 import { plainView } from '../../src/model/plain.js';
 import { stateValue } from '../helpers/arbitrary.js';
+import { corpusFile, eachCorpusFile } from '../helpers/corpus.js';
 import { chunked, collectRecords } from '../helpers/tflow.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CORPUS = resolve(ROOT, '../shared/corpus');
-const haveCorpus = existsSync(CORPUS);
 
 /** Every key path in listing order, with the path of each Proxy met on the way marked. */
 function layout(value: unknown, path = ''): string[] {
@@ -58,10 +57,8 @@ describe.each(FIXTURES)('%s', (file, codec) => {
   test(EVERY_FLOW, () => checkEveryFlow(join(ROOT, file), codec));
 });
 
-describe.skipIf(!haveCorpus)(`corpus files${haveCorpus ? '' : ' (skipped: ../shared/corpus is not beside this clone)'}`, () => {
-  describe.each(CORPUS_FILES)('%s', (file, codec) => {
-    test(EVERY_FLOW, () => checkEveryFlow(join(CORPUS, file), codec));
-  });
+describe('corpus files', () => {
+  eachCorpusFile(CORPUS_FILES)(`%s: ${EVERY_FLOW}`, (file, codec) => checkEveryFlow(corpusFile(file), codec));
 });
 
 prop.prop([stateValue])('plain data is handed back as it is, not copied', (value) => {
