@@ -22,10 +22,13 @@ export interface BatchOptions {
 }
 
 /**
- * The worker bundle sits beside the command's bundle (dist/flowtx.mjs); this module runs either bundled
- * there or as dist/cli/batch.js.
+ * The worker bundle sits beside the command's bundle (dist/flowtx.mjs); this module runs bundled there, as
+ * dist/cli/batch.js, or from source (tests running the command in-process), which uses the built bundle.
  */
-const WORKER = new URL(/\/cli\/batch\.[jt]s$/.test(import.meta.url) ? '../flowtx-worker.mjs' : './flowtx-worker.mjs', import.meta.url);
+const WORKER = new URL(
+  import.meta.url.endsWith('/cli/batch.ts') ? '../../dist/flowtx-worker.mjs' : import.meta.url.endsWith('/cli/batch.js') ? '../flowtx-worker.mjs' : './flowtx-worker.mjs',
+  import.meta.url,
+);
 
 function skipped(task: FileTask): InputSummary {
   return { path: task.input, format: null, flows: 0, bytes: 0, status: 'skipped', error: null, output: null };

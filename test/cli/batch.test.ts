@@ -1,20 +1,23 @@
-// End to end over many inputs: globs and directories, --out-dir mirroring, --jobs (byte-identical to one
-// thread), --shard (the shards partition the files), --fail-fast against going on, the JSON summary and
-// the --json listing. Spawns the real command (bin/flowtx.js over the build).
+// Many inputs: globs and directories, --out-dir mirroring, --jobs (byte-identical to one thread), --shard
+// (the shards partition the files), --fail-fast against going on, the JSON summary and the --json listing.
+// The command runs in-process (its worker threads load the built bundle); runs with scripts spawn the built
+// command, since loading scripts through Node's loader is what a process shows.
 
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 
-import { flowtx as run, ROOT } from '../helpers/cli.js';
+import { flowtx as spawned, ROOT } from '../helpers/cli.js';
+import { flowtxInProcess } from '../helpers/in-process.js';
 
 const SAMPLE = join(ROOT, 'fixtures/sample.ftx');
 const SAMPLE_NDJSON = join(ROOT, 'fixtures/sample.ndjson');
 const SAMPLE_FLOWS = join(ROOT, 'fixtures/sample.flows');
 
-/** The command run in `cwd`, where each test's capture store is. */
-const flowtx = (args: string[], cwd: string) => run(args, { cwd });
+/** The command run in `cwd`, where each test's capture store is: in-process, or spawned when a script runs. */
+const flowtx = (args: string[], cwd: string) =>
+  args.some((a) => a === '-s' || a === '--script') ? Promise.resolve(spawned(args, { cwd })) : flowtxInProcess(args, { cwd });
 
 /** Every file below `dir` by relative path, with its bytes. */
 function tree(dir: string): Record<string, Buffer> {
@@ -53,25 +56,32 @@ const MIXED_FILES = ['2024/a.ftx', '2024/b.flows', '2025/c.ndjson', 'd.ftx', 'e.
 
 const truncated = (): Buffer => readFileSync(SAMPLE).subarray(0, -10);
 
+/** `f` over `items` one after another (in-process runs change the working directory). */
+async function inTurn<T, R>(items: readonly T[], f: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (const item of items) results.push(await f(item));
+  return results;
+}
+
 describe('concatenation', () => {
-  test('a glob expands sorted and its files concatenate into one output', () => {
+  test('a glob expands sorted and its files concatenate into one output', async () => {
     const dir = store({ 'caps/b.ftx': SAMPLE, 'caps/a.ftx': SAMPLE, 'caps/skip.txt': Buffer.from('x') });
-    const r = flowtx(['caps/*', 'all.ndjson'], dir);
+    const r = await flowtx(['caps/*', 'all.ndjson'], dir);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(readFileSync(join(dir, 'all.ndjson'), 'utf8')).toBe(readFileSync(SAMPLE_NDJSON, 'utf8').repeat(2));
   });
 
-  test('a bad input is reported and the others still go into the output; exit 1', () => {
+  test('a bad input is reported and the others still go into the output; exit 1', async () => {
     const dir = store({ 'caps/a.ftx': SAMPLE, 'caps/b.ftx': truncated(), 'caps/c.ftx': SAMPLE });
-    const r = flowtx(['caps', 'all.ndjson'], dir);
+    const r = await flowtx(['caps', 'all.ndjson'], dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^flowtx: error: caps\/b\.ftx: flow #9 at byte \d+: truncated record: \d+ of \d+ bytes\nflowtx: error: 1 of 3 inputs failed\n$/);
     expect(readFileSync(join(dir, 'all.ndjson'), 'utf8').trim().split('\n')).toHaveLength(29);
   });
 
-  test('--fail-fast stops at the bad input; the flows before it are written', () => {
+  test('--fail-fast stops at the bad input; the flows before it are written', async () => {
     const dir = store({ 'caps/a.ftx': SAMPLE, 'caps/b.ftx': truncated(), 'caps/c.ftx': SAMPLE });
-    const r = flowtx(['caps', 'all.ndjson', '--fail-fast', '--json-summary'], dir);
+    const r = await flowtx(['caps', 'all.ndjson', '--fail-fast', '--json-summary'], dir);
     expect(r.code).toBe(1);
     expect(readFileSync(join(dir, 'all.ndjson'), 'utf8').trim().split('\n')).toHaveLength(19);
     expect(JSON.parse(r.stdout).inputs.map((i: { status: string }) => i.status)).toEqual(['ok', 'failed', 'skipped']);
@@ -79,29 +89,29 @@ describe('concatenation', () => {
 });
 
 describe('--out-dir', () => {
-  test('mirrors each input below the directory: the path below the directory given', () => {
+  test('mirrors each input below the directory: the path below the directory given', async () => {
     const dir = store(MIXED);
-    expect(flowtx(['caps', '--out-dir', 'clean'], dir)).toMatchObject({ code: 0, stderr: '' });
+    expect(await flowtx(['caps', '--out-dir', 'clean'], dir)).toMatchObject({ code: 0, stderr: '' });
     const out = tree(join(dir, 'clean'));
     expect(Object.keys(out).sort()).toEqual(MIXED_FILES);
     for (const path of MIXED_FILES) expect(out[path]!.equals(readFileSync(join(dir, 'caps', path)))).toBe(true); // pass-through
   });
 
-  test('below the static part of a glob, in the --to format', () => {
+  test('below the static part of a glob, in the --to format', async () => {
     const dir = store(MIXED);
-    expect(flowtx(['caps/**/*.ftx', '--out-dir', 'clean', '--to', 'ndjson'], dir)).toMatchObject({ code: 0, stderr: '' });
+    expect(await flowtx(['caps/**/*.ftx', '--out-dir', 'clean', '--to', 'ndjson'], dir)).toMatchObject({ code: 0, stderr: '' });
     const out = tree(join(dir, 'clean'));
     expect(Object.keys(out).sort()).toEqual(['2024/a.ndjson', 'd.ndjson']);
     for (const bytes of Object.values(out)) expect(bytes.equals(readFileSync(SAMPLE_NDJSON))).toBe(true);
   });
 
-  test('files named one by one: below their common directory', () => {
+  test('files named one by one: below their common directory', async () => {
     const dir = store(MIXED);
-    expect(flowtx(['caps/2024/a.ftx', 'caps/2025/c.ndjson', '--out-dir', 'o'], dir).code).toBe(0);
+    expect((await flowtx(['caps/2024/a.ftx', 'caps/2025/c.ndjson', '--out-dir', 'o'], dir)).code).toBe(0);
     expect(Object.keys(tree(join(dir, 'o'))).sort()).toEqual(['2024/a.ftx', '2025/c.ndjson']);
   });
 
-  test('--jobs 3 writes byte-identical outputs to --jobs 1, with scripts that change flows; start, ctx and done are per file', () => {
+  test('--jobs 3 writes byte-identical outputs to --jobs 1, with scripts that change flows; start, ctx and done are per file', async () => {
     const dir = store(MIXED);
     writeFileSync(join(dir, 'count.ts'), `import type { Flow, ScriptContext } from 'flowtx';
 export function start(ctx: ScriptContext) { ctx.state.seen = 0; }
@@ -111,8 +121,8 @@ export function response(ctx: ScriptContext, flow: Flow) {
 }
 export function done(ctx: ScriptContext) { ctx.log.info('read %d', ctx.counts.read); }`);
     const args = ['caps', '-s', join(ROOT, 'examples/add_header.ts'), '-s', 'count.ts', '--to', 'ndjson'];
-    const runs = [1, 3].map((jobs) => {
-      const r = flowtx([...args, '--out-dir', `j${jobs}`, '--jobs', String(jobs)], dir);
+    const runs = await inTurn([1, 3], async (jobs) => {
+      const r = await flowtx([...args, '--out-dir', `j${jobs}`, '--jobs', String(jobs)], dir);
       expect(r).toMatchObject({ code: 0, stderr: '[count.ts] read 10\n'.repeat(MIXED_FILES.length) });
       return tree(join(dir, `j${jobs}`));
     });
@@ -125,11 +135,11 @@ export function done(ctx: ScriptContext) { ctx.log.info('read %d', ctx.counts.re
     }
   });
 
-  test('--filter and --select reach worker threads: --jobs 2 gives what --jobs 1 gives', () => {
+  test('--filter and --select reach worker threads: --jobs 2 gives what --jobs 1 gives', async () => {
     const dir = store(MIXED);
     const args = ['caps', '-s', join(ROOT, 'examples/add_header.ts'), '--select', '~m GET', '--filter', '!~d tracker.test', '--to', 'ndjson', '--json-summary'];
-    const runs = [1, 2].map((jobs) => {
-      const r = flowtx([...args, '--out-dir', `j${jobs}`, '--jobs', String(jobs)], dir);
+    const runs = await inTurn([1, 2], async (jobs) => {
+      const r = await flowtx([...args, '--out-dir', `j${jobs}`, '--jobs', String(jobs)], dir);
       expect(r.code).toBe(0);
       return { summary: JSON.parse(r.stdout), files: tree(join(dir, `j${jobs}`)) };
     });
@@ -147,18 +157,18 @@ export function done(ctx: ScriptContext) { ctx.log.info('read %d', ctx.counts.re
     }
   });
 
-  test('--shard K/N: the N shards partition the files, and a shard is the same whatever else is listed', () => {
+  test('--shard K/N: the N shards partition the files, and a shard is the same whatever else is listed', async () => {
     const dir = store(MIXED);
-    const shards = [1, 2, 3].map((k) => {
-      const r = flowtx(['caps', '--out-dir', `s${k}`, '--shard', `${k}/3`, '--json-summary'], dir);
+    const shards = await inTurn([1, 2, 3], async (k) => {
+      const r = await flowtx(['caps', '--out-dir', `s${k}`, '--shard', `${k}/3`, '--json-summary'], dir);
       expect(r.code).toBe(0);
       return Object.keys(tree(join(dir, `s${k}`))).sort();
     });
     expect(shards.flat().sort()).toEqual(MIXED_FILES);
     expect(shards.filter((s) => s.length > 0).length).toBeGreaterThan(1);
     // The same files named through a glob land in the same shards: the key is the path below the base.
-    const viaGlob = [1, 2, 3].map((k) => {
-      const r = flowtx(['caps/**/*', '--shard', `${k}/3`, '--json'], dir);
+    const viaGlob = await inTurn([1, 2, 3], async (k) => {
+      const r = await flowtx(['caps/**/*', '--shard', `${k}/3`, '--json'], dir);
       return [...new Set(r.stdout.trim().split('\n').filter(Boolean).map((l) => relative('caps', JSON.parse(l).input)))].sort();
     });
     expect(viaGlob).toEqual(shards);
@@ -167,9 +177,9 @@ export function done(ctx: ScriptContext) { ctx.log.info('read %d', ctx.counts.re
   test.each([
     ['going on (default)', [], ['ok', 'failed', 'ok'], ['a.ndjson', 'b.ndjson', 'c.ndjson'], '1 of 3 inputs failed'],
     ['--fail-fast', ['--fail-fast'], ['ok', 'failed', 'skipped'], ['a.ndjson', 'b.ndjson'], '1 of 3 inputs failed, 1 skipped'],
-  ])('a truncated input, %s: its complete flows are written; exit 1', (_name, extra, statuses, written, last) => {
+  ])('a truncated input, %s: its complete flows are written; exit 1', async (_name, extra, statuses, written, last) => {
     const dir = store({ 'caps/a.ftx': SAMPLE, 'caps/b.ftx': truncated(), 'caps/c.ftx': SAMPLE });
-    const r = flowtx(['caps', '--out-dir', 'o', '--to', 'ndjson', '--jobs', '1', '--json-summary', ...extra], dir);
+    const r = await flowtx(['caps', '--out-dir', 'o', '--to', 'ndjson', '--jobs', '1', '--json-summary', ...extra], dir);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n').at(-1)).toBe(`flowtx: error: ${last}`);
     const summary = JSON.parse(r.stdout);
@@ -180,11 +190,11 @@ export function done(ctx: ScriptContext) { ctx.log.info('read %d', ctx.counts.re
     expect(readdirSync(join(dir, 'o')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
-  test('--fail-fast on workers: every input is ok with its output, failed, or skipped without one; no temporary files', () => {
+  test('--fail-fast on workers: every input is ok with its output, failed, or skipped without one; no temporary files', async () => {
     const files: Record<string, string | Buffer> = { 'caps/a.ftx': truncated() };
     for (let i = 0; i < 8; i++) files[`caps/b${i}.ftx`] = SAMPLE;
     const dir = store(files);
-    const r = flowtx(['caps', '--out-dir', 'o', '--jobs', '2', '--fail-fast', '--json-summary'], dir);
+    const r = await flowtx(['caps', '--out-dir', 'o', '--jobs', '2', '--fail-fast', '--json-summary'], dir);
     expect(r.code).toBe(1);
     const summary = JSON.parse(r.stdout);
     expect(summary.inputs[0]).toMatchObject({ path: 'caps/a.ftx', status: 'failed' });
@@ -199,9 +209,9 @@ export function done(ctx: ScriptContext) { ctx.log.info('read %d', ctx.counts.re
     expect(Object.keys(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
-  test('--out-dir onto the inputs with --in-place rewrites each file safely', () => {
+  test('--out-dir onto the inputs with --in-place rewrites each file safely', async () => {
     const dir = store({ 'caps/a.ftx': SAMPLE, 'caps/sub/b.ndjson': SAMPLE_NDJSON });
-    const r = flowtx(['-s', join(ROOT, 'examples/add_header.ts'), 'caps', '--out-dir', 'caps', '--in-place', '--jobs', '2'], dir);
+    const r = await flowtx(['-s', join(ROOT, 'examples/add_header.ts'), 'caps', '--out-dir', 'caps', '--in-place', '--jobs', '2'], dir);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const out = tree(join(dir, 'caps'));
     expect(Object.keys(out).sort()).toEqual(['a.ftx', 'sub/b.ndjson']);
@@ -209,25 +219,25 @@ export function done(ctx: ScriptContext) { ctx.log.info('read %d', ctx.counts.re
     expect(out['a.ftx']!.length).toBeGreaterThan(readFileSync(SAMPLE).length);
   });
 
-  test('a script failure: that input has no output, the others do', () => {
+  test('a script failure: that input has no output, the others do', async () => {
     const dir = store({ 'caps/a.ftx': SAMPLE, 'caps/b.ndjson': SAMPLE_NDJSON, 'caps/c.ftx': SAMPLE });
     writeFileSync(join(dir, 'bad.mjs'), `export function request(ctx) { if (ctx.input.endsWith('b.ndjson') && ctx.index === 2) throw new Error('boom'); }`);
-    const r = flowtx(['caps', '--out-dir', 'o', '-s', 'bad.mjs', '--jobs', '2'], dir);
+    const r = await flowtx(['caps', '--out-dir', 'o', '-s', 'bad.mjs', '--jobs', '2'], dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('flowtx: error: bad.mjs:1: hook "request" failed on flow #2 of caps/b.ndjson');
     expect(Object.keys(tree(join(dir, 'o'))).sort()).toEqual(['a.ftx', 'c.ftx']);
   });
 
-  test('a script that fails to load fails the run on workers too, said once', () => {
+  test('a script that fails to load fails the run on workers too, said once', async () => {
     const dir = store({ 'caps/a.ftx': SAMPLE, 'caps/b.ftx': SAMPLE });
-    const r = flowtx(['caps', '--out-dir', 'o', '-s', 'nope.ts', '--jobs', '2'], dir);
+    const r = await flowtx(['caps', '--out-dir', 'o', '-s', 'nope.ts', '--jobs', '2'], dir);
     expect(r).toMatchObject({ code: 1, stderr: 'flowtx: error: script not found: nope.ts\n' });
     expect(existsSync(join(dir, 'o'))).toBe(false);
   });
 
-  test('the JSON summary: per input and in total', () => {
+  test('the JSON summary: per input and in total', async () => {
     const dir = store({ 'caps/a.ftx': SAMPLE, 'caps/b.ftx': truncated() });
-    const r = flowtx(['caps', '--out-dir', 'o', '--to', 'ndjson', '--json-summary', '-s', join(ROOT, 'examples/duplicate.ts')], dir);
+    const r = await flowtx(['caps', '--out-dir', 'o', '--to', 'ndjson', '--json-summary', '-s', join(ROOT, 'examples/duplicate.ts')], dir);
     expect(r.code).toBe(1);
     const summary = JSON.parse(r.stdout);
     const error = summary.inputs[1].error;
@@ -259,17 +269,17 @@ export function done(ctx: ScriptContext) { ctx.log.info('read %d', ctx.counts.re
     [['caps', '--out-dir', 'caps'], 'output caps/a.ftx is also an input; add --in-place to rewrite it safely'],
     [['caps/*', 'caps/a.ftx'], 'output caps/a.ftx is also an input; add --in-place to rewrite it safely'],
     [['caps', '--in-place'], '--in-place without OUTPUT rewrites one input file; give exactly one (or use --out-dir)'],
-  ])('usage error %j exits 2', (args, message) => {
+  ])('usage error %j exits 2', async (args, message) => {
     const dir = store({ 'caps/a.ftx': SAMPLE });
-    const r = flowtx(args, dir);
+    const r = await flowtx(args, dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`flowtx: error: ${message}\nRun flowtx --help for usage.\n`);
   });
 });
 
-test('a command that fails before reading anything lists its inputs as skipped', () => {
+test('a command that fails before reading anything lists its inputs as skipped', async () => {
   const dir = store({ 'caps/a.ftx': SAMPLE });
-  const r = flowtx(['caps', 'nope.ftx', 'o.ftx', '--json-summary'], dir);
+  const r = await flowtx(['caps', 'nope.ftx', 'o.ftx', '--json-summary'], dir);
   expect(r.code).toBe(1);
   expect(JSON.parse(r.stdout)).toMatchObject({
     ok: false,
@@ -280,16 +290,16 @@ test('a command that fails before reading anything lists its inputs as skipped',
 });
 
 describe('listing many inputs', () => {
-  test('lines for every input, in order', () => {
+  test('lines for every input, in order', async () => {
     const dir = store(MIXED);
-    const r = flowtx(['caps'], dir);
+    const r = await flowtx(['caps'], dir);
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(50);
   });
 
-  test('--json: one object per flow with its input and index', () => {
+  test('--json: one object per flow with its input and index', async () => {
     const dir = store({ 'caps/a.ftx': SAMPLE, 'caps/b.flows': SAMPLE_FLOWS });
-    const r = flowtx(['caps', '--json'], dir);
+    const r = await flowtx(['caps', '--json'], dir);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const objects = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(objects).toHaveLength(20);

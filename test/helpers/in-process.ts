@@ -5,11 +5,7 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 
-export interface Ran {
-  code: number;
-  stdout: Buffer;
-  stderr: string;
-}
+import type { CliResult } from './cli.js';
 
 class Collect extends Writable {
   readonly chunks: Buffer[] = [];
@@ -22,12 +18,22 @@ class Collect extends Writable {
   }
 }
 
-/** Runs `flowtx ...args` in this process; `stdin` is what "-" reads. Paths are taken as given (use absolute ones). */
-export async function flowtxInProcess(args: string[], stdin: Uint8Array | string = ''): Promise<Ran> {
+/**
+ * Runs `flowtx ...args` in this process, with the spawn helper's result shape; `input` is what "-" reads.
+ * Relative paths are taken from `cwd` (default: the working directory, the project root under vitest).
+ */
+export async function flowtxInProcess(args: string[], options: { input?: Uint8Array | string; cwd?: string } = {}): Promise<CliResult> {
   const input = new PassThrough();
-  input.end(stdin);
+  input.end(options.input ?? '');
   const stdout = new Collect();
   const stderr = new Collect();
-  const code = await main(args, { stdin: input as Readable, stdout, stderr });
-  return { code, stdout: stdout.bytes, stderr: stderr.bytes.toString('utf8') };
+  // The command resolves paths against the working directory; tests run one at a time in a worker process.
+  const home = process.cwd();
+  if (options.cwd !== undefined) process.chdir(options.cwd);
+  try {
+    const code = await main(args, { stdin: input as Readable, stdout, stderr });
+    return { code, stdout: stdout.bytes.toString('utf8'), stderr: stderr.bytes.toString('utf8') };
+  } finally {
+    process.chdir(home);
+  }
 }
