@@ -13,6 +13,7 @@ import type { FlowState } from '../../src/model/state.js';
 import { flowState } from '../helpers/arbitrary.js';
 import { harProblems } from '../helpers/har-schema.js';
 import { flowtx } from '../helpers/cli.js';
+import { flowtxInProcess } from '../helpers/in-process.js';
 import { corpusListing, haveSharedCorpus, leftOut } from '../helpers/corpus.js';
 import { encodeAll } from '../helpers/tflow.js';
 
@@ -91,10 +92,14 @@ function inputs(): string[] {
   return [...fixtures, ...corpus.map((path) => relative(ROOT, path))];
 }
 
-/** Runs `flowtx [args] INPUT OUT.har --json-summary`; returns the HAR written and the flows counted written. */
-function convert(input: string, args: string[] = []): { har: unknown; written: number } {
+/**
+ * Runs `flowtx [args] INPUT OUT.har --json-summary` (in-process; spawned when a script runs, which Node's
+ * loader loads); returns the HAR written and the flows counted written.
+ */
+async function convert(input: string, args: string[] = []): Promise<{ har: unknown; written: number }> {
   const out = join(mkdtempSync(join(tmpdir(), 'flowtx-har-')), 'out.har');
-  const r = flowtx([...args, input, out, '--json-summary']);
+  const command = [...args, input, out, '--json-summary'];
+  const r = args.includes('-s') ? flowtx(command) : await flowtxInProcess(command);
   expect(r.stderr).not.toMatch(/flowtx: error/);
   expect(r.code).toBe(0);
   return { har: JSON.parse(readFileSync(out, 'utf8')), written: JSON.parse(r.stdout).flows.written };
@@ -104,8 +109,8 @@ const entriesOf = (har: unknown): unknown[] => (har as { log: { entries: unknown
 const isHar = (file: string): boolean => file.endsWith('.har');
 
 describe(`flowtx IN OUT.har writes valid HAR 1.2${haveSharedCorpus ? '' : leftOut('files only in ../shared/corpus')}`, () => {
-  test.each(inputs().filter((f) => !isHar(f)))('%s', (input) => {
-    const { har, written } = convert(input);
+  test.each(inputs().filter((f) => !isHar(f)))('%s', async (input) => {
+    const { har, written } = await convert(input);
     expect(harProblems(har)).toEqual([]);
     expect(entriesOf(har)).toHaveLength(written);
     expect(written).toBeGreaterThan(0);
@@ -114,22 +119,22 @@ describe(`flowtx IN OUT.har writes valid HAR 1.2${haveSharedCorpus ? '' : leftOu
   // An entry nobody changed is written back as it was read, so a HAR that breaks the spec (most of the
   // corpus's do) stays as it is; flowtx must add no problem, whether it copies the entries or rebuilds them
   // (a script changing every response makes it rebuild them).
-  test.each(inputs().filter(isHar))('%s: no problem the input did not have, copied or rebuilt', (input) => {
+  test.each(inputs().filter(isHar))('%s: no problem the input did not have, copied or rebuilt', async (input) => {
     const before = harProblems(JSON.parse(readFileSync(join(ROOT, input), 'utf8').replace(/^\uFEFF/, '')));
     for (const args of [[], ['-s', 'examples/add_header.ts']]) {
-      const { har, written } = convert(input, args);
+      const { har, written } = await convert(input, args);
       expect(harProblems(har).filter((p) => !before.includes(p))).toEqual([]);
       expect(entriesOf(har)).toHaveLength(written);
     }
   });
 
-  test('the HAR the bench generates is valid HAR 1.2 and stays valid rebuilt by flowtx, one flow per entry', () => {
+  test('the HAR the bench generates is valid HAR 1.2 and stays valid rebuilt by flowtx, one flow per entry', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'flowtx-har-')), 'bench.har');
     const r = spawnSync(process.execPath, ['bench/generate-har.mjs', '--target-mb', '2', '-o', file], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(0);
     const generated = JSON.parse(readFileSync(file, 'utf8'));
     expect(harProblems(generated)).toEqual([]);
-    const { har, written } = convert(file, ['-s', 'examples/add_header.ts']);
+    const { har, written } = await convert(file, ['-s', 'examples/add_header.ts']);
     expect(harProblems(har)).toEqual([]);
     expect(written).toBe(entriesOf(generated).length);
   });

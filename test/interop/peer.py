@@ -7,7 +7,12 @@
                             readfile filter is: flowfilter.parse, then the filter on each flow as read
   peer.py tree -            reads a JSON list of filter expressions on stdin; prints a JSON list of their
                             parse trees ([kind, ...]), null for the ones mitmproxy rejects
+  peer.py serve             answers "check" and "dump" requests, one JSON line each ({"command", "file"})
+                            on stdin, with one JSON line each ({"status", "out"}) on stdout, so a test file
+                            pays for starting Python and importing mitmproxy once
 """
+import contextlib
+import io as text_io
 import json
 import sys
 
@@ -96,5 +101,18 @@ def trees(_):
     return 0
 
 
+def serve():
+    for line in sys.stdin:
+        request = json.loads(line)
+        out = text_io.StringIO()
+        with contextlib.redirect_stdout(out):
+            status = {"check": check, "dump": dump}[request["command"]](request["file"])
+        sys.stdout.write(json.dumps({"status": status, "out": out.getvalue()}) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        sys.exit(serve())
     sys.exit({"check": check, "dump": dump, "filter": filter_flows, "tree": trees}[sys.argv[1]](sys.argv[2]))
