@@ -48,7 +48,8 @@ export function flowLine(flow: Flow): string {
 
 /**
  * The `--json` listing object of one record (fields in docs/cli.md). `input` and `index` are null for flows
- * a script emitted; HTTP fields are null for other flow types, `peer` and `messages` for HTTP flows.
+ * a script emitted; HTTP fields are null for other flow types, `peer` and `messages` for HTTP flows;
+ * `origin` says where the flow came from, whatever its kind (file, live, emitted, created).
  */
 export function flowJson(record: FlowRecord): string {
   const view = FlowView.of(record.flow);
@@ -70,5 +71,6 @@ export function flowJson(record: FlowRecord): string {
     error: http ? (view.error?.msg ?? null) : null,
     peer: http ? null : peerOf(view),
     messages: http ? null : view.type === 'tcp' || view.type === 'udp' ? view.messages.length : null,
+    origin: record.origin,
   });
 }
