@@ -307,7 +307,7 @@ describe('listing many inputs', () => {
       input: 'caps/a.ftx', index: 0, id: expect.any(String), type: 'http', timestamp: expect.any(Number),
       method: 'GET', url: 'https://api.example.com/v1/users?page=1&api_key=sk_live_123', status: 200, reason: 'OK',
       size: 65, durationMs: 95, error: null, peer: null, messages: null,
-      origin: { kind: 'file', path: 'caps/a.ftx', index: 0, offset: 0 },
+      origin: { kind: 'file', path: 'caps/a.ftx', index: 0, offset: 9 }, // after the msgpack file's header
     });
     expect(objects[5]).toMatchObject({ status: null, error: 'Connection killed.' });
     expect(objects[9]).toMatchObject({ type: 'tcp', method: null, url: null, peer: 'db.internal:5432', messages: 2 });
