@@ -1,5 +1,5 @@
 // Where a stream's flows go: every output is a FlowSink. An encoded file (or stdout) in a format, the
-// listing (a line or a JSON object per flow). A sink keeps nothing of a batch past write(): what it holds
+// listing (a line or a JSON object per flow), or nothing (a run that only checks, a proxy that records none). A sink keeps nothing of a batch past write(): what it holds
 // on to it copies, so the records' read chunks can be read into again.
 
 import type { Codec, EncoderOptions } from '../codecs/codec.js';
@@ -82,5 +82,21 @@ export function listingSink(form: 'lines' | 'json', out: Sink): FlowSink {
     },
     close: () => out.commit(),
     abort: () => out.commit(),
+  };
+}
+
+/** Takes flows and keeps none: for runs whose result is what the scripts found, not the flows. */
+export function nullSink(): FlowSink {
+  let written = 0;
+  return {
+    lost: {},
+    get written() {
+      return written;
+    },
+    async write(batch) {
+      written += batch.length;
+    },
+    close: async () => {},
+    abort: async () => {},
   };
 }

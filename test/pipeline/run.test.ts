@@ -4,9 +4,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import type { LoadedScript, Script } from '../../src/engine/hooks.js';
+import { Flow } from '../../src/model/flow.js';
+import { FlowRecord } from '../../src/model/record.js';
+import { nullSink } from '../../src/pipeline/outputs.js';
 import { runStream, type StreamJob, type StreamSettings } from '../../src/pipeline/run.js';
 import { loadBuiltin } from '../../src/scripts/builtins.js';
 import { MemoryIo, MemoryReporter } from '../helpers/memory-io.js';
+import { tstate } from '../helpers/tflow.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url));
 const SAMPLES = { 'a.flows': fixture('sample.flows'), 'a.ftx': fixture('sample.ftx'), 'a.ndjson': fixture('sample.ndjson'), 'a.har': fixture('sample.har') };
@@ -178,5 +182,15 @@ describe('scripts, filters and counts', () => {
     expect(reporter.bytes).toBe(SAMPLES['a.flows'].byteLength + SAMPLES['a.har'].byteLength);
     expect(reporter.flows).toBe(FLOWS['a.flows'] + FLOWS['a.har']);
     expect(result.inputs.map((i) => i.bytes)).toEqual([SAMPLES['a.flows'].byteLength, SAMPLES['a.har'].byteLength]);
+  });
+});
+
+describe('flow sinks', () => {
+  test('the null sink counts what it is given and keeps none of it', async () => {
+    const sink = nullSink();
+    await sink.write([FlowRecord.of(new Flow(tstate())), FlowRecord.of(new Flow(tstate()))]);
+    await sink.write([]);
+    await sink.close();
+    expect([sink.written, sink.lost]).toEqual([2, {}]);
   });
 });
