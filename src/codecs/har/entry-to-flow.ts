@@ -17,9 +17,13 @@ import { flowToEntry, ServersSeen, type ReadBodies } from './flow-to-entry.js';
 import { parseIsoTime } from './iso-time.js';
 import { diff, isEmptyPatch, isObject, type Json, type JsonObject } from './json-patch.js';
 
-/** Envelope parts a flow carries: `log` fields (on the first and last flow of a file) and its page. */
+/**
+ * Envelope parts a flow carries: `log` fields and the top-level members beside `log` (on the first and last
+ * flow of a file), and its page.
+ */
 export interface EntryContext {
   log?: JsonObject;
+  root?: JsonObject;
   page?: JsonObject;
 }
 
@@ -255,6 +259,7 @@ function harExtra(state: HttpFlowState, read: ReadBodies, entry: JsonObject, con
     if (patch.absent.length > 0) har.absent = patch.absent;
   }
   if (context.log !== undefined) har.log = context.log;
+  if (context.root !== undefined) har.root = context.root;
   if (context.page !== undefined) har.page = context.page;
   return har;
 }
