@@ -219,7 +219,7 @@ export class HarSplitter {
     // Members beside `log` (annotated captures' `_comment`, `_expected`, …; the HAR 1.2 schema allows them)
     // are kept with the envelope.
     if (depth === 1 && isValue && asm.key === 'log' && token.name !== 'startObject') throw this.#fault(`not a HAR: "log" is ${tokenKind(token)}, expected an object`, at);
-    if (depth === 2 && isValue && asm.key === 'entries' && token.name !== 'startArray') {
+    if (depth === 2 && isValue && asm.stack[1] === 'log' && asm.key === 'entries' && token.name !== 'startArray') {
       throw this.#fault(`not a HAR: "log.entries" is ${tokenKind(token)}, expected a list`, at);
     }
     asm.consume(token);
