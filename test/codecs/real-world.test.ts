@@ -17,6 +17,7 @@ import { Flow } from '../../src/model/flow.js';
 import { FlowRecord } from '../../src/model/record.js';
 import type { HttpFlowState } from '../../src/model/state.js';
 import { CHUNK_SIZES } from '../helpers/arbitrary.js';
+import { harProblems } from '../helpers/har-schema.js';
 import { flowtxInProcess } from '../helpers/in-process.js';
 import { tmp } from '../helpers/cli.js';
 import { chunked, collectRecords, tstate } from '../helpers/tflow.js';
@@ -236,6 +237,16 @@ describe('mitmproxy flow files', () => {
     expect(losses).toEqual(lost === undefined ? [] : [lost]);
   });
 });
+
+test.each(['annotated.har', 'pages-after-entries.har', 'duplicate-content-type.har', 'no-response-text.har', 'fragments.har'])(
+  'HAR 1.2 valid: %s written back from msgpack, and from flows with an absent body',
+  async (name) => {
+    expect(harProblems(await roundTrip(name, msgpackCodec))).toEqual([]);
+    const absent = tstate();
+    absent.response!.content = null;
+    expect(harProblems(json(encode(harCodec, [FlowRecord.of(new Flow(absent))])))).toEqual([]);
+  },
+);
 
 describe('HAR → HAR and the listing agree on entries flowtx cannot read', () => {
   test('both stop at the data: entry with the same fault, exit 1, after the entry before it', async () => {
