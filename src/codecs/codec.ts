@@ -9,13 +9,23 @@ import type { FlowRecord } from '../model/record.js';
  */
 export type Release = (chunk: Uint8Array) => void;
 
+/**
+ * What an input holds besides its flows (a HAR's `log` fields and top-level members), reported once it was
+ * read whole: an output of the same format writes it when no flow brought one (an input with no flows).
+ */
+export interface Envelope {
+  /** The codec that read it. */
+  format: string;
+  document: unknown;
+}
+
 export interface Encoder {
   /** Bytes that open the output (a file header or envelope); may be empty. */
   begin(): Uint8Array[];
   /** One record's bytes; a pristine record of the same format is returned as its original bytes. */
   encode(record: FlowRecord): Uint8Array[];
-  /** Bytes that close the output; may be empty. */
-  end(): Uint8Array[];
+  /** Bytes that close the output; may be empty. `envelope`: the first input's, for formats that have one. */
+  end(envelope?: Envelope): Uint8Array[];
 }
 
 export interface EncoderOptions {
@@ -48,8 +58,9 @@ export interface Codec {
    * far (one promise per chunk, not per flow, is what makes pass-through fast). Throws CodecError at the
    * first fault, after yielding every complete record before it.
    * `release`, when given, is handed each chunk once every record sliced out of it was consumed (see
-   * Release); decoders may ignore it.
+   * Release); decoders may ignore it. `envelope`, when given, is handed what the input holds besides its
+   * flows, once it was read whole (formats without an envelope never call it).
    */
-  decode(chunks: AsyncIterable<Uint8Array>, origin: string, release?: Release): AsyncIterable<FlowRecord[]>;
+  decode(chunks: AsyncIterable<Uint8Array>, origin: string, release?: Release, envelope?: (e: Envelope) => void): AsyncIterable<FlowRecord[]>;
   encoder(options?: EncoderOptions): Encoder;
 }

@@ -3,7 +3,7 @@
 // input (or stops, with --fail-fast); the complete flows read before it are written either way.
 
 import { Cancelled, CodecError, InputError, isInputFault, type IoError } from '../errors.js';
-import type { Codec } from '../codecs/codec.js';
+import type { Codec, Envelope } from '../codecs/codec.js';
 import { codecByExtension, codecNames, sniffCodec } from '../codecs/registry.js';
 import type { Source } from '../io/sources.js';
 import type { FlowRecord } from '../model/record.js';
@@ -44,6 +44,8 @@ export class Inputs {
   readonly #opened = new Map<number, Opened | undefined>();
   readonly #reported = new WeakSet<object>();
   #stopped = false;
+  /** The first input's envelope (a HAR's log fields), for an output that no flow brings one to. */
+  envelope: Envelope | undefined;
 
   constructor(paths: readonly string[], io: IoPort, reporter: Reporter, options: InputOptions) {
     this.#paths = paths;
@@ -70,7 +72,8 @@ export class Inputs {
       const { source, codec } = input;
       const summary = this.summaries[i]!;
       try {
-        for await (const batch of codec.decode(source.chunks, source.name, this.#options.release ? (chunk) => source.release(chunk) : undefined)) {
+        const release = this.#options.release ? (chunk: Uint8Array) => source.release(chunk) : undefined;
+        for await (const batch of codec.decode(source.chunks, source.name, release, (e) => (this.envelope ??= e))) {
           if (this.#options.cancelled()) throw new Cancelled();
           summary.flows += batch.length;
           this.#reporter.countFlows(batch.length);

@@ -2,7 +2,7 @@
 // listing (a line or a JSON object per flow), or nothing (a run that only checks, a proxy that records none). A sink keeps nothing of a batch past write(): what it holds
 // on to it copies, so the records' read chunks can be read into again.
 
-import type { Codec, EncoderOptions } from '../codecs/codec.js';
+import type { Codec, EncoderOptions, Envelope } from '../codecs/codec.js';
 import type { Sink } from '../io/sinks.js';
 import type { FlowRecord } from '../model/record.js';
 import { flowtx } from '../version.js';
@@ -13,8 +13,11 @@ import type { Lost } from './summary.js';
 export interface FlowSink {
   /** Writes a batch; keeps no reference to the records or their bytes once it returns. */
   write(batch: readonly FlowRecord[]): Promise<void>;
-  /** Finishes the output (a HAR's closing brackets) and makes it visible. */
-  close(): Promise<void>;
+  /**
+   * Finishes the output (a HAR's closing brackets) and makes it visible; `envelope` is the first input's,
+   * which a format with one writes when no flow brought it.
+   */
+  close(envelope?: Envelope): Promise<void>;
   /** Gives the output up; an existing file at the target stays as it was. */
   abort(): Promise<void>;
   /** Flows written so far (a format may leave out a flow it cannot hold). */
@@ -50,15 +53,20 @@ export async function encodedSink(
     },
     async write(batch) {
       const pieces: Uint8Array[] = [];
-      for (const record of batch) {
-        const encoded = encoder.encode(record);
-        if (encoded.length > 0) written++;
-        pieces.push(...encoded);
+      try {
+        for (const record of batch) {
+          const encoded = encoder.encode(record);
+          if (encoded.length > 0) written++;
+          pieces.push(...encoded);
+        }
+      } finally {
+        // Also when a record fails to decode here (an input fault met lazily): the stream ends after every
+        // complete flow before it, those of its own batch included.
+        await out.write(pieces);
       }
-      await out.write(pieces);
     },
-    async close() {
-      await out.write(encoder.end());
+    async close(envelope) {
+      await out.write(encoder.end(envelope));
       for (const [what, flows] of Object.entries(lost)) reporter.warn(`${codec.name} output cannot carry ${what}: ${flows} flow(s)`);
       await out.commit();
     },
@@ -76,9 +84,16 @@ export function listingSink(form: 'lines' | 'json', out: Sink): FlowSink {
       return written;
     },
     async write(batch) {
-      if (batch.length === 0) return;
-      await out.write([Buffer.from(batch.map((record) => `${line(record)}\n`).join(''))]);
-      written += batch.length;
+      let lines = '';
+      try {
+        for (const record of batch) {
+          lines += `${line(record)}\n`;
+          written++;
+        }
+      } finally {
+        // Listed up to a record that fails to decode, as an encoded output is.
+        if (lines !== '') await out.write([Buffer.from(lines)]);
+      }
     },
     close: () => out.commit(),
     abort: () => out.commit(),

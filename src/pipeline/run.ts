@@ -97,7 +97,7 @@ export async function runStream(
           reporter.error(err);
         }
       }
-      await sink.close();
+      await sink.close(inputs.envelope);
       if (job.output !== null) output = { path: job.output, format: opened.format };
     }
   } catch (err) {

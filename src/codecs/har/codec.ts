@@ -6,7 +6,7 @@
 import { Flow } from '../../model/flow.js';
 import { FlowRecord } from '../../model/record.js';
 import type { HttpFlowState } from '../../model/state.js';
-import type { Codec, Encoder, EncoderOptions, Release } from '../codec.js';
+import type { Codec, Encoder, EncoderOptions, Envelope, Release } from '../codec.js';
 import { atRecord } from '../fault.js';
 import { entryToState, type EntryContext } from './entry-to-flow.js';
 import { flowToEntry, httpLosses, ServersSeen } from './flow-to-entry.js';
@@ -28,7 +28,7 @@ function record(entry: SplitEntry): FlowRecord {
   return r;
 }
 
-async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string, release?: Release): AsyncIterable<FlowRecord[]> {
+async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string, release?: Release, envelope?: (e: Envelope) => void): AsyncIterable<FlowRecord[]> {
   // Loaded on first use: stream-json costs start-up time to runs that read no HAR.
   const { HarSplitter } = await import('./split.js');
   const splitter = new HarSplitter(origin);
@@ -42,6 +42,8 @@ async function* decode(chunks: AsyncIterable<Uint8Array>, origin: string, releas
   const last = splitter.end();
   if (last.length > 0) yield last.map(record);
   if (splitter.fault !== undefined) throw splitter.fault;
+  const document = splitter.envelope();
+  if (document !== undefined) envelope?.({ format: FORMAT, document });
 }
 
 const SEPARATOR = Buffer.from(',\n');
@@ -58,32 +60,51 @@ function patchOf(state: HttpFlowState): Partial<JsonPatch> {
   return patch;
 }
 
-/** The envelope parts a record's flow carries (extra.har.log, extra.har.page). */
+/** The envelope parts a record's flow carries (extra.har.log, extra.har.root, extra.har.page). */
 function contextOf(record: FlowRecord, state: HttpFlowState | undefined): EntryContext {
   if (state === undefined) return contexts.get(record) ?? {};
   const har = state.extra?.har;
   if (!isObject(har)) return {};
-  return { ...(isObject(har.log) ? { log: har.log } : {}), ...(isObject(har.page) ? { page: har.page } : {}) };
+  const context: EntryContext = {};
+  for (const key of ['log', 'root', 'page'] as const) if (isObject(har[key])) context[key] = har[key];
+  return context;
 }
 
+/** A HAR's envelope handed over by the decoder, as the context of the flow it has none to travel with. */
+function envelopeContext(envelope: Envelope | undefined): EntryContext {
+  return envelope?.format === FORMAT && isObject(envelope.document) ? (envelope.document as EntryContext) : {};
+}
+
+/** `{…members, ` of a JSON object (empty for none), to write more members after. */
+const opening = (o: JsonObject): string => {
+  const members = JSON.stringify(o).slice(1, -1);
+  return members === '' ? '' : `${members},`;
+};
+
 /**
- * Writes `{"log":{…,"entries":[` when the first flow arrives (its log fields, from the HAR it was read from,
- * or flowtx's own), the entries, then `],"pages":[…]` and log fields met later: pages come from the flows,
- * so they are written after the entries (JSON does not order keys), one per page id.
+ * Writes `{"log":{…,"entries":[` when the first flow arrives (its log fields and top-level members, from the
+ * HAR it was read from, or flowtx's own), the entries, then `],"pages":[…]` and log fields met later: pages
+ * come from the flows, so they are written after the entries (JSON does not order keys), one per page id;
+ * top-level members met later close the document. With no flow at all, the envelope of a HAR input (given
+ * to end()) is written as it was, with no entries.
  */
 function encoder(options: EncoderOptions = {}): Encoder {
   const servers = new ServersSeen();
   let count = 0;
   let head: JsonObject | undefined;
+  let root: JsonObject = {};
   const late: JsonObject = {};
+  const lateRoot: JsonObject = {};
   const pages = new Map<string, Json>();
-  /** A HAR read without `pages` is written without, unless its flows bring some. */
+  /** A HAR read without `pages` is written without, unless a flow brings a page or a `pages` list (even []). */
   let pagesOptional = false;
+  let pagesListed = false;
   const { name, version } = options.creator ?? { name: 'flowtx', version: '' };
   const creator: JsonObject = { name, version, comment: '' };
 
   const collect = (context: EntryContext): Uint8Array[] => {
     const log = context.log ?? {};
+    if (Array.isArray(log.pages)) pagesListed = true;
     for (const page of [...(Array.isArray(log.pages) ? log.pages : []), ...(context.page ? [context.page] : [])]) {
       const key = isObject(page) && typeof page.id === 'string' ? page.id : JSON.stringify(page);
       if (!pages.has(key)) pages.set(key, page);
@@ -91,12 +112,13 @@ function encoder(options: EncoderOptions = {}): Encoder {
     const fields = Object.entries(log).filter(([k]) => k !== 'pages' && k !== 'entries');
     if (head === undefined) {
       // A HAR's own log fields, even when its creator comes after the entries; flowtx's for other flows.
-      pagesOptional = context.log !== undefined && !Object.hasOwn(context.log, 'pages');
+      pagesOptional = context.log !== undefined;
       head = context.log === undefined ? { version: '1.2', creator } : Object.fromEntries(fields);
-      const members = JSON.stringify(head).slice(1, -1);
-      return [Buffer.from(`{"log":{${members}${members === '' ? '' : ','}"entries":[\n`, 'utf8')];
+      root = context.root ?? {};
+      return [Buffer.from(`{${opening(root)}"log":{${opening(head)}"entries":[\n`, 'utf8')];
     }
     for (const [k, v] of fields) if (!Object.hasOwn(head, k) && !Object.hasOwn(late, k)) late[k] = v;
+    for (const [k, v] of Object.entries(context.root ?? {})) if (!Object.hasOwn(root, k) && !Object.hasOwn(lateRoot, k)) lateRoot[k] = v;
     return [];
   };
 
@@ -105,8 +127,12 @@ function encoder(options: EncoderOptions = {}): Encoder {
     encode(record) {
       let raw: Uint8Array;
       let state: HttpFlowState | undefined;
-      if (record.pristine && record.format === FORMAT) raw = record.raw!;
-      else {
+      if (record.pristine && record.format === FORMAT) {
+        // Copied only once it reads as a flow, as the listing and every other output read it: an entry that
+        // is JSON but no HTTP exchange stops HAR → HAR at the same entry, with the same fault (docs/formats.md).
+        void record.flow;
+        raw = record.raw!;
+      } else {
         const s = Flow.state(record.flow);
         if (s.type !== 'http') {
           options.lose?.(`${s.type.toUpperCase()} flows (left out)`);
@@ -121,19 +147,21 @@ function encoder(options: EncoderOptions = {}): Encoder {
       pieces.push(raw);
       return pieces;
     },
-    end() {
-      const start = head === undefined ? collect({}) : [];
+    end(envelope) {
+      const start = head === undefined ? collect(envelopeContext(envelope)) : [];
       for (const [key, value] of [['version', '1.2'], ['creator', creator]] as const) {
         if (!Object.hasOwn(head!, key) && !Object.hasOwn(late, key)) late[key] = value; // required by HAR 1.2
       }
-      const tail = pagesOptional && pages.size === 0 ? late : { pages: [...pages.values()], ...late };
+      const tail = pagesOptional && !pagesListed && pages.size === 0 ? late : { pages: [...pages.values()], ...late };
       const rest = JSON.stringify(tail).slice(1, -1);
-      return [...start, Buffer.from(`\n]${rest === '' ? '' : `,${rest}`}}}\n`, 'utf8')];
+      const after = JSON.stringify(lateRoot).slice(1, -1);
+      return [...start, Buffer.from(`\n]${rest === '' ? '' : `,${rest}`}}${after === '' ? '' : `,${after}`}}\n`, 'utf8')];
     },
   };
 }
 
-const SIGNATURE = /^(\ufeff|\xef\xbb\xbf)?\s*\{\s*"log"\s*:/;
+// `{"log":` or, in annotated captures, a custom member first (`{"_comment":`).
+const SIGNATURE = /^(\ufeff|\xef\xbb\xbf)?\s*\{\s*"(log|_[^"\\]*)"\s*:/;
 
 export const harCodec: Codec = {
   name: 'har',

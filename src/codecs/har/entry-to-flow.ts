@@ -17,9 +17,13 @@ import { flowToEntry, ServersSeen, type ReadBodies } from './flow-to-entry.js';
 import { parseIsoTime } from './iso-time.js';
 import { diff, isEmptyPatch, isObject, type Json, type JsonObject } from './json-patch.js';
 
-/** Envelope parts a flow carries: `log` fields (on the first and last flow of a file) and its page. */
+/**
+ * Envelope parts a flow carries: `log` fields and the top-level members beside `log` (on the first and last
+ * flow of a file), and its page.
+ */
 export interface EntryContext {
   log?: JsonObject;
+  root?: JsonObject;
   page?: JsonObject;
 }
 
@@ -147,6 +151,9 @@ function requestFrom(entry: JsonObject, at: Times): { request: RequestState; bod
   let parts;
   try {
     parts = parseUrl(url);
+    // mitmproxy's reader (url.parse) keeps a fragment in the path, dropping an empty one; so does flowtx.
+    const hash = url.indexOf('#');
+    if (hash >= 0 && hash < url.length - 1) parts.path += url.slice(hash);
   } catch {
     throw new ShapeError('entry.request.url', 'an absolute http(s) URL', JSON.stringify(url), `entry.request.url ${JSON.stringify(url)} is not an absolute http(s) URL`);
   }
@@ -181,13 +188,17 @@ function responseFrom(entry: JsonObject, at: Times): { response: ResponseState |
   const fields = headerFields(r, 'headers', 'entry.response');
   const holder = isObject(r.content) ? r.content : undefined;
   const content = body(holder, 'entry.response.content', fields);
+  // No `text`: the HAR did not record the body (Firefox leaves out images, tools drop large bodies). It is
+  // absent (mitmproxy's None), not empty, and its headers stay as the wire had them; mitmproxy's reader
+  // makes it b"", an empty body still claiming its Content-Encoding and Content-Length.
+  const recorded = holder?.text !== undefined && holder.text !== null;
   return {
     response: {
       httpVersion: httpVersion(typeof r.httpVersion === 'string' ? r.httpVersion : ''),
       statusCode: status,
       reason: textBytes(typeof r.statusText === 'string' ? r.statusText : ''),
       headers: content.fields,
-      content: content.bytes,
+      content: recorded ? content.bytes : null,
       trailers: null,
       timestampStart: at.responseStart,
       timestampEnd: at.responseEnd,
@@ -248,6 +259,7 @@ function harExtra(state: HttpFlowState, read: ReadBodies, entry: JsonObject, con
     if (patch.absent.length > 0) har.absent = patch.absent;
   }
   if (context.log !== undefined) har.log = context.log;
+  if (context.root !== undefined) har.root = context.root;
   if (context.page !== undefined) har.page = context.page;
   return har;
 }

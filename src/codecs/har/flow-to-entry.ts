@@ -10,7 +10,7 @@ import type { HeaderField } from '../../model/headers.js';
 import { Request, Response } from '../../model/message.js';
 import { byteText, isAscii } from '../../model/byte-string.js';
 import { isUtf8 } from '../../model/encoding.js';
-import { decodedBody, defaultPort, headerValue } from '../../model/http.js';
+import { decodedBody, defaultPort, headerValue, headerValues } from '../../model/http.js';
 import type { HttpFlowState, MessageState } from '../../model/state.js';
 import { bodyToHar, type BodyForm } from './body-text.js';
 import { harUrl } from './har-url.js';
@@ -99,6 +99,12 @@ export interface ReadBodies {
   sources: { request?: string | undefined; response?: string | undefined };
 }
 
+/**
+ * The Content-Type whose charset says how a body becomes text: the first field, as the reader takes it
+ * (Chrome's HTTP/2 HARs list it twice, and the joined value's charset would read "utf-8,").
+ */
+const bodyType = (fields: HttpFlowState['request']['headers']): string | undefined => headerValues(fields, 'content-type')[0];
+
 /** Methods savehar writes postData for even with an empty body. */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -121,7 +127,7 @@ function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: 
   // A body that was not captured (null) has no postData: HAR 1.2 requires its text (mitmproxy writes null).
   if (content !== null && (BODY_METHODS.has(request.method) || content.byteLength > 0)) {
     const contentType = headerValue(fields, 'content-type');
-    const body = bodyToHar(decodedBody(state.request, 'fallback') ?? content, contentType, form, source);
+    const body = bodyToHar(decodedBody(state.request, 'fallback') ?? content, bodyType(fields), form, source);
     const postData: JsonObject = { mimeType: byteText(contentType ?? ''), text: body.text };
     if (body.base64) postData.encoding = 'base64';
     postData.params =
@@ -152,9 +158,13 @@ function responseEntry(state: HttpFlowState, form: BodyForm | undefined, source:
   const decoded = decodedBody(state.response, 'fallback');
   const contentType = headerValue(fields, 'content-type');
   const content: JsonObject = { size: stored, compression: (decoded?.byteLength ?? 0) - stored, mimeType: byteText(contentType ?? '') };
-  const body = bodyToHar(decoded ?? new Uint8Array(0), contentType, form, source);
-  content.text = body.text;
-  if (body.base64) content.encoding = 'base64';
+  // A body not captured (null) gets no `text` (HAR 1.2 makes it optional), which the reader takes back as
+  // absent; an empty text would claim an empty body.
+  if (response.content !== null) {
+    const body = bodyToHar(decoded ?? new Uint8Array(0), bodyType(fields), form, source);
+    content.text = body.text;
+    if (body.base64) content.encoding = 'base64';
+  }
   return {
     status: response.statusCode,
     statusText: byteText(response.reason),
@@ -208,6 +218,8 @@ export function httpLosses(state: HttpFlowState): string[] {
   const lost: string[] = [];
   const { request, response } = state;
   if (request.trailers?.length || response?.trailers?.length) lost.push('trailers');
+  // A request without postData reads back as an empty body: HAR has no way to say "not captured" there.
+  if (request.content === null) lost.push('request bodies not captured (read back as empty)');
   if (state.error !== null && response !== null) lost.push('an error beside a response');
   const encoded = (m: MessageState | null): boolean => m !== null && m.content !== null && m.content.byteLength > 0 && headerValue(m.headers, 'content-encoding') !== undefined;
   if (encoded(request) || encoded(response)) lost.push('content-encoded body bytes (HAR holds the decoded body)');

@@ -33,11 +33,18 @@ function uriHost(host: string): string {
   return host.includes(':') && isIPv6(host) ? `[${host}]` : escapeBytes(host, HOST_BYTE, HOST_ODD);
 }
 
-/** The path and query of a request target (no fragment: a "#" is escaped, it cannot come from a request). */
+/**
+ * The path, query and fragment of a request target. A path holds a fragment when it was read from a HAR
+ * URL that had one (as mitmproxy's reader keeps it), so the first "#" starts the fragment again; a fragment
+ * takes the bytes a query does, a further "#" is escaped.
+ */
 function uriPath(path: string): string {
-  const q = path.indexOf('?');
-  if (q === -1) return escapeBytes(path, PATH_BYTE, PATH_ODD);
-  return `${escapeBytes(path.slice(0, q), PATH_BYTE, PATH_ODD)}?${escapeBytes(path.slice(q + 1), QUERY_BYTE, QUERY_ODD)}`;
+  const hash = path.indexOf('#');
+  const target = hash === -1 ? path : path.slice(0, hash);
+  const fragment = hash === -1 ? '' : `#${escapeBytes(path.slice(hash + 1), QUERY_BYTE, QUERY_ODD)}`;
+  const q = target.indexOf('?');
+  if (q === -1) return escapeBytes(target, PATH_BYTE, PATH_ODD) + fragment;
+  return `${escapeBytes(target.slice(0, q), PATH_BYTE, PATH_ODD)}?${escapeBytes(target.slice(q + 1), QUERY_BYTE, QUERY_ODD)}${fragment}`;
 }
 
 /**

@@ -62,6 +62,8 @@ export class HarSplitter {
   #guessing = true;
   /** The log fields seen before the first entry, and the pages by id, for the flows' contexts. */
   #head: JsonObject | undefined;
+  /** The top-level members other than `log` seen before the first entry (`_comment`, …). */
+  #root: JsonObject = {};
   #pages = new Map<string, JsonObject>();
   /** The last entry read, held until the next one (or the end) shows whether log fields follow it. */
   #held: SplitEntry | undefined;
@@ -162,16 +164,25 @@ export class HarSplitter {
       this.#release(out);
       return out;
     }
-    const log = (this.#asm.current as JsonObject).log as JsonObject;
-    if (this.#held === undefined) return out;
-    const late: JsonObject = {};
-    for (const [key, value] of Object.entries(log)) {
-      if (key !== 'entries' && (this.#head === undefined || !Object.hasOwn(this.#head, key))) late[key] = value;
-    }
     const held = this.#held;
+    if (held === undefined) return out;
     this.#held = undefined;
+    const { log, root } = this.envelope()!;
+    const late = without(log, this.#head ?? {});
+    const lateRoot = without(root ?? {}, this.#root);
     if (Object.keys(late).length > 0) held.context.log = { ...held.context.log, ...late };
+    if (Object.keys(lateRoot).length > 0) held.context.root = { ...held.context.root, ...lateRoot };
     return [held];
+  }
+
+  /**
+   * The document but its entries, once the input ended whole (else undefined): what an output of the same
+   * format writes when no flow brings it (a HAR with no entries, or none that passed a filter).
+   */
+  envelope(): Required<Pick<EntryContext, 'log'>> & Pick<EntryContext, 'root'> | undefined {
+    if (this.#mode !== 'after' || this.fault !== undefined) return undefined;
+    const { log, ...root } = this.#asm.current as JsonObject;
+    return { log: without(log as JsonObject, { entries: null }), ...(Object.keys(root).length > 0 ? { root } : {}) };
   }
 
   /**
@@ -205,11 +216,10 @@ export class HarSplitter {
     const starts = token.name === 'startObject' || token.name === 'startArray';
     const isValue = starts || (token.name.endsWith('Value') && token.name !== 'keyValue');
     if (depth === 0 && token.name !== 'startObject') throw this.#fault('not a HAR: the document is not a JSON object', at);
-    if (depth === 1 && token.name === 'keyValue' && token.value !== 'log') {
-      throw this.#fault(`not a HAR: top-level key ${JSON.stringify(token.value)} (a HAR has only "log")`, at);
-    }
-    if (depth === 1 && isValue && token.name !== 'startObject') throw this.#fault(`not a HAR: "log" is ${tokenKind(token)}, expected an object`, at);
-    if (depth === 2 && isValue && asm.key === 'entries' && token.name !== 'startArray') {
+    // Members beside `log` (annotated captures' `_comment`, `_expected`, …; the HAR 1.2 schema allows them)
+    // are kept with the envelope.
+    if (depth === 1 && isValue && asm.key === 'log' && token.name !== 'startObject') throw this.#fault(`not a HAR: "log" is ${tokenKind(token)}, expected an object`, at);
+    if (depth === 2 && isValue && asm.stack[1] === 'log' && asm.key === 'entries' && token.name !== 'startArray') {
       throw this.#fault(`not a HAR: "log.entries" is ${tokenKind(token)}, expected a list`, at);
     }
     asm.consume(token);
@@ -217,7 +227,11 @@ export class HarSplitter {
       this.#enterEntries();
     }
     if (asm.done) {
-      if (!isObject((asm.current as JsonObject).log)) throw this.#fault('not a HAR: no "log" object', at);
+      const document = asm.current as JsonObject;
+      if (!isObject(document.log)) {
+        const keys = Object.keys(document).map((k) => JSON.stringify(k)).join(', ');
+        throw this.#fault(`not a HAR: no "log" object at the top level${keys === '' ? '' : ` (its keys: ${keys})`}`, at);
+      }
       this.#mode = 'after';
     }
   }
@@ -228,7 +242,8 @@ export class HarSplitter {
     this.#afterComma = false;
     if (this.#head !== undefined) return; // a second "entries" key: its entries follow the first's
     const log = this.#asm.stack[2] as JsonObject;
-    this.#head = Object.fromEntries(Object.entries(log).filter(([k]) => k !== 'entries'));
+    this.#head = without(log, { entries: null });
+    this.#root = without(this.#asm.stack[0] as JsonObject, { log: null });
     if (Array.isArray(this.#head.pages)) {
       for (const page of this.#head.pages) if (isObject(page) && typeof page.id === 'string') this.#pages.set(page.id, page);
     }
@@ -393,6 +408,7 @@ export class HarSplitter {
     const page = typeof pageref === 'string' ? this.#pages.get(pageref) : undefined;
     if (page !== undefined) entry.context.page = page;
     if (this.#index === 0 && this.#head !== undefined) entry.context.log = this.#head;
+    if (this.#index === 0 && Object.keys(this.#root).length > 0) entry.context.root = this.#root;
     if (this.#held !== undefined) out.push(this.#held);
     this.#held = entry;
     this.#heldInChunk = true;
@@ -402,6 +418,9 @@ export class HarSplitter {
     this.#afterComma = false;
   }
 }
+
+/** The members of `o` whose keys `other` lacks. */
+const without = (o: JsonObject, other: object): JsonObject => Object.fromEntries(Object.entries(o).filter(([k]) => !Object.hasOwn(other, k)));
 
 const parse = (raw: Uint8Array): Json => JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')) as Json;
 

@@ -16,7 +16,7 @@ import { isDict, LATEST, Migration } from './migrate.js';
 import { encodeLazy, lazyHttpFlow } from './lazy.js';
 import { foreignExtras, fromMitmproxy, toMitmproxy } from './state.js';
 import { BackWriter, encodeToPieces, parse, sameBytes, Scanner } from './tnetstring.js';
-import { atVersion, Unwritable, WRITABLE_VERSIONS, type WritableVersion } from './versions.js';
+import { atVersion, Unwritable, WRITABLE_VERSIONS, type Changed, type WritableVersion } from './versions.js';
 
 const COLON = 0x3a;
 const DICT = 0x7d;
@@ -133,7 +133,11 @@ function encoder(options: EncoderOptions = {}): Encoder {
         options.warn?.(`fields from other formats (${foreign.join(', ')}) have no place in mitmproxy flow files and are not written`);
       }
       try {
-        return encodeLazy(state, version, writer) ?? encodeToPieces(atVersion(toMitmproxy(state), version), writer);
+        // What the version had to change in this flow is counted, as what a format cannot carry is.
+        const changed: Changed = new Set();
+        const pieces = encodeLazy(state, version, writer, changed) ?? encodeToPieces(atVersion(toMitmproxy(state), version, true, changed), writer);
+        for (const what of changed) options.lose?.(what);
+        return pieces;
       } catch (cause) {
         if (!(cause instanceof Unwritable)) throw cause;
         const at = record.position;

@@ -21,7 +21,7 @@ import {
   type HttpPart,
 } from './state.js';
 import { DictBuilder, encodeToBuffer, encodeToPieces, KeyTable, parse, RawEntry, sameBytes, sameValue, Scanner, type BackWriter, type TValue } from './tnetstring.js';
-import { atVersion, nullLeftOut, type WritableVersion } from './versions.js';
+import { atVersion, nullLeftOut, type Changed, type WritableVersion } from './versions.js';
 import { adopt, attachmentOf, copiedFields, encodeFields, fieldTable, indexEntry, indexFields, lazyFields, peekOther, readAlready, UNDECODED, type Attachment, type FieldEntries, type RecordReading } from './lazy-fields.js';
 
 const NULL_TAG = 0x7e;
@@ -216,9 +216,10 @@ function shellValue(state: FlowState, key: string): unknown {
 /**
  * The lazily decoded flow `state` written at `version`: undefined unless it was read at that very version.
  * What nobody read is copied from the file, and so is every entry, at the top level and one level into the
- * parts, whose value is unchanged. The rest is encoded as usual, in the file's key order, by `writer`.
+ * parts, whose value is unchanged. The rest is encoded as usual, in the file's key order, by `writer`;
+ * `changed` collects what the version had to change (versions.ts).
  */
-export function encodeLazy(state: FlowState, version: WritableVersion, writer: BackWriter): Uint8Array[] | undefined {
+export function encodeLazy(state: FlowState, version: WritableVersion, writer: BackWriter, changed?: Changed): Uint8Array[] | undefined {
   const record = attachmentOf(state) as LazyRecord | undefined;
   if (record === undefined || record.version !== version) return undefined;
   record.complete();
@@ -249,7 +250,7 @@ export function encodeLazy(state: FlowState, version: WritableVersion, writer: B
   const leftOut = nullLeftOut(version);
   const kept = (key: string): boolean =>
     copied.has(key) || messages.has(key) || (leftOut.includes(key) && !record.has(FLOW_KEYS.keys.indexOf(key)) && shellValue(state, key) === null);
-  const fresh = SHELL_FIELDS.every((f) => kept(f.key)) && HTTP_PARTS.every(kept) ? undefined : atVersion(toMitmproxy(state, new Set([...copied, ...messages.keys()])), version, false);
+  const fresh = SHELL_FIELDS.every((f) => kept(f.key)) && HTTP_PARTS.every(kept) ? undefined : atVersion(toMitmproxy(state, new Set([...copied, ...messages.keys()])), version, false, changed);
   // A field read (and so maybe changed) is copied when it encodes to the bytes the file has.
   const unchanged = (fresh: Dict, key: string, k: number): boolean =>
     SHELL.keys.has(key) ? sameBytes(encodeToBuffer(fresh[key]!, writer), raw, entries[3 * k + 1]!, entries[3 * k + 2]!) : sameValue(fresh[key], read[key]);

@@ -39,6 +39,16 @@ const text = (v: TValue): TValue => (v instanceof Uint8Array ? lenientUtf8.decod
 export const isDict = (v: TValue | undefined): v is Dict =>
   typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 
+/**
+ * Python's truth test, which the converters apply to values (`[alpn] if alpn else None`): empty bytes,
+ * text, lists and dicts are false as well as null, false and 0 (in JavaScript an empty Uint8Array is true).
+ */
+function truthy(v: TValue | undefined): boolean {
+  if (v instanceof Uint8Array || typeof v === 'string' || Array.isArray(v)) return v.length > 0;
+  if (isDict(v)) return Object.keys(v).length > 0;
+  return Boolean(v) && !(v instanceof PyFloat && v.value === 0);
+}
+
 function dict(v: TValue | undefined, what: string): Dict {
   if (!isDict(v)) throw new FormatError(`${what} is missing or not a dict`);
   return v;
@@ -232,16 +242,16 @@ export class Migration {
         conn.state = 0;
         conn.error = null;
         conn.tls = conn.tls_established ?? false;
-        conn.alpn_offers = conn.alpn_proto_negotiated ? [conn.alpn_proto_negotiated] : null;
-        conn.cipher_list = conn.cipher_name ? [conn.cipher_name] : null;
+        conn.alpn_offers = truthy(conn.alpn_proto_negotiated) ? [conn.alpn_proto_negotiated!] : null;
+        conn.cipher_list = truthy(conn.cipher_name) ? [conn.cipher_name!] : null;
       };
       const client = dict(s.client_conn, 'client_conn');
       client.sockname = ['', 0];
-      client.certificate_list = client.clientcert ? [client.clientcert] : [];
+      client.certificate_list = truthy(client.clientcert) ? [client.clientcert!] : [];
       delete client.clientcert;
       common(client);
       for (const server of serverConns(s)) {
-        server.certificate_list = server.cert ? [server.cert] : [];
+        server.certificate_list = truthy(server.cert) ? [server.cert!] : [];
         delete server.cert;
         server.cipher_name = null;
         server.via2 = null;

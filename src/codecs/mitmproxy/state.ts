@@ -419,9 +419,22 @@ function toValue(v: StateValue | undefined): TValue {
   return v;
 }
 
-/** A backup back to tnetstring values: integral numbers the file did not hold as integers are floats. */
+/** The integer paths of a state not read from a flow file (NDJSON, msgpack, a script's): none are known. */
+const UNKNOWN_INTS: Set<string> = new Set();
+
+/** The numbers mitmproxy's schema holds as floats: timestamps, also those inside WebSocket and TCP/UDP messages. */
+const FLOAT_PATH = /\.timestamp[a-z_]*$|\.websocket\.messages\[\d+\]\[3\]$|^backup\.messages\[\d+\]\[2\]$/;
+
+/**
+ * A backup back to tnetstring values. Read from a flow file, an integral number the file did not hold as
+ * an integer is a float; from another format (JSON and msgpack numbers do not say), mitmproxy's schema
+ * decides, so a port stays `443` and a timestamp becomes `1700000000.0`.
+ */
 function backupTo(v: StateValue, path: string, ints: Set<string>): TValue {
-  if (typeof v === 'number') return Number.isInteger(v) && !ints.has(path) ? new PyFloat(v) : v;
+  if (typeof v === 'number') {
+    const float = ints === UNKNOWN_INTS ? FLOAT_PATH.test(path) : !ints.has(path);
+    return Number.isInteger(v) && float ? new PyFloat(v) : v;
+  }
   if (Array.isArray(v)) return v.map((x, i) => backupTo(x, `${path}[${i}]`, ints));
   if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) {
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, backupTo(x, `${path}.${k}`, ints)]));
@@ -521,7 +534,7 @@ function dnsTo(m: StateValue | undefined): TValue {
  * (and not read: a lazily decoded part stays undecoded).
  */
 export function toMitmproxy(s: FlowState, skip: ReadonlySet<string> = NOTHING): Dict {
-  const ints = (s as FlowState & { [INT_PATHS]?: Set<string> })[INT_PATHS] ?? new Set<string>();
+  const ints = (s as FlowState & { [INT_PATHS]?: Set<string> })[INT_PATHS] ?? UNKNOWN_INTS;
   const d: Dict = { version: 21 };
   const shell = (key: string): void => {
     const field = SHELL_BY_KEY.get(key)!;

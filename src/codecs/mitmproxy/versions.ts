@@ -50,13 +50,16 @@ export function nullLeftOut(version: number): readonly string[] {
   return version < 19 ? ['backup'] : [];
 }
 
-function down18(d: Dict, metadataJson: boolean): void {
+/** What writing at an older version changed in one flow, each named once (the encoder counts them). */
+export type Changed = Set<string>;
+
+function down18(d: Dict, metadataJson: boolean, changed: Changed): void {
   for (const key of nullLeftOut(18)) if (d[key] === null) delete d[key];
-  if (metadataJson && isDict(d.metadata)) d.metadata = jsonOnly(d.metadata) as Dict;
+  if (metadataJson && isDict(d.metadata)) d.metadata = jsonOnly(d.metadata, changed) as Dict;
   if (d.type === 'dns') {
     for (const key of ['request', 'response']) if (isDict(d[key])) d[key] = ordered(d[key] as Dict, V17_DNS);
   }
-  if (hasConnections(d)) connectionsDown18(d);
+  if (hasConnections(d)) connectionsDown18(d, changed);
 }
 
 /** Whether the connections are in `d` (a lazily decoded flow may leave them to be copied as they were). */
@@ -64,7 +67,7 @@ function hasConnections(d: Dict): boolean {
   return isDict(d.client_conn) && isDict(d.server_conn);
 }
 
-function connectionsDown18(d: Dict): void {
+function connectionsDown18(d: Dict, changed: Changed): void {
   const client = d.client_conn as Dict;
   const server = d.server_conn as Dict;
   [client.state, server.state] = connectionStates(d);
@@ -73,6 +76,7 @@ function connectionsDown18(d: Dict): void {
     conn.tls_established = conn.timestamp_tls_setup !== null && conn.timestamp_tls_setup !== undefined;
     conn.cipher_name = conn.cipher ?? null;
     delete conn.cipher;
+    if (conn.transport_protocol === 'udp') changed.add('UDP connections (read back as TCP)');
     delete conn.transport_protocol;
   }
   client.address = client.peername ?? null;
@@ -89,24 +93,31 @@ function connectionsDown18(d: Dict): void {
 }
 
 /** 8.1.1 can only save JSON-compatible metadata: bytes become text. */
-function jsonOnly(v: TValue): TValue {
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
-  if (Array.isArray(v)) return v.map(jsonOnly);
-  if (isDict(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonOnly(x)]));
+function jsonOnly(v: TValue, changed: Changed): TValue {
+  if (v instanceof Uint8Array) {
+    changed.add('metadata bytes (written as text)');
+    return Buffer.from(v).toString('utf8');
+  }
+  if (Array.isArray(v)) return v.map((x) => jsonOnly(x, changed));
+  if (isDict(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonOnly(x, changed)]));
   return v;
 }
 
 /**
  * `d` (version 21, consumed) at `version`, its keys in that version's order unless `reorder` is false (the
- * caller writes them in an order of its own). Throws Unwritable for flows the version cannot hold.
+ * caller writes them in an order of its own). Throws Unwritable for flows the version cannot hold; adds to
+ * `changed` the values it had to change (a proxy mode 8.1 has no field for, …), which the encoder reports.
  */
-export function atVersion(d: Dict, version: WritableVersion, reorder = true): Dict {
+export function atVersion(d: Dict, version: WritableVersion, reorder = true, changed: Changed = new Set()): Dict {
   if (version === 21) return d;
   down20(d);
   if (version === 17 && d.type === 'udp') throw new Unwritable('a UDP flow cannot be written at flow format version 17 (mitmproxy 8.1 has no UDP flows)');
   if (version <= 18) {
-    down18(d, version === 17);
-    if (version === 17 && isDict(d.client_conn)) delete d.client_conn.proxy_mode;
+    down18(d, version === 17, changed);
+    if (version === 17 && isDict(d.client_conn)) {
+      if (d.client_conn.proxy_mode !== 'regular') changed.add('proxy modes other than regular (read back as regular)');
+      delete d.client_conn.proxy_mode;
+    }
   } else if (version === 19) {
     down19(d);
   }
