@@ -97,6 +97,35 @@ export class BodyError extends FlowtxError {
   }
 }
 
+/**
+ * A body whose content-encoding would decode to more than the --max-body-size limit (model/body-limit.ts).
+ * Its own class because the HAR writer tells it apart: it keeps such a body as stored and warns.
+ */
+export class BodyLimitError extends BodyError {
+  readonly limit: number;
+  /** What happened, after "body": "decodes to more than 256 MiB (gzip; …)". */
+  readonly reason: string;
+
+  /** `part` ("request", "response") names the body when the thrower knows it. */
+  constructor(limit: number, reason: string, part?: string, options?: { cause?: unknown }) {
+    super(`${part === undefined ? '' : `${part} `}body ${reason}`, options);
+    this.limit = limit;
+    this.reason = reason;
+  }
+}
+
+/** "256 MiB", "1.5 GiB", "100 bytes": sizes in messages. */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${Number(value.toFixed(1))} ${units[unit]}`;
+}
+
 /** A file could not be read or written. A read fault is an input fault: flows read before it are kept. */
 export class IoError extends FlowtxError {
   readonly side: 'read' | 'write';
