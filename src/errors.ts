@@ -129,10 +129,14 @@ export function formatBytes(bytes: number): string {
 /** A file could not be read or written. A read fault is an input fault: flows read before it are kept. */
 export class IoError extends FlowtxError {
   readonly side: 'read' | 'write';
+  readonly path: string;
+  readonly reason: string;
 
   constructor(side: 'read' | 'write', path: string, reason: string, options?: { cause?: unknown }) {
     super('FLOWTX_IO', `cannot ${side} ${path}: ${reason}`, options);
     this.side = side;
+    this.path = path;
+    this.reason = reason;
   }
 }
 

@@ -6,6 +6,7 @@
 import { BodyLimitError } from '../../errors.js';
 import { Flow } from '../../model/flow.js';
 import { describeOrigin } from '../../model/origin.js';
+import { checkNesting } from '../../model/nesting.js';
 import { FlowRecord } from '../../model/record.js';
 import type { HttpFlowState } from '../../model/state.js';
 import type { Codec, Encoder, EncoderOptions, Release } from '../codec.js';
@@ -21,7 +22,10 @@ const FORMAT = 'har';
 const contexts = new WeakMap<FlowRecord, EntryContext>();
 
 function load(entry: SplitEntry, unchanged: () => boolean): HttpFlowState {
-  return atRecord(entry.position, () => entryToState(entry.value, entry.context, unchanged));
+  return atRecord(entry.position, () => {
+    checkNesting(entry.value, 'entry');
+    return entryToState(entry.value, entry.context, unchanged);
+  });
 }
 
 function record(entry: SplitEntry): FlowRecord {
