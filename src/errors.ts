@@ -114,16 +114,14 @@ export class BodyLimitError extends BodyError {
   }
 }
 
-/** "256 MiB", "1.5 GiB", "100 bytes": sizes in messages. */
+/** "256 MiB", "1536 MiB", "4095 bytes": a size in the largest binary unit that gives it exactly. */
 export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
+  const units = ['TiB', 'GiB', 'MiB', 'KiB'];
+  for (const [i, unit] of units.entries()) {
+    const size = 1024 ** (units.length - i);
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
   }
-  return unit === 0 ? `${bytes} bytes` : `${Number(value.toFixed(1))} ${units[unit]}`;
+  return `${bytes} bytes`;
 }
 
 /** A file could not be read or written. A read fault is an input fault: flows read before it are kept. */
