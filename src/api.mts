@@ -7,4 +7,4 @@ import type * as Api from './index.js';
 const api = (globalThis as Record<symbol, unknown>)[Symbol.for('flowtx.api')] as typeof Api | undefined;
 if (api === undefined) throw new Error('flowtx/api.mjs is loaded by scripts run by flowtx; elsewhere import "flowtx"');
 
-export const { Flow, createFlow, makeResponse, Request, Response, Headers, FlowView, FlowtxError, BodyError, defineScript } = api;
+export const { Flow, createFlow, makeResponse, Request, Response, Headers, FlowView, FlowtxError, BodyError, BodyLimitError, defineScript } = api;

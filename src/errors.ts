@@ -97,13 +97,44 @@ export class BodyError extends FlowtxError {
   }
 }
 
+/**
+ * A body whose content-encoding would decode to more than the --max-body-size limit (model/body-limit.ts).
+ * Its own class because the HAR writer tells it apart: it keeps such a body as stored and warns.
+ */
+export class BodyLimitError extends BodyError {
+  readonly limit: number;
+  /** What happened, after "body": "decodes to more than 256 MiB (gzip; …)". */
+  readonly reason: string;
+
+  /** `part` ("request", "response") names the body when the thrower knows it. */
+  constructor(limit: number, reason: string, part?: string, options?: { cause?: unknown }) {
+    super(`${part === undefined ? '' : `${part} `}body ${reason}`, options);
+    this.limit = limit;
+    this.reason = reason;
+  }
+}
+
+/** "256 MiB", "1536 MiB", "4095 bytes": a size in the largest binary unit that gives it exactly. */
+export function formatBytes(bytes: number): string {
+  const units = ['TiB', 'GiB', 'MiB', 'KiB'];
+  for (const [i, unit] of units.entries()) {
+    const size = 1024 ** (units.length - i);
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+  }
+  return `${bytes} bytes`;
+}
+
 /** A file could not be read or written. A read fault is an input fault: flows read before it are kept. */
 export class IoError extends FlowtxError {
   readonly side: 'read' | 'write';
+  readonly path: string;
+  readonly reason: string;
 
   constructor(side: 'read' | 'write', path: string, reason: string, options?: { cause?: unknown }) {
     super('FLOWTX_IO', `cannot ${side} ${path}: ${reason}`, options);
     this.side = side;
+    this.path = path;
+    this.reason = reason;
   }
 }
 

@@ -25,7 +25,7 @@ export type { FlowContext, ScriptContext, ScriptLog } from './engine/context.js'
 export type { FlowFilter } from './filter/compile.js';
 export type { HookMap, HookName, Script, ClientConnection } from './engine/hooks.js';
 export type { Origin } from './model/origin.js';
-export { FlowtxError, BodyError } from './errors.js';
+export { FlowtxError, BodyError, BodyLimitError } from './errors.js';
 
 import type { Script } from './engine/hooks.js';
 

@@ -5,7 +5,9 @@ import { UsageError } from '../errors.js';
 import type { ScriptErrorPolicy } from '../engine/dispatch.js';
 import { codecNames } from '../codecs/registry.js';
 import { builtinSummaries } from '../scripts/builtins.js';
+import { DEFAULT_MAX_BODY_SIZE } from '../model/body-limit.js';
 import { parseShard, type Shard } from './shard.js';
+import { parseSize } from './size.js';
 
 export interface RunPlan {
   /** As given: files, directories, glob patterns, "-". */
@@ -35,6 +37,8 @@ export interface RunPlan {
   filter: string | undefined;
   /** --select: scripts run only on matching flows; the others pass through unchanged. */
   select: string | undefined;
+  /** --max-body-size in bytes: the most a body's content-encoding may decode to; 0 for no limit. */
+  maxBodySize: number;
 }
 
 const EPILOG = `Examples:
@@ -93,6 +97,7 @@ const OPTIONS = {
   debug: { type: 'boolean', default: false, description: 'Show stack traces and script debug logs' },
   filter: { type: 'string', requiresArg: true, description: 'Only flows matching this mitmproxy filter expression are seen by scripts and written (or listed); also given as a trailing expression' },
   select: { type: 'string', requiresArg: true, description: 'Scripts run only on flows matching this filter expression; the others pass through unchanged' },
+  'max-body-size': { type: 'string', requiresArg: true, description: 'The most bytes one body may decode to (gzip, br, deflate, zstd), e.g. 64M or 1G; 0 for no limit (default: 256M)' },
   'help-filters': { type: 'boolean', default: false, description: 'List the filter operators and exit' },
 } as const;
 
@@ -121,6 +126,7 @@ interface ParsedArgs {
   debug: boolean;
   filter?: string;
   select?: string;
+  maxBodySize?: string;
 }
 
 const camel = (name: string): string => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -266,5 +272,6 @@ export async function parseArgs(argv: string[]): Promise<RunPlan> {
     progress: args.progress,
     filter: args.filter ?? expression,
     select: args.select,
+    maxBodySize: args.maxBodySize === undefined ? DEFAULT_MAX_BODY_SIZE : parseSize('--max-body-size', args.maxBodySize),
   };
 }

@@ -113,6 +113,7 @@ export async function run(plan: RunPlan, io: IoPort, terminal: Terminal): Promis
     listing: plan.json ? 'json' : 'lines',
     filter: plan.filter,
     select: plan.select,
+    maxBodySize: plan.maxBodySize,
   };
   // Expressions are checked here, once, so that a syntax error is a usage error before anything runs.
   for (const expression of [plan.filter, plan.select]) if (expression !== undefined) compileFilter(expression);

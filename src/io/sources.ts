@@ -45,9 +45,11 @@ async function* counted(stream: AsyncIterable<Uint8Array>, name: string, count: 
 
 async function* gunzip(chunks: AsyncIterable<Uint8Array>, name: string): AsyncIterable<Uint8Array> {
   const inflater = createGunzip({ chunkSize: CHUNK });
+  let fed = 0;
   const feed = (async () => {
     try {
       for await (const chunk of chunks) {
+        fed += chunk.byteLength;
         if (!inflater.write(chunk)) await new Promise((resolve) => inflater.once('drain', resolve));
       }
       inflater.end();
@@ -59,7 +61,10 @@ async function* gunzip(chunks: AsyncIterable<Uint8Array>, name: string): AsyncIt
     yield* inflater;
   } catch (cause) {
     if (cause instanceof IoError) throw cause;
-    throw new IoError('read', name, `bad gzip data: ${(cause as Error).message}`, { cause });
+    // zlib counts what it consumed only when a write completes: the fault lies in the write after that count.
+    const consumed = inflater.bytesWritten;
+    const at = consumed === fed ? `at compressed byte ${fed}` : `in compressed bytes ${consumed}-${fed}`;
+    throw new IoError('read', name, `bad gzip data ${at}: ${(cause as Error).message}`, { cause });
   }
   await feed;
 }

@@ -1,9 +1,11 @@
 // Content-encoding (gzip, deflate, br, zstd) and charset handling for message bodies. Pure functions.
 // zstd is decoded with fzstd; Node 20's zlib has no zstd, so a zstd body cannot be re-encoded (see encode()).
 
+import { constants } from 'node:buffer';
 import * as zlib from 'node:zlib';
 import { createRequire } from 'node:module';
-import { BodyError } from '../errors.js';
+import { BodyError, BodyLimitError, formatBytes } from '../errors.js';
+import { maxBodySize } from './body-limit.js';
 import { strictUtf8 } from './utf8.js';
 
 const IDENTITY = new Set(['', 'identity', 'none']);
@@ -17,24 +19,79 @@ export function parseCodings(header: string | undefined): string[] {
     .filter((c) => !IDENTITY.has(c));
 }
 
-function decodeOne(coding: string, data: Uint8Array): Uint8Array {
-  switch (coding) {
-    case 'gzip':
-    case 'x-gzip':
-      return zlib.gunzipSync(data);
-    case 'deflate':
-      // Servers send both zlib-wrapped and raw deflate under this name; try the standard one first.
-      try {
-        return zlib.inflateSync(data);
-      } catch {
-        return zlib.inflateRawSync(data);
-      }
-    case 'br':
-      return zlib.brotliDecompressSync(data);
-    case 'zstd':
-      return (createRequire(import.meta.url)('fzstd') as typeof import('fzstd')).decompress(data);
-    default:
-      throw new BodyError(`unsupported content-encoding "${coding}"`);
+/** zlib's "output would exceed maxOutputLength": it stops inflating there, so a bomb never fills memory. */
+const tooLarge = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+
+const overLimit = (coding: string, limit: number): BodyLimitError =>
+  new BodyLimitError(limit, `decodes to more than ${formatBytes(limit)} (${coding}; the limit is --max-body-size)`);
+
+/** RFC 9659: HTTP's zstd content-coding uses windows of at most 8 MiB; larger ones are allowed up to the limit. */
+const ZSTD_HTTP_WINDOW = 8 * 1024 * 1024;
+
+/**
+ * The buffer fzstd allocates for a zstd frame before it decodes a byte (RFC 8878 3.1.1.1): the window, or
+ * for a single-segment frame its declared content size. 0 when `data` is no frame header (fzstd says why).
+ */
+function zstdWindow(data: Uint8Array): number {
+  if (data.byteLength < 6 || data[0] !== 0x28 || data[1] !== 0xb5 || data[2] !== 0x2f || data[3] !== 0xfd) return 0;
+  const descriptor = data[4]!;
+  if ((descriptor & 0x20) === 0) {
+    const base = 2 ** (10 + (data[5]! >> 3));
+    return base + (base / 8) * (data[5]! & 7);
+  }
+  const sizeField = 5 + [0, 1, 2, 4][descriptor & 3]!; // after the dictionary id
+  const sizeBytes = [1, 2, 4, 8][descriptor >> 6]!;
+  let size = 0;
+  for (let i = sizeBytes - 1; i >= 0; i--) size = size * 256 + (data[sizeField + i] ?? 0);
+  return sizeBytes === 2 ? size + 256 : size;
+}
+
+/**
+ * zstd through fzstd's stream decoder, which hands the output over block by block: counted there, the
+ * output stops at `limit`. What fzstd allocates up front (zstdWindow; it allows 2 GiB) is checked first, for
+ * the first frame: more than the limit (or than HTTP's 8 MiB window, when the limit is smaller) is refused.
+ */
+function zstdDecompress(data: Uint8Array, limit: number): Uint8Array {
+  const window = zstdWindow(data);
+  if (window > Math.max(limit, ZSTD_HTTP_WINDOW)) {
+    throw new BodyLimitError(limit, `asks zstd for a ${formatBytes(window)} window, more than ${formatBytes(limit)} (the limit is --max-body-size)`);
+  }
+  const { Decompress } = createRequire(import.meta.url)('fzstd') as typeof import('fzstd');
+  const blocks: Uint8Array[] = [];
+  let size = 0;
+  new Decompress((block) => {
+    size += block.byteLength;
+    if (size > limit) throw overLimit('zstd', limit);
+    blocks.push(block); // a block is a new array of fzstd's, never reused
+  }).push(data, true);
+  return Buffer.concat(blocks, size);
+}
+
+function decodeOne(coding: string, data: Uint8Array, limit: number): Uint8Array {
+  const bounded = { maxOutputLength: limit };
+  try {
+    switch (coding) {
+      case 'gzip':
+      case 'x-gzip':
+        return zlib.gunzipSync(data, bounded);
+      case 'deflate':
+        // Servers send both zlib-wrapped and raw deflate under this name; try the standard one first.
+        try {
+          return zlib.inflateSync(data, bounded);
+        } catch (err) {
+          if (tooLarge(err)) throw err;
+          return zlib.inflateRawSync(data, bounded);
+        }
+      case 'br':
+        return zlib.brotliDecompressSync(data, bounded);
+      case 'zstd':
+        return zstdDecompress(data, limit);
+      default:
+        throw new BodyError(`unsupported content-encoding "${coding}"`);
+    }
+  } catch (err) {
+    if (tooLarge(err)) throw overLimit(coding, limit);
+    throw err;
   }
 }
 
@@ -56,13 +113,16 @@ export function canEncode(codings: readonly string[]): boolean {
   return codings.every((c) => c === 'gzip' || c === 'x-gzip' || c === 'deflate' || c === 'br');
 }
 
-/** Undoes the codings (last applied is undone first). */
-export function decodeContent(data: Uint8Array, codings: readonly string[]): Uint8Array {
+/**
+ * Undoes the codings (last applied is undone first). Each step stops at `limit` bytes of output
+ * (BodyLimitError), inside the decoder: a small body that inflates to gigabytes never does.
+ */
+export function decodeContent(data: Uint8Array, codings: readonly string[], limit: number = maxBodySize()): Uint8Array {
   let out = data;
   for (let i = codings.length - 1; i >= 0; i--) {
     const coding = codings[i]!;
     try {
-      out = decodeOne(coding, out);
+      out = decodeOne(coding, out, limit);
     } catch (cause) {
       if (cause instanceof BodyError) throw cause;
       throw new BodyError(`body is not valid ${coding} data: ${(cause as Error).message}`, { cause });
@@ -118,9 +178,23 @@ function decodeCp1252(data: Uint8Array): string {
 
 /**
  * Bytes → text with the declared charset. Without one, UTF-8 when the bytes are valid UTF-8, else latin1
- * (every byte maps to one character, so nothing is lost).
+ * (every byte maps to one character, so nothing is lost). A body too long for a string is a BodyError:
+ * past V8's limit, Node's decoders fail with misleading messages ("not valid for encoding") or give "".
  */
 export function decodeText(data: Uint8Array, charset: string | undefined): string {
+  const fits = data.byteLength <= constants.MAX_STRING_LENGTH; // no decoder makes more characters than bytes
+  try {
+    const text = decodeCharset(data, charset);
+    if (text !== '' || fits) return text;
+  } catch (err) {
+    if (fits) throw err;
+  }
+  throw new BodyError(
+    `body of ${formatBytes(data.byteLength)} is too long for a JavaScript string (${constants.MAX_STRING_LENGTH} characters at most); read it as bytes (content, decodedContent)`,
+  );
+}
+
+function decodeCharset(data: Uint8Array, charset: string | undefined): string {
   if (charset !== undefined && CP1252.has(charset)) return decodeCp1252(data);
   if (charset !== undefined && !LATIN1.has(charset)) {
     let label = charset;

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { unzipSync } from 'node:zlib';
 import { BodyError } from '../errors.js';
+import { maxBodySize } from './body-limit.js';
 import { decodeContent, parseCodings } from './encoding.js';
 import type { HeaderField } from './headers.js';
 import { peekOf } from './peek.js';
@@ -86,21 +87,21 @@ export function messageHeader(message: ReadonlyState<MessageState>, name: string
  *   (`decodedContent`, `text`): a body that is not what its headers say is a fault a script must hear of.
  * - 'lenient': mitmproxy's `get_content(strict=False)`, what its filters search: exactly one coding named by
  *   the whole header value (`gzip, br` and `x-gzip` stay as stored), zlib streams accepted under `gzip`,
- *   and the body as stored when that fails.
+ *   and the body as stored when that fails (a body over --max-body-size is searched as stored too).
  * - 'fallback': 'strict', else the body as stored. What mitmproxy's savehar writes (`content`, then
- *   `raw_content` on a decoding error), so a HAR always gets a body.
+ *   `raw_content` on a decoding error), so a HAR always gets a body. `kept` hears why it was kept.
  */
 export type BodyRule = 'strict' | 'lenient' | 'fallback';
 
 /** The body with its content-encoding undone by `rule`; null when the body was not captured. */
-export function decodedBody(message: ReadonlyState<MessageState>, rule: BodyRule): Uint8Array | null {
+export function decodedBody(message: ReadonlyState<MessageState>, rule: BodyRule, kept?: (why: BodyError) => void): Uint8Array | null {
   const content = message.content;
   if (content === null) return null;
   const header = messageHeader(message, 'content-encoding');
   if (rule === 'lenient') {
     const coding = header?.toLowerCase();
     try {
-      if (coding === 'gzip') return unzipSync(content);
+      if (coding === 'gzip') return unzipSync(content, { maxOutputLength: maxBodySize() });
       if (coding === 'deflate' || coding === 'br' || coding === 'zstd') return decodeContent(content, [coding]);
     } catch {
       // not valid for its coding: as stored
@@ -110,7 +111,10 @@ export function decodedBody(message: ReadonlyState<MessageState>, rule: BodyRule
   try {
     return decodeContent(content, parseCodings(header));
   } catch (cause) {
-    if (rule === 'fallback' && cause instanceof BodyError) return content;
+    if (rule === 'fallback' && cause instanceof BodyError) {
+      kept?.(cause);
+      return content;
+    }
     throw cause;
   }
 }

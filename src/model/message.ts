@@ -1,6 +1,7 @@
 // Request and Response: views over a flow's message state that scripts read and change. Every change marks
 // the owning flow as changed, so unchanged flows can be written back byte-identically.
 
+import { BodyLimitError } from '../errors.js';
 import { ChangeMark } from './change.js';
 import { parseCookieHeader, formatCookieHeader, parseSetCookie, type SetCookie } from './cookies.js';
 import { canEncode, charsetOf, decodeText, encodeContent, encodeText, parseCodings } from './encoding.js';
@@ -17,6 +18,9 @@ abstract class Message<S extends MessageState> {
   #headers: Headers;
   #trailers: Headers | null;
   #tracker: Tracker | undefined;
+
+  /** "request" or "response", for messages. */
+  protected abstract readonly part: string;
 
   protected constructor(state: S, mark: ChangeMark) {
     this.state = state;
@@ -101,9 +105,18 @@ abstract class Message<S extends MessageState> {
     }
   }
 
-  /** The body with its content-encoding undone. Setting it re-applies the message's content-encoding. */
+  /**
+   * The body with its content-encoding undone; a BodyError when it does not decode, or would decode to more
+   * than --max-body-size. Setting it re-applies the message's content-encoding.
+   */
   get decodedContent(): Uint8Array | null {
-    return decodedBody(this.state, 'strict');
+    try {
+      return decodedBody(this.state, 'strict');
+    } catch (err) {
+      // Named here, where the part is known: a script's failure then says which body was too large.
+      if (err instanceof BodyLimitError) throw new BodyLimitError(err.limit, err.reason, this.part, { cause: err });
+      throw err;
+    }
   }
   set decodedContent(value: Uint8Array | null) {
     if (value === null) {
@@ -160,6 +173,8 @@ abstract class Message<S extends MessageState> {
 }
 
 export class Request extends Message<RequestState> {
+  protected readonly part = 'request';
+
   /** @internal Use Flow / createFlow to make flows. */
   constructor(state: RequestState, mark: ChangeMark = new ChangeMark()) {
     super(state, mark);
@@ -268,6 +283,8 @@ export class Request extends Message<RequestState> {
 }
 
 export class Response extends Message<ResponseState> {
+  protected readonly part = 'response';
+
   /** @internal Use Flow / createFlow to make flows. */
   constructor(state: ResponseState, mark: ChangeMark = new ChangeMark()) {
     super(state, mark);

@@ -2,7 +2,7 @@
 // faults in inputs: a fault marks its input failed and is reported once; the stream goes on with the next
 // input (or stops, with --fail-fast); the complete flows read before it are written either way.
 
-import { Cancelled, CodecError, InputError, isInputFault, type IoError } from '../errors.js';
+import { Cancelled, CodecError, InputError, IoError, isInputFault, type InputPosition } from '../errors.js';
 import type { Codec, Envelope } from '../codecs/codec.js';
 import { codecByExtension, codecNames, sniffCodec } from '../codecs/registry.js';
 import type { Source } from '../io/sources.js';
@@ -27,6 +27,15 @@ function detect(source: Source): Codec {
     { origin: source.name, index: 0, offset: 0 },
     `unrecognised format (starts with "${shown}"); known formats: ${codecNames().join(', ')}`,
   );
+}
+
+/**
+ * A read fault met while decoding (a bad gzip stream, a failing disk), saying where reading got to: the
+ * codecs' faults name the flow they are in, but the bytes below them know no flows.
+ */
+function afterFlow(err: IoError, last: InputPosition | null): IoError {
+  const where = last === null ? 'before the first complete flow' : `the last complete flow is #${last.index} at byte ${last.offset}`;
+  return new IoError('read', err.path, `${err.reason}; ${where}`, { cause: err });
 }
 
 interface Opened {
@@ -71,17 +80,19 @@ export class Inputs {
       if (input === undefined) continue;
       const { source, codec } = input;
       const summary = this.summaries[i]!;
+      let last: InputPosition | null = null;
       try {
         const release = this.#options.release ? (chunk: Uint8Array) => source.release(chunk) : undefined;
         for await (const batch of codec.decode(source.chunks, source.name, release, (e) => (this.envelope ??= e))) {
           if (this.#options.cancelled()) throw new Cancelled();
           summary.flows += batch.length;
           this.#reporter.countFlows(batch.length);
+          last = batch.at(-1)?.position ?? last;
           yield batch;
         }
       } catch (err) {
         if (!isInputFault(err)) throw err;
-        this.#readFault(i, err);
+        this.#readFault(i, err instanceof IoError ? afterFlow(err, last) : err);
       }
     }
   }

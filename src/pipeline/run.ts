@@ -9,6 +9,7 @@ import { Dispatcher, type Counts, type ScriptErrorPolicy } from '../engine/dispa
 import type { LoadedScript } from '../engine/hooks.js';
 import { replay, type Gates } from '../engine/replay.js';
 import { compileFilter } from '../filter/compile.js';
+import { DEFAULT_MAX_BODY_SIZE, setMaxBodySize } from '../model/body-limit.js';
 import { Inputs } from './inputs.js';
 import { encodedSink, listingSink, type FlowSink } from './outputs.js';
 import type { IoPort, Reporter } from './ports.js';
@@ -27,6 +28,8 @@ export interface StreamSettings {
   filter: string | undefined;
   /** --select: scripts run only on matching flows. */
   select: string | undefined;
+  /** --max-body-size in bytes (0: none); undefined: the default. */
+  maxBodySize?: number | undefined;
 }
 
 export interface StreamJob {
@@ -74,6 +77,9 @@ export async function runStream(
   reporter: Reporter,
   cancelled: () => boolean = () => false,
 ): Promise<StreamResult> {
+  // The thread's setting (model/body-limit.ts says why it is one), set per stream: a --jobs worker runs
+  // streams only, and the streams of one run share their settings.
+  setMaxBodySize(settings.maxBodySize ?? DEFAULT_MAX_BODY_SIZE);
   const dispatcher = new Dispatcher(scripts, {
     options: settings.options,
     onScriptError: settings.onScriptError,

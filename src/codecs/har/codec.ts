@@ -3,13 +3,16 @@
 // written back from its bytes; a changed one is rebuilt (flow-to-entry.ts) and what the HAR held beyond the
 // model is put back (extra.har). User documentation in docs/formats.md.
 
+import { BodyLimitError } from '../../errors.js';
 import { Flow } from '../../model/flow.js';
+import { describeOrigin } from '../../model/origin.js';
+import { checkNesting } from '../../model/nesting.js';
 import { FlowRecord } from '../../model/record.js';
 import type { HttpFlowState } from '../../model/state.js';
 import type { Codec, Encoder, EncoderOptions, Envelope, Release } from '../codec.js';
 import { atRecord } from '../fault.js';
 import { entryToState, type EntryContext } from './entry-to-flow.js';
-import { flowToEntry, httpLosses, ServersSeen } from './flow-to-entry.js';
+import { flowToEntry, httpLosses, ServersSeen, type KeptBody } from './flow-to-entry.js';
 import { applyPatch, isObject, type Json, type JsonObject, type JsonPatch } from './json-patch.js';
 import type { SplitEntry } from './split.js';
 
@@ -19,7 +22,10 @@ const FORMAT = 'har';
 const contexts = new WeakMap<FlowRecord, EntryContext>();
 
 function load(entry: SplitEntry, unchanged: () => boolean): HttpFlowState {
-  return atRecord(entry.position, () => entryToState(entry.value, entry.context, unchanged));
+  return atRecord(entry.position, () => {
+    checkNesting(entry.value, 'entry');
+    return entryToState(entry.value, entry.context, unchanged);
+  });
 }
 
 function record(entry: SplitEntry): FlowRecord {
@@ -82,6 +88,17 @@ const opening = (o: JsonObject): string => {
 };
 
 /**
+ * The warning for a body over --max-body-size, written as stored (base64 of its encoded bytes, headers as
+ * they are) instead of failing the run: a HAR holds every flow. Other bodies that do not decode are written
+ * so silently, as mitmproxy's savehar writes them.
+ */
+function keptWarning(record: FlowRecord, options: EncoderOptions): KeptBody {
+  return (part, why) => {
+    if (why instanceof BodyLimitError) options.warn?.(`${describeOrigin(record.origin)}: ${part} body written to HAR as stored, not decoded: it ${why.reason}`);
+  };
+}
+
+/**
  * Writes `{"log":{…,"entries":[` when the first flow arrives (its log fields and top-level members, from the
  * HAR it was read from, or flowtx's own), the entries, then `],"pages":[…]` and log fields met later: pages
  * come from the flows, so they are written after the entries (JSON does not order keys), one per page id;
@@ -140,7 +157,7 @@ function encoder(options: EncoderOptions = {}): Encoder {
         }
         state = s as HttpFlowState;
         for (const what of httpLosses(state)) options.lose?.(what);
-        raw = json(applyPatch(flowToEntry(state, servers), patchOf(state)));
+        raw = json(applyPatch(flowToEntry(state, servers, undefined, keptWarning(record, options)), patchOf(state)));
       }
       const pieces = collect(contextOf(record, state));
       if (count++ > 0) pieces.push(SEPARATOR);

@@ -5,6 +5,7 @@
 // seen (connect/ssl timings go to the first flow of each connection, as in mitmproxy).
 
 import { isIP } from 'node:net';
+import type { BodyError } from '../../errors.js';
 import { parseSetCookie } from '../../model/cookies.js';
 import type { HeaderField } from '../../model/headers.js';
 import { Request, Response } from '../../model/message.js';
@@ -108,7 +109,10 @@ const bodyType = (fields: HttpFlowState['request']['headers']): string | undefin
 /** Methods savehar writes postData for even with an empty body. */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
-function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: string | undefined): JsonObject {
+/** Hears of a body written as stored because it would not decode (decodedBody's 'fallback'). */
+export type KeptBody = (part: 'request' | 'response', why: BodyError) => void;
+
+function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: string | undefined, kept: KeptBody | undefined): JsonObject {
   const request = new Request(state.request);
   const fields = state.request.headers;
   const url = request.method.toUpperCase() === 'CONNECT' ? harUrl('https', request.host, request.port, '/') : prettyUrl(request);
@@ -127,7 +131,7 @@ function requestEntry(state: HttpFlowState, form: BodyForm | undefined, source: 
   // A body that was not captured (null) has no postData: HAR 1.2 requires its text (mitmproxy writes null).
   if (content !== null && (BODY_METHODS.has(request.method) || content.byteLength > 0)) {
     const contentType = headerValue(fields, 'content-type');
-    const body = bodyToHar(decodedBody(state.request, 'fallback') ?? content, bodyType(fields), form, source);
+    const body = bodyToHar(decodedBody(state.request, 'fallback', (why) => kept?.('request', why)) ?? content, bodyType(fields), form, source);
     const postData: JsonObject = { mimeType: byteText(contentType ?? ''), text: body.text };
     if (body.base64) postData.encoding = 'base64';
     postData.params =
@@ -145,7 +149,7 @@ function prettyUrl(request: Request): string {
   return harUrl(request.scheme, request.prettyHost, port, request.path === '*' ? '' : request.path);
 }
 
-function responseEntry(state: HttpFlowState, form: BodyForm | undefined, source: string | undefined): JsonObject {
+function responseEntry(state: HttpFlowState, form: BodyForm | undefined, source: string | undefined, kept: KeptBody | undefined): JsonObject {
   if (state.response === null) {
     return {
       status: 0, statusText: '', httpVersion: '', headers: [], cookies: [], content: { size: 0, mimeType: '' }, redirectURL: '',
@@ -155,7 +159,7 @@ function responseEntry(state: HttpFlowState, form: BodyForm | undefined, source:
   const response = new Response(state.response);
   const fields = state.response.headers;
   const stored = response.content?.byteLength ?? 0;
-  const decoded = decodedBody(state.response, 'fallback');
+  const decoded = decodedBody(state.response, 'fallback', (why) => kept?.('response', why));
   const contentType = headerValue(fields, 'content-type');
   const content: JsonObject = { size: stored, compression: (decoded?.byteLength ?? 0) - stored, mimeType: byteText(contentType ?? '') };
   // A body not captured (null) gets no `text` (HAR 1.2 makes it optional), which the reader takes back as
@@ -190,16 +194,17 @@ function webSocketMessages(state: HttpFlowState): Json[] {
 /**
  * The HAR entry for an HTTP flow, before the fields kept from a HAR it was read from are put back. `read`
  * (from the HAR reader, for a flow just read) stands for the body forms the flow carries in extra.har.
+ * `kept` hears of each body written as stored because it would not decode.
  */
-export function flowToEntry(state: HttpFlowState, servers: ServersSeen, read?: ReadBodies): JsonObject {
+export function flowToEntry(state: HttpFlowState, servers: ServersSeen, read?: ReadBodies, kept?: KeptBody): JsonObject {
   const forms = read?.forms ?? formsOf(state);
   const sources = read?.sources ?? {};
   const t = timings(state, servers);
   const entry: JsonObject = {
     startedDateTime: formatIsoTime(state.request.timestampStart),
     time: [t.connect, t.ssl, t.send, t.receive, t.wait].reduce((sum, v) => (v >= 0 ? sum + v : sum), 0),
-    request: requestEntry(state, forms.request, sources.request),
-    response: responseEntry(state, forms.response, sources.response),
+    request: requestEntry(state, forms.request, sources.request, kept),
+    response: responseEntry(state, forms.response, sources.response, kept),
     cache: {},
     timings: t,
   };

@@ -10,6 +10,7 @@
 import { setOwn } from '../../model/own.js';
 import { strictUtf8 } from '../../model/utf8.js';
 import { FormatError } from '../fault.js';
+import { MAX_NESTING, NESTED_TOO_DEEPLY } from '../../model/nesting.js';
 
 /** A float that must be written back as a float even when it is integral (Python's 946681203.0). */
 export class PyFloat {
@@ -34,7 +35,6 @@ export class Latin1Bytes {
 export type TValue = Uint8Array | string | number | bigint | boolean | null | PyFloat | RawElement | RawEntry | Latin1Bytes | TValue[] | { [key: string]: TValue };
 
 const COLON = 0x3a;
-const MAX_DEPTH = 1000;
 const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 
 // Flow records are mostly short strings (keys, header fields, numbers). For those, a loop in JavaScript is
@@ -154,7 +154,7 @@ class Parser {
   ) {}
 
   element(at: number, end: number, depth: number): TValue {
-    if (depth > MAX_DEPTH) throw new FormatError('not a tnetstring: nested too deeply');
+    if (depth > MAX_NESTING) throw new FormatError(`not a tnetstring: ${NESTED_TOO_DEEPLY}`);
     const { data, options } = this;
     const scanner = this.#scanner;
     const next = scanner.scan(data, at, end);

@@ -7,6 +7,7 @@ import type { Packr } from 'msgpackr';
 import { CodecError, type InputPosition } from '../../errors.js';
 import { Flow } from '../../model/flow.js';
 import { FlowRecord } from '../../model/record.js';
+import { checkNesting, NESTED_TOO_DEEPLY } from '../../model/nesting.js';
 import { setOwn } from '../../model/own.js';
 import { plainView } from '../../model/plain.js';
 import type { FlowState, StateValue } from '../../model/state.js';
@@ -122,9 +123,14 @@ function load(payload: Uint8Array, position: InputPosition): FlowState {
   try {
     value = msgpack().unpack(payload);
   } catch (cause) {
-    throw new CodecError(position, `record is not valid MessagePack: ${(cause as Error).message}`, { cause });
+    // msgpackr reads nested values recursively: a record nested some thousand levels deep overflows it.
+    const reason = cause instanceof RangeError && /call stack/.test(cause.message) ? `record is ${NESTED_TOO_DEEPLY}` : `record is not valid MessagePack: ${(cause as Error).message}`;
+    throw new CodecError(position, reason, { cause });
   }
-  return atRecord(position, () => withFreeFormKeys(validateFlowState(value), unescape));
+  return atRecord(position, () => {
+    checkNesting(value, 'record');
+    return withFreeFormKeys(validateFlowState(value), unescape);
+  });
 }
 
 function readHeader(reader: ByteReader, position: InputPosition): void {

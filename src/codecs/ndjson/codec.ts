@@ -5,6 +5,7 @@
 import { CodecError, type InputPosition } from '../../errors.js';
 import { Flow } from '../../model/flow.js';
 import { FlowRecord } from '../../model/record.js';
+import { checkNesting } from '../../model/nesting.js';
 import { plainView } from '../../model/plain.js';
 import type { FlowState } from '../../model/state.js';
 import { lenientUtf8, strictUtf8 } from '../../model/utf8.js';
@@ -38,7 +39,10 @@ function load(line: Uint8Array, position: InputPosition): FlowState {
         : `unsupported flowtx NDJSON version ${JSON.stringify(version)} (this flowtx reads version ${VERSION})`,
     );
   }
-  return atRecord(position, () => validateFlowState(fromJson(state)));
+  return atRecord(position, () => {
+    checkNesting(state, 'record');
+    return validateFlowState(fromJson(state));
+  });
 }
 
 const isBlank = (line: Uint8Array): boolean => line.every(isJsonSpace);
