@@ -100,10 +100,13 @@ export class BodyError extends FlowtxError {
 /** A file could not be read or written. A read fault is an input fault: flows read before it are kept. */
 export class IoError extends FlowtxError {
   readonly side: 'read' | 'write';
+  /** The file as the user named it (an output's target, never its temporary file). */
+  readonly path: string;
 
   constructor(side: 'read' | 'write', path: string, reason: string, options?: { cause?: unknown }) {
     super('FLOWTX_IO', `cannot ${side} ${path}: ${reason}`, options);
     this.side = side;
+    this.path = path;
   }
 }
 

@@ -3,7 +3,7 @@
 // streams by default), so tests run the command in-process.
 
 import type { Readable, Writable } from 'node:stream';
-import { isFlowtxError, UsageError } from '../errors.js';
+import { IoError, isFlowtxError, UsageError } from '../errors.js';
 import { filterHelpText } from '../filter/help.js';
 import { fileSystem } from '../pipeline/ports.js';
 import { countFiles, emptySummary, type Summary } from '../pipeline/summary.js';
@@ -16,10 +16,17 @@ export interface Stdio {
   readonly stderr: Writable & TextOut;
 }
 
-/** The summary of a command that failed before it read anything (usage, a missing input, a script). */
-function failedSummary(plan: CommonPlan | undefined, message: string, exitCode: number): Summary {
+/**
+ * The summary of a command that failed before it read anything (usage, a script, an input that is missing or
+ * yields no file): that input failed, the others were skipped.
+ */
+function failedSummary(plan: CommonPlan | undefined, err: unknown, message: string, exitCode: number): Summary {
   const summary = { ...emptySummary(plan?.inputs ?? [], []), ok: false, exitCode, errors: [message] };
-  for (const input of summary.inputs) input.status = 'skipped';
+  const missing = err instanceof IoError && err.side === 'read' ? err.path : undefined;
+  for (const input of summary.inputs) {
+    input.status = input.path === missing ? 'failed' : 'skipped';
+    if (input.path === missing) input.error = message;
+  }
   countFiles(summary);
   return summary;
 }
@@ -40,7 +47,7 @@ export async function main(argv: string[], stdio: Stdio = process): Promise<numb
     const message = describe(err, wantsDebug);
     stdio.stderr.write(`flowtx: error: ${message}\n`);
     if (err instanceof UsageError) stdio.stderr.write('Run flowtx --help for usage.\n');
-    summary = failedSummary(plan, isFlowtxError(err) ? err.message : message, err instanceof UsageError ? 2 : 1);
+    summary = failedSummary(plan, err, isFlowtxError(err) ? err.message : message, err instanceof UsageError ? 2 : 1);
   }
   if (plan?.jsonSummary) {
     const stream = plan.output === '-' ? stdio.stderr : stdio.stdout;

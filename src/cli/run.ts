@@ -2,9 +2,8 @@
 // output, or listed) or as one stream per input (--out-dir, on worker threads with --jobs), and sums up what
 // happened. Failures are reported as they happen; the summary says which inputs failed and sets the exit code.
 
-import { realpathSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { codecByExtension, codecByName, codecNames, formatExtension } from '../codecs/registry.js';
 import type { LoadedScript } from '../engine/hooks.js';
@@ -33,20 +32,33 @@ function outputFormat(plan: RunPlan): string | undefined {
   return codec.name;
 }
 
-function realPath(path: string): string {
+/**
+ * The file a path names, as device and inode: equal for two names of one file, whether a symbolic link or a
+ * hard link made them. Undefined when nothing is there (an output not written yet is no input).
+ */
+function fileIdentity(path: string): string | undefined {
   try {
-    return realpathSync(path);
+    const { dev, ino } = statSync(path, { bigint: true });
+    return `${dev}:${ino}`;
   } catch {
-    return resolve(path);
+    return undefined;
   }
+}
+
+/** Is `path` one of `files` under another name? */
+function isInputOf(files: readonly InputFile[]): (path: string) => boolean {
+  const inputs = new Set(files.flatMap((f) => (f.path === '-' ? [] : [fileIdentity(f.path)])));
+  return (path) => {
+    const identity = fileIdentity(path);
+    return identity !== undefined && inputs.has(identity);
+  };
 }
 
 /** Concatenation: every input, in order, through one engine into one output or the listing. */
 async function concatenate(plan: RunPlan, files: readonly InputFile[], settings: StreamSettings, io: IoPort, terminal: Terminal, summary: Summary): Promise<void> {
   const format = outputFormat(plan);
-  if (plan.output !== null) {
-    const target = realPath(plan.output);
-    if (!plan.inPlace && plan.output !== '-' && files.some((f) => f.path !== '-' && realPath(f.path) === target)) {
+  if (plan.output !== null && plan.output !== '-' && !plan.inPlace) {
+    if (isInputOf(files)(plan.output)) {
       throw new UsageError(`output ${plan.output} is also an input; add --in-place to rewrite it safely`);
     }
   }
@@ -71,8 +83,7 @@ async function concatenate(plan: RunPlan, files: readonly InputFile[], settings:
 /** --out-dir: one output per input, on `--jobs` threads. */
 async function mirror(plan: RunPlan, outDir: string, files: readonly InputFile[], settings: StreamSettings, io: IoPort, terminal: Terminal, summary: Summary): Promise<void> {
   const codec = plan.to === undefined ? undefined : codecByName(plan.to);
-  const inputs = new Set(files.map((f) => realPath(f.path)));
-  const tasks = planOutputs(files, outDir, codec, (path) => inputs.has(realPath(path)), plan.inPlace);
+  const tasks = planOutputs(files, outDir, codec, isInputOf(files), plan.inPlace);
   summary.output = { path: outDir, format: codec?.name ?? null };
   const jobs = plan.jobs ?? (tasks.length > 1 ? availableParallelism() : 1);
   terminal.startProgress(totalSize(files));
