@@ -26,15 +26,19 @@ export type TemporaryListener = (path: string, live: boolean) => void;
 
 const live = new Set<string>();
 const listeners = new Set<TemporaryListener>();
+const beforeSweep: (() => void)[] = [];
 let sweepsOnExit = false;
+
+function sweepOnExit(): void {
+  if (sweepsOnExit) return;
+  // 'exit' runs on process.exit(), on an uncaught exception and on a normal end, in every thread.
+  process.once('exit', removeTemporariesSync);
+  sweepsOnExit = true;
+}
 
 /** Registers a temporary file about to be created, so that it is removed however the thread ends. */
 export function track(path: string): void {
-  if (!sweepsOnExit) {
-    // 'exit' runs on process.exit(), on an uncaught exception and on a normal end, in every thread.
-    process.once('exit', removeTemporariesSync);
-    sweepsOnExit = true;
-  }
+  sweepOnExit();
   live.add(path);
   for (const listener of listeners) listener(path, true);
 }
@@ -50,8 +54,18 @@ export function watchTemporaries(listener: TemporaryListener): void {
   listeners.add(listener);
 }
 
+/**
+ * Runs `collect` first whenever the registry is swept: the main thread registers there what its worker
+ * threads announced but it has not read yet (their files, which a process exit leaves behind).
+ */
+export function beforeSweeping(collect: () => void): void {
+  sweepOnExit();
+  beforeSweep.push(collect);
+}
+
 /** The last resort: removes every temporary file still registered, synchronously (from a signal or 'exit'). */
 export function removeTemporariesSync(): void {
+  for (const collect of beforeSweep) collect();
   for (const path of live) {
     try {
       unlinkSync(path);
