@@ -11,6 +11,7 @@ import { main, type Host } from '../../src/cli/main.js';
 import { stoppable, type SignalName } from '../../src/cli/signals.js';
 import { Cancelled } from '../../src/errors.js';
 import { MemoryIo } from '../helpers/memory-io.js';
+import { SIGNAL_EXIT_CODES, until } from '../helpers/signals.js';
 
 const SAMPLE = resolve(import.meta.dirname, '../../fixtures/sample.flows');
 
@@ -32,13 +33,6 @@ class Text extends Writable {
   }
 }
 
-/** Waits until `check` holds (polling), at most 10 s. */
-async function until(check: () => boolean): Promise<void> {
-  for (let waited = 0; !check(); waited += 10) {
-    if (waited > 10_000) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /**
  * A run reading stdin into `out`, whose stdin has given the first half of the sample and then stalls:
@@ -56,18 +50,13 @@ function stalledRun(host: FakeHost, out: string) {
 const temporaries = (dir: string): string[] => readdirSync(dir).filter((n) => n.endsWith('.tmp'));
 
 describe('signals', () => {
-  // [signal, exit code]: 128 + the signal's number, as a shell reports a process a signal ended.
-  test.each([
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-    ['SIGHUP', 129],
-  ] as const)('%s: the run stops, gives its output up (an existing file stays) and returns %d', async (signal, exitCode) => {
+  test.each(SIGNAL_EXIT_CODES)('%s: the run stops, gives its output up (an existing file stays) and returns %d', async (signal, exitCode) => {
     const dir = mkdtempSync(join(tmpdir(), 'flowtx-signal-'));
     const out = join(dir, 'out.flows');
     writeFileSync(out, 'old');
     const host = new FakeHost();
     const run = stalledRun(host, out);
-    await until(() => temporaries(dir).length === 1);
+    await until(() => temporaries(dir).length === 1, 'the temporary file');
     host.send(signal);
     run.stdin.end(run.rest); // the next batch sees the stop
     expect(await run.code).toBe(exitCode);
@@ -83,7 +72,7 @@ describe('signals', () => {
     const out = join(dir, 'out.flows');
     const host = new FakeHost();
     const run = stalledRun(host, out);
-    await until(() => temporaries(dir).length === 1);
+    await until(() => temporaries(dir).length === 1, 'the temporary file');
     host.send('SIGINT');
     expect(temporaries(dir)).toHaveLength(1); // the stream is stuck: nothing can stop it yet
     host.send('SIGINT');

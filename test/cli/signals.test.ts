@@ -7,6 +7,7 @@ import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, wri
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { BIN, flowtx, ROOT, tmp } from '../helpers/cli.js';
+import { SIGNAL_EXIT_CODES, until } from '../helpers/signals.js';
 
 const SAMPLE = join(ROOT, 'fixtures/sample.flows');
 const LIMIT = 20_000;
@@ -32,13 +33,6 @@ function start(args: string[], command: string[] = [process.execPath, BIN]) {
   return { child, ended, stderr: () => stderr };
 }
 
-/** Waits until `check` holds, polling, at most 15 s. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !check(); waited += 20) {
-    if (waited > 15_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const temporaries = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.tmp'));
 
@@ -55,11 +49,7 @@ function workspace(ms: number | null, copies = 40): { dir: string; script: strin
 
 describe('signals', () => {
   // [signal, exit code]: the run stops between batches, its temporary file is removed, an existing output stays.
-  test.each([
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-    ['SIGHUP', 129],
-  ] as const)('%s: exit %d, no temporary file, the old output kept, the progress line ended', async (signal, exitCode) => {
+  test.each(SIGNAL_EXIT_CODES)('%s: exit %d, no temporary file, the old output kept, the progress line ended', async (signal, exitCode) => {
     const { dir, script, input } = workspace(5);
     const out = join(dir, 'out', 'o.flows');
     mkdirSync(join(dir, 'out'));
