@@ -74,8 +74,10 @@ async function concatenate(plan: RunPlan, files: readonly InputFile[], settings:
     summary.flows = flows;
     summary.scriptErrors = scriptErrors;
     summary.lost = result.lost;
-    // A failure that belongs to no input (a script, the output) ends the whole stream; a signal is main's to report.
-    if (result.failure !== null && !(result.failure instanceof Cancelled)) summary.errors.push(errorMessage(result.failure));
+    // A failure that belongs to no input (a script, the output) ends the whole stream. A signal is main's to
+    // report; it left nothing written, so no input was processed.
+    if (result.failure instanceof Cancelled) for (const input of summary.inputs) input.status = input.status === 'ok' ? 'skipped' : input.status;
+    else if (result.failure !== null) summary.errors.push(errorMessage(result.failure));
   } finally {
     terminal.stopProgress();
   }

@@ -72,7 +72,12 @@ export function stoppable(io: IoPort, stop: Stop): IoPort {
     source: (path, count) => io.source(path, count),
     async sink(path) {
       const sink = await io.sink(path);
-      return { ...sink, name: sink.name, commit: () => (stop.requested ? Promise.reject(new Cancelled()) : sink.commit()) };
+      return {
+        name: sink.name,
+        write: (pieces) => sink.write(pieces),
+        commit: () => (stop.requested ? Promise.reject(new Cancelled()) : sink.commit()),
+        abort: () => sink.abort(),
+      };
     },
   };
 }

@@ -1,6 +1,6 @@
 // Where bytes go: a file written to a temporary name beside the target, synced, and renamed only when
-// complete (an existing file is never half-overwritten, nor left empty by a power loss), or stdout. Small pieces are copied together into large writes.
-// Moves bytes only; never sees a flow.
+// complete (an existing file is never half-overwritten, nor left empty by a power loss), or stdout. Small
+// pieces are copied together into large writes. Moves bytes only; never sees a flow.
 
 import { createWriteStream, type Stats } from 'node:fs';
 import { chmod, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';

@@ -42,9 +42,10 @@ function stalledRun(host: FakeHost, out: string) {
   const stdin = new PassThrough();
   const bytes = readFileSync(SAMPLE);
   stdin.write(bytes.subarray(0, bytes.length >> 1));
+  const stdout = new Text();
   const stderr = new Text();
-  const code = main(['-', out], { stdin, stdout: new Text(), stderr }, host);
-  return { stdin, stderr, code, rest: bytes.subarray(bytes.length >> 1) };
+  const code = main(['-', out, '--json-summary'], { stdin, stdout, stderr }, host);
+  return { stdin, stdout, stderr, code, rest: bytes.subarray(bytes.length >> 1) };
 }
 
 const temporaries = (dir: string): string[] => readdirSync(dir).filter((n) => n.endsWith('.tmp'));
@@ -65,6 +66,14 @@ describe('signals', () => {
     expect(readFileSync(out, 'utf8')).toBe('old');
     expect(host.exits).toEqual([]);
     expect(host.listenerCount(signal)).toBe(0); // given back once the run ended
+    expect(JSON.parse(run.stdout.text)).toMatchObject({
+      ok: false,
+      exitCode,
+      inputs: [{ path: '-', status: 'skipped' }],
+      output: null,
+      files: { total: 1, ok: 0, failed: 0, skipped: 1 },
+      errors: [`interrupted by ${signal}`],
+    });
   });
 
   test('a second signal exits at once, after removing the temporary file', async () => {
