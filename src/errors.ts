@@ -127,6 +127,7 @@ export function formatBytes(bytes: number): string {
 /** A file could not be read or written. A read fault is an input fault: flows read before it are kept. */
 export class IoError extends FlowtxError {
   readonly side: 'read' | 'write';
+  /** The file as the user named it (an output's target, never its temporary file). */
   readonly path: string;
   readonly reason: string;
 

@@ -6,6 +6,7 @@ import type { ScriptErrorPolicy } from '../engine/dispatch.js';
 import { codecNames } from '../codecs/registry.js';
 import { builtinSummaries } from '../scripts/builtins.js';
 import { DEFAULT_MAX_BODY_SIZE } from '../model/body-limit.js';
+import { flowtx } from '../version.js';
 import { parseShard, type Shard } from './shard.js';
 import { parseSize } from './size.js';
 
@@ -139,7 +140,8 @@ const camel = (name: string): string => name.replace(/-([a-z])/g, (_, c: string)
 async function parseFast(argv: string[]): Promise<ParsedArgs | undefined> {
   const { default: parse } = await import('yargs-parser');
   const specs = Object.entries(OPTIONS) as [OptionName, OptionSpec][];
-  const parsed = parse(argv, {
+  // detailed(): its error says when an option misses its value (a trailing -s), which plain parse() drops.
+  const { argv: parsed, error } = parse.detailed(argv, {
     alias: Object.fromEntries(specs.filter(([, o]) => o.alias).map(([n, o]) => [n, [o.alias!]])),
     array: specs.filter(([, o]) => o.array).map(([n]) => n),
     narg: Object.fromEntries(specs.filter(([, o]) => o.nargs).map(([n, o]) => [n, o.nargs!])),
@@ -149,6 +151,7 @@ async function parseFast(argv: string[]): Promise<ParsedArgs | undefined> {
     default: Object.fromEntries(specs.filter(([, o]) => o.default !== undefined).map(([n, o]) => [n, o.default])),
     configuration: { 'camel-case-expansion': true },
   });
+  if (error !== null) return undefined;
   const known = new Set(['_', '$0', ...specs.flatMap(([n, o]) => [n, camel(n), ...(o.alias ? [o.alias] : [])])]);
   if (Object.keys(parsed).some((key) => !known.has(key))) return undefined;
   for (const [name, spec] of specs) {
@@ -168,7 +171,8 @@ async function parseWithYargs(argv: string[]): Promise<ParsedArgs> {
     .options(OPTIONS as unknown as Record<OptionName, import('yargs').Options>)
     .epilog(EPILOG)
     .strictOptions()
-    .version()
+    // yargs would read the nearest package.json above its own folder: the project that installed flowtx.
+    .version(flowtx().version)
     .help()
     .alias('help', 'h')
     .wrap(Math.min(110, process.stdout.columns ?? 100))
@@ -209,10 +213,25 @@ function splitTrailingFilter(positionals: string[]): { paths: string[]; expressi
   return { paths: positionals.slice(0, at), expression: positionals.slice(at).join(' ') };
 }
 
+/**
+ * An option that takes a value was given an empty one: `-s "$SCRIPT"` with SCRIPT unset would otherwise
+ * run no script and ship the flows as they are.
+ */
+function refuseEmptyValues(args: ParsedArgs): void {
+  for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
+    if (!spec.requiresArg || spec.type !== 'string') continue;
+    const value = (args as unknown as Record<string, unknown>)[camel(name)];
+    if ([value].flat().some((v) => typeof v === 'string' && v.trim() === '')) {
+      throw new UsageError(`${spec.alias === undefined ? '' : `-${spec.alias}/`}--${name} needs a value; got an empty one (an unset variable?)`);
+    }
+  }
+}
+
 /** Parses argv into a plan; throws UsageError for anything contradictory. Help and version exit here. */
 export async function parseArgs(argv: string[]): Promise<RunPlan> {
   const wantsYargs = argv.some((a) => a === '--help' || a === '-h' || a === '--version');
   const args = (wantsYargs ? undefined : await parseFast(argv)) ?? (await parseWithYargs(argv));
+  refuseEmptyValues(args);
 
   const { paths: positionals, expression } = splitTrailingFilter(args._.map(String));
   if (expression !== undefined && args.filter !== undefined) {

@@ -6,6 +6,7 @@ import type { IoPort } from '../pipeline/ports.js';
 import type { Summary } from '../pipeline/summary.js';
 import { parseArgs, type RunPlan } from './args.js';
 import type { Terminal } from './progress.js';
+import type { Stop } from './signals.js';
 import { run } from './run.js';
 
 /** What main needs of every command's plan: where its summary goes and how its terminal behaves. */
@@ -24,7 +25,8 @@ export interface Command<P extends CommonPlan> {
   readonly summary: string;
   /** argv after the command's name → plan; throws UsageError. Help and version exit here. */
   parse(argv: string[]): Promise<P>;
-  execute(plan: P, io: IoPort, terminal: Terminal): Promise<Summary>;
+  /** Runs the plan; `stop` is requested by a signal, and the run then ends as soon as it can. */
+  execute(plan: P, io: IoPort, terminal: Terminal, stop: Stop): Promise<Summary>;
 }
 
 const runCommand: Command<RunPlan> = {

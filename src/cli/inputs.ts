@@ -48,9 +48,19 @@ async function expandDirectory(dir: string): Promise<InputFile[]> {
   return found.map(({ path, size }) => ({ path: posix.join(toPosix(dir), path), relative: path, size })).sort(byRelative);
 }
 
+/**
+ * The pattern's static part: the folders before the first segment with a glob character (braces included),
+ * the one base of every match. fast-glob's own bases are one per brace alternative: taking the first for
+ * every match put `../x/a.flows` of `{b,../x}/*.flows` at `../../x/a.flows` below `b`, outside --out-dir.
+ */
+export function globBase(pattern: string): string {
+  const special = pattern.search(/[*?[\]{}()!+@\\]/);
+  const slash = pattern.lastIndexOf('/', special < 0 ? pattern.length : special);
+  return slash < 0 ? '.' : pattern.slice(0, slash) || '/';
+}
+
 async function expandGlob(pattern: string): Promise<InputFile[]> {
-  const { default: fg } = await import('fast-glob');
-  const base = fg.generateTasks([pattern])[0]?.base ?? '.';
+  const base = globBase(pattern);
   const found = await globFiles(pattern);
   if (found.length === 0) throw new IoError('read', pattern, 'no file of a known format matches');
   return found.map(({ path, size }) => ({ path, relative: posix.relative(base, path), size })).sort(byRelative);

@@ -3,7 +3,7 @@
 // input into its output; batch.ts decides where (this thread or a worker).
 
 import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Cancelled, IoError, UsageError } from '../errors.js';
 import type { Codec } from '../codecs/codec.js';
 import { codecByExtension, formatExtension } from '../codecs/registry.js';
@@ -45,6 +45,10 @@ export function planOutputs(
   return files.map((file) => {
     if (file.path === '-') throw new UsageError('stdin ("-") cannot be an input with --out-dir: it has no name to write under');
     const output = join(outDir, outputName(file.relative, codec));
+    // A relative path may climb (a glob's alternatives below different folders): never out of DIR.
+    if (relative(resolve(outDir), resolve(output)).split(sep)[0] === '..') {
+      throw new UsageError(`${file.path} would be written outside --out-dir ${outDir} (as ${output}); give patterns whose matches lie below their static part`);
+    }
     const other = taken.get(output);
     if (other !== undefined) throw new UsageError(`${other} and ${file.path} would both be written to ${output}`);
     taken.set(output, file.path);

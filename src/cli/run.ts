@@ -2,10 +2,9 @@
 // output, or listed) or as one stream per input (--out-dir, on worker threads with --jobs), and sums up what
 // happened. Failures are reported as they happen; the summary says which inputs failed and sets the exit code.
 
-import { realpathSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { Cancelled, UsageError } from '../errors.js';
 import { codecByExtension, codecByName, codecNames, formatExtension } from '../codecs/registry.js';
 import type { LoadedScript } from '../engine/hooks.js';
 import type { IoPort } from '../pipeline/ports.js';
@@ -17,6 +16,7 @@ import { runBatch } from './batch.js';
 import { expandInputs, type InputFile } from './inputs.js';
 import { planOutputs } from './outdir.js';
 import type { Terminal } from './progress.js';
+import type { Stop } from './signals.js';
 import { inShard } from './shard.js';
 import { compileFilter } from '../filter/compile.js';
 
@@ -33,20 +33,33 @@ function outputFormat(plan: RunPlan): string | undefined {
   return codec.name;
 }
 
-function realPath(path: string): string {
+/**
+ * The file a path names, as device and inode: equal for two names of one file, whether a symbolic link or a
+ * hard link made them. Undefined when nothing is there (an output not written yet is no input).
+ */
+function fileIdentity(path: string): string | undefined {
   try {
-    return realpathSync(path);
+    const { dev, ino } = statSync(path, { bigint: true });
+    return `${dev}:${ino}`;
   } catch {
-    return resolve(path);
+    return undefined;
   }
 }
 
+/** Is `path` one of `files` under another name? */
+function isInputOf(files: readonly InputFile[]): (path: string) => boolean {
+  const inputs = new Set(files.flatMap((f) => (f.path === '-' ? [] : [fileIdentity(f.path)])));
+  return (path) => {
+    const identity = fileIdentity(path);
+    return identity !== undefined && inputs.has(identity);
+  };
+}
+
 /** Concatenation: every input, in order, through one engine into one output or the listing. */
-async function concatenate(plan: RunPlan, files: readonly InputFile[], settings: StreamSettings, io: IoPort, terminal: Terminal, summary: Summary): Promise<void> {
+async function concatenate(plan: RunPlan, files: readonly InputFile[], settings: StreamSettings, io: IoPort, terminal: Terminal, stop: Stop, summary: Summary): Promise<void> {
   const format = outputFormat(plan);
-  if (plan.output !== null) {
-    const target = realPath(plan.output);
-    if (!plan.inPlace && plan.output !== '-' && files.some((f) => f.path !== '-' && realPath(f.path) === target)) {
+  if (plan.output !== null && plan.output !== '-' && !plan.inPlace) {
+    if (isInputOf(files)(plan.output)) {
       throw new UsageError(`output ${plan.output} is also an input; add --in-place to rewrite it safely`);
     }
   }
@@ -54,30 +67,31 @@ async function concatenate(plan: RunPlan, files: readonly InputFile[], settings:
   for (const spec of plan.scripts) scripts.push(await loadScript(spec, (m) => terminal.warn(m)));
   terminal.startProgress(totalSize(files));
   try {
-    const result = await runStream({ inputs: files.map((f) => f.path), output: plan.output, format }, settings, scripts, io, terminal);
+    const result = await runStream({ inputs: files.map((f) => f.path), output: plan.output, format }, settings, scripts, io, terminal, () => stop.requested);
     summary.inputs = result.inputs;
     summary.output = result.output;
     const { scriptErrors, ...flows } = result.counts;
     summary.flows = flows;
     summary.scriptErrors = scriptErrors;
     summary.lost = result.lost;
-    // A failure that belongs to no input (a script, the output) ends the whole stream.
-    if (result.failure !== null) summary.errors.push(errorMessage(result.failure));
+    // A failure that belongs to no input (a script, the output) ends the whole stream. A signal is main's to
+    // report; it left nothing written, so no input was processed.
+    if (result.failure instanceof Cancelled) for (const input of summary.inputs) input.status = input.status === 'ok' ? 'skipped' : input.status;
+    else if (result.failure !== null) summary.errors.push(errorMessage(result.failure));
   } finally {
     terminal.stopProgress();
   }
 }
 
 /** --out-dir: one output per input, on `--jobs` threads. */
-async function mirror(plan: RunPlan, outDir: string, files: readonly InputFile[], settings: StreamSettings, io: IoPort, terminal: Terminal, summary: Summary): Promise<void> {
+async function mirror(plan: RunPlan, outDir: string, files: readonly InputFile[], settings: StreamSettings, io: IoPort, terminal: Terminal, stop: Stop, summary: Summary): Promise<void> {
   const codec = plan.to === undefined ? undefined : codecByName(plan.to);
-  const inputs = new Set(files.map((f) => realPath(f.path)));
-  const tasks = planOutputs(files, outDir, codec, (path) => inputs.has(realPath(path)), plan.inPlace);
+  const tasks = planOutputs(files, outDir, codec, isInputOf(files), plan.inPlace);
   summary.output = { path: outDir, format: codec?.name ?? null };
   const jobs = plan.jobs ?? (tasks.length > 1 ? availableParallelism() : 1);
   terminal.startProgress(totalSize(files));
   try {
-    summary.inputs = await runBatch(tasks, { settings, scripts: plan.scripts, jobs, debug: plan.debug }, io, terminal);
+    summary.inputs = await runBatch(tasks, { settings, scripts: plan.scripts, jobs, debug: plan.debug }, io, terminal, stop);
   } finally {
     terminal.stopProgress();
   }
@@ -101,7 +115,7 @@ function totalSize(files: readonly InputFile[]): number | undefined {
   return total;
 }
 
-export async function run(plan: RunPlan, io: IoPort, terminal: Terminal): Promise<Summary> {
+export async function run(plan: RunPlan, io: IoPort, terminal: Terminal, stop: Stop): Promise<Summary> {
   const started = performance.now();
   const expanded = await expandInputs(plan.inputs);
   const files = plan.shard === undefined ? expanded : expanded.filter((f) => inShard(f.relative, plan.shard!));
@@ -119,8 +133,8 @@ export async function run(plan: RunPlan, io: IoPort, terminal: Terminal): Promis
   for (const expression of [plan.filter, plan.select]) if (expression !== undefined) compileFilter(expression);
   if (plan.select !== undefined && plan.scripts.length === 0) terminal.warn('--select has no effect without a script (-s); --filter leaves flows out');
   const summary = emptySummary(files.map((f) => f.path), terminal.warnings);
-  if (plan.outDir === undefined) await concatenate(plan, files, settings, io, terminal, summary);
-  else await mirror(plan, plan.outDir, files, settings, io, terminal, summary);
+  if (plan.outDir === undefined) await concatenate(plan, files, settings, io, terminal, stop, summary);
+  else await mirror(plan, plan.outDir, files, settings, io, terminal, stop, summary);
 
   countFiles(summary);
   for (const input of summary.inputs) if (input.error !== null) summary.errors.push(input.error);

@@ -2,7 +2,8 @@
 // input files the main thread hands it, one at a time, and relays logs, warnings, errors, progress counts
 // and each file's summary back. Module state of a script is therefore per worker; `ctx` is per file.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { watchTemporaries } from '../io/temporaries.js';
 import type { LogLevel } from '../engine/context.js';
 import type { LoadedScript } from '../engine/hooks.js';
 import { fileSystem, type Reporter } from '../pipeline/ports.js';
@@ -17,8 +18,16 @@ export interface WorkerSetup {
   /** -s values, as given. */
   scripts: string[];
   debug: boolean;
-  /** One Int32: set to 1 by the main thread to give up the file in progress (--fail-fast). */
+  /** One Int32: set to 1 by the main thread to give up the file in progress (--fail-fast, a signal). */
   stop: SharedArrayBuffer;
+  /** Where this worker announces its temporary files (TemporaryNotice), for the main thread to remove. */
+  temporaries: MessagePort;
+}
+
+/** A temporary file created (live) or done with; see batch.ts. */
+export interface TemporaryNotice {
+  path: string;
+  live: boolean;
 }
 
 export type ToWorker = { type: 'task'; id: number; task: FileTask } | { type: 'close' };
@@ -86,6 +95,8 @@ async function serve(setup: WorkerSetup): Promise<void> {
     port.close();
     return;
   }
+  // Announced before the file is created: a process exit kills this thread without its 'exit' sweep.
+  watchTemporaries((path, live) => setup.temporaries.postMessage({ path, live } satisfies TemporaryNotice));
   const stop = new Int32Array(setup.stop);
   const relay = new Relay(setup.debug);
   const io = fileSystem();

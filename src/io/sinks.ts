@@ -1,16 +1,17 @@
-// Where bytes go: a file written to a temporary name beside the target and renamed only when complete (an
-// existing file is never half-overwritten), or stdout. Small pieces are copied together into large writes.
-// Moves bytes only; never sees a flow.
+// Where bytes go: a file written to a temporary name beside the target, synced, and renamed only when
+// complete (an existing file is never half-overwritten, nor left empty by a power loss), or stdout. Small
+// pieces are copied together into large writes. Moves bytes only; never sees a flow.
 
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createWriteStream, type Stats } from 'node:fs';
+import { chmod, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished as streamFinished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { IoError } from '../errors.js';
 import { CHUNK } from './chunks.js';
+import { plainReason } from './errno.js';
+import { sweepStale, temporaryPathFor, track, untrack } from './temporaries.js';
 
 const BATCH = 1024 * 1024;
 const IOV_MAX = 1024;
@@ -188,42 +189,70 @@ function writeTo(stream: Writable, pieces: Uint8Array[], written: () => void): P
   });
 }
 
-export function temporaryPathFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+/** The target as it is now: its mode is kept, and a device or pipe is written directly; undefined if absent. */
+async function existing(path: string): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch {
+    return undefined; // does not exist yet
+  }
 }
 
-async function isSpecialFile(path: string): Promise<boolean> {
+/** Why an output could not be written, naming the target (never the temporary file). */
+function writeError(target: string, cause: unknown): IoError {
+  // The temporary file is created, so a missing file can only be a missing folder.
+  const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : plainReason(cause);
+  return new IoError('write', target, reason, { cause });
+}
+
+/**
+ * Makes a rename durable: the folder's entry is on disk once this returns. A file system that cannot sync
+ * a folder (EINVAL, ENOTSUP) has nothing more to offer.
+ */
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
   try {
-    return !(await stat(path)).isFile();
-  } catch {
-    return false; // does not exist yet
+    await handle.sync();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EISDIR') throw err;
+  } finally {
+    await handle.close();
   }
 }
 
 /**
- * Writes `target` atomically: a temporary file beside it, renamed into place on commit. A target that is a
- * device or a pipe (/dev/null, a FIFO) is written directly: renaming over it would replace it.
+ * Writes `target` atomically and durably: a temporary file beside it (mode 0600: captures hold secrets; an
+ * existing target's mode is kept, never widened), synced to disk, renamed into place on commit, and the
+ * folder synced, so that a power loss leaves the old file or the new one, never an empty one. A target
+ * that is a device or a pipe (/dev/null, a FIFO) is written directly: renaming over it would replace it.
  * `.gz` targets are gzip-compressed.
  */
 export async function fileSink(target: string, options: SinkOptions = {}): Promise<Sink> {
-  const direct = await isSpecialFile(target);
+  const before = await existing(target);
+  const direct = before !== undefined && !before.isFile();
   const path = direct ? target : temporaryPathFor(target);
-  const fail = (cause: unknown): IoError => new IoError('write', target, (cause as Error).message, { cause });
+  const fail = (cause: unknown): IoError => writeError(target, cause);
   let handle: FileHandle;
   try {
-    handle = await open(path, direct ? 'w' : 'wx');
+    if (!direct) {
+      sweepStale(dirname(target));
+      track(path);
+    }
+    handle = await open(path, direct ? 'w' : 'wx', 0o600);
   } catch (cause) {
+    if (!direct) await removeTemporary(path);
     throw fail(cause);
   }
   // Regular files take positioned, overlapped writes; pipes, devices and gzip output take a stream
-  // (which owns the handle from then on and closes it when the pipeline ends).
+  // (which owns the handle from then on, syncs it unless direct, and closes it when the pipeline ends).
   let writer: OverlappedWriter | null = null;
   let stream: Writable | null = null;
   let finished: Promise<void> = Promise.resolve();
   if (!direct && !target.toLowerCase().endsWith('.gz')) {
     writer = new OverlappedWriter(handle);
   } else {
-    const file = createWriteStream(path, { fd: handle });
+    const file = createWriteStream(path, { fd: handle, flush: !direct });
     if (target.toLowerCase().endsWith('.gz')) {
       const gzip = createGzip();
       stream = gzip;
@@ -239,12 +268,13 @@ export async function fileSink(target: string, options: SinkOptions = {}): Promi
     else await writeTo(stream!, pieces, written);
   }, options.copyUpTo);
   let closed = false;
-  const close = async (): Promise<void> => {
+  const close = async (sync: boolean): Promise<void> => {
     if (closed) return;
     closed = true;
     if (writer !== null) {
       try {
         await writer.flush();
+        if (sync) await handle.datasync();
       } finally {
         await handle.close();
       }
@@ -265,19 +295,31 @@ export async function fileSink(target: string, options: SinkOptions = {}): Promi
     async commit() {
       try {
         await batcher.drain();
-        await close();
-        if (!direct) await rename(path, target);
+        await close(true);
+        if (!direct) {
+          // Only now, so that the temporary file is 0600 while it fills; chmod is not subject to the umask,
+          // so the new file has exactly the old one's permissions.
+          if (before !== undefined) await chmod(path, before.mode & 0o777);
+          await rename(path, target);
+          untrack(path);
+          await syncFolder(dirname(target));
+        }
       } catch (cause) {
-        if (!direct) await unlink(path).catch(() => {});
+        if (!direct) await removeTemporary(path);
         throw fail(cause);
       }
     },
     async abort() {
       stream?.destroy();
-      await close().catch(() => {});
-      if (!direct) await unlink(path).catch(() => {});
+      await close(false).catch(() => {});
+      if (!direct) await removeTemporary(path);
     },
   };
+}
+
+async function removeTemporary(path: string): Promise<void> {
+  await unlink(path).catch(() => {});
+  untrack(path);
 }
 
 /** A stream that cannot be rolled back (stdout, a pipe, a socket): written as flows come; commit and abort flush. */

@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { IoError } from '../errors.js';
 import { CHUNK, ChunkPool, type Release } from './chunks.js';
+import { plainReason } from './errno.js';
 
 const HEAD = 64;
 
@@ -26,10 +27,7 @@ export type ByteCounter = (bytes: number) => void;
 
 /** The error for an input that cannot be read, in plain words for the common causes. */
 export function readError(name: string, cause: unknown): IoError {
-  const err = cause as NodeJS.ErrnoException;
-  const why =
-    err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
-  return new IoError('read', name, why, { cause });
+  return new IoError('read', name, plainReason(cause), { cause });
 }
 
 async function* counted(stream: AsyncIterable<Uint8Array>, name: string, count: ByteCounter): AsyncIterable<Uint8Array> {

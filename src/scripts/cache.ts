@@ -1,12 +1,14 @@
 // TypeScript scripts compiled by esbuild, and the cache that keeps them: shared by the script loader (which
 // compiles a script and runs it straight away when it imports nothing) and the loader hooks (which compile
-// the scripts that do import, and what they import).
+// the scripts that do import, and what they import). The cache folder's name is predictable, so nothing is
+// read from or written into it unless it is ours alone.
 
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 /** How a TypeScript script is compiled: an ES module, with an inline source map naming the script. */
 function compileOptions(file: string) {
@@ -15,42 +17,83 @@ function compileOptions(file: string) {
 
 const require = createRequire(import.meta.url);
 
+/** Where a compiled script is kept: a folder and the name of its file in it. */
+interface Place {
+  folder: string;
+  file: string;
+}
+
 /**
  * Where a compiled script is kept, by everything its output depends on: starting esbuild costs more than
  * the rest of a short run, and CI runs the same script over and over. Null when no cache can be kept.
  */
-function cachePath(file: string, source: string, options: object): string | null {
+function placeFor(file: string, source: string, options: object): Place | null {
   try {
     const esbuild = (require('esbuild/package.json') as { version: string }).version;
     const key = createHash('sha256').update(JSON.stringify([esbuild, file, options, source])).digest('hex');
-    return join(process.env.FLOWTX_CACHE_DIR ?? join(tmpdir(), `flowtx-cache-${process.getuid?.() ?? 'user'}`), `${key}.mjs`);
+    const folder = process.env.FLOWTX_CACHE_DIR ?? join(tmpdir(), `flowtx-cache-${process.getuid?.() ?? 'user'}`);
+    return { folder, file: `${key}.mjs` };
   } catch {
     return null;
   }
 }
 
-async function cached(path: string | null): Promise<string | undefined> {
-  if (path === null) return undefined;
+// Opens never follow a symbolic link at the last step; O_NOFOLLOW is 0 where the platform has none.
+const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+
+/**
+ * Is `folder` one to run code from and write into? Its name is predictable (/tmp/flowtx-cache-0), so
+ * another local user may have made it first, or a link by that name: it must be a real folder (not a link),
+ * ours, and writable by nobody else, or they could put code there for us to run, or a link for us to write
+ * through.
+ */
+async function trusted(folder: string): Promise<boolean> {
   try {
-    // Code is run from here: only from a folder that is ours and that nobody else can write to.
-    const folder = await stat(dirname(path));
-    if (folder.uid !== process.getuid?.() || (folder.mode & 0o022) !== 0) return undefined;
-    return await readFile(path, 'utf8');
+    const info = await lstat(folder);
+    return info.isDirectory() && info.uid === process.getuid?.() && (info.mode & 0o022) === 0;
   } catch {
-    return undefined;
+    return false;
   }
 }
 
-/** Best effort: a cache that cannot be written only costs the next run a compile. */
-async function keep(path: string | null, code: string): Promise<void> {
-  if (path === null) return;
+async function cached(place: Place | null): Promise<string | undefined> {
+  if (place === null || !(await trusted(place.folder))) return undefined;
+  let handle: FileHandle | undefined;
   try {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    const temporary = `${path}.${process.pid}.tmp`;
-    await writeFile(temporary, code);
-    await rename(temporary, path);
+    handle = await open(join(place.folder, place.file), constants.O_RDONLY | NOFOLLOW);
+    const info = await handle.stat();
+    if (!info.isFile() || info.uid !== process.getuid?.()) return undefined;
+    return await handle.readFile('utf8');
   } catch {
-    // no cache
+    return undefined;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * Keeps `code` at `place`; false when it could not (a cache that cannot be written only costs the next run a
+ * compile). The folder is made 0700 and checked first; the file is written under a random name, opened
+ * exclusively and without following links (mode 0600), then renamed into place, which replaces a link
+ * rather than writing through it.
+ */
+async function keep(place: Place | null, code: string): Promise<boolean> {
+  if (place === null) return false;
+  const temporary = join(place.folder, `.${place.file}.${randomBytes(8).toString('hex')}.tmp`);
+  let handle: FileHandle | undefined;
+  try {
+    await mkdir(place.folder, { recursive: true, mode: 0o700 });
+    if (!(await trusted(place.folder))) return false;
+    handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, 0o600);
+    await handle.writeFile(code);
+    await handle.close();
+    handle = undefined;
+    await rename(temporary, join(place.folder, place.file));
+    return true;
+  } catch {
+    await handle?.close().catch(() => {});
+    await unlink(temporary).catch(() => {});
+    return false;
   }
 }
 
@@ -62,14 +105,15 @@ async function keep(path: string | null, code: string): Promise<void> {
 export async function compiled(file: string): Promise<{ code: string; path: string | null }> {
   const source = await readFile(file, 'utf8');
   const options = compileOptions(file);
-  const path = cachePath(file, source, options);
-  const hit = await cached(path);
+  const place = placeFor(file, source, options);
+  const path = place === null ? null : join(place.folder, place.file);
+  const hit = await cached(place);
   if (hit !== undefined) return { code: hit, path };
   const { transform } = await import('esbuild');
   try {
     const { code } = await transform(source, options);
-    await keep(path, code);
-    return { code, path };
+    // The path is handed on only when it holds this code: the script loader imports it from there.
+    return { code, path: (await keep(place, code)) ? path : null };
   } catch (err) {
     const first = (err as { errors?: { text: string; location?: { line: number; column: number } | null }[] }).errors?.[0];
     if (first === undefined) throw err;

@@ -277,14 +277,17 @@ export function done(ctx: ScriptContext) { ctx.log.info('read %d', ctx.counts.re
   });
 });
 
-test('a command that fails before reading anything lists its inputs as skipped', async () => {
+test('a command that fails before reading anything lists the missing input as failed, the others as skipped', async () => {
   const dir = store({ 'caps/a.ftx': SAMPLE });
   const r = await flowtx(['caps', 'nope.ftx', 'o.ftx', '--json-summary'], dir);
   expect(r.code).toBe(1);
   expect(JSON.parse(r.stdout)).toMatchObject({
     ok: false,
-    inputs: [{ path: 'caps', status: 'skipped' }, { path: 'nope.ftx', status: 'skipped' }],
-    files: { total: 2, ok: 0, failed: 0, skipped: 2 },
+    inputs: [
+      { path: 'caps', status: 'skipped', error: null },
+      { path: 'nope.ftx', status: 'failed', error: 'cannot read nope.ftx: no such file' },
+    ],
+    files: { total: 2, ok: 0, failed: 1, skipped: 1 },
     errors: ['cannot read nope.ftx: no such file'],
   });
 });

@@ -17,7 +17,7 @@ describe('fileSink', () => {
     const target = join(d, 'out.ftx');
     const sink = await fileSink(target);
     await sink.write([Buffer.from('abc')]);
-    expect(readdirSync(d)).toEqual([expect.stringMatching(/^\.out\.ftx\.\d+-[0-9a-f]{8}\.tmp$/)]);
+    expect(readdirSync(d)).toEqual([expect.stringMatching(new RegExp(`^\\.out\\.ftx\\.${process.pid}-[0-9a-f]{8}-[0-9a-f]{8}\\.tmp$`))]);
     await sink.commit();
     expect(readdirSync(d)).toEqual(['out.ftx']);
     expect(readFileSync(target, 'utf8')).toBe('abc');
