@@ -66,8 +66,8 @@ export function scrubBody(message: Request | Response, scrubber: Scrubber, where
     message.content = Buffer.from(PLACEHOLDER);
     return;
   }
-  if (looksBinary(decoded)) return;
   const boundary = mediaType === 'multipart/form-data' ? boundaryOf(contentType!) : undefined;
+  if (boundary === undefined && looksBinary(decoded)) return;
   if (boundary !== undefined) {
     // Read byte for byte (one character per byte): its file parts may be binary, and must survive unchanged.
     const parts = scrubMultipart(binary(decoded), boundary, scrubber, where, (part, type, at) => scrubContent(part, mediaTypeOf(type), scrubber, at));

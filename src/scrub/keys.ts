@@ -5,11 +5,12 @@
 /** Words that make a name secret on their own: `password`, `x-auth-token`, `sessionid`, `X-Amz-Signature`. */
 const SECRET_WORDS = new Set([
   'password', 'passwd', 'pwd', 'pass', 'passphrase', 'passcode',
-  'secret', 'secrets', 'token', 'auth', 'authorization', 'bearer', 'jwt',
+  'secret', 'token', 'auth', 'authorization', 'bearer', 'jwt',
   'session', 'sessionid', 'sessid', 'sid', 'phpsessid', 'jsessionid',
   'apikey', 'privatekey', 'accesskey', 'secretkey', 'clientsecret', 'accesstoken', 'refreshtoken', 'idtoken',
   'credential', 'credentials', 'creds', 'signature', 'sig',
   'otp', 'totp', 'cvv', 'cvc', 'assertion', 'samlresponse', 'samlrequest', 'cookie',
+  'passwords', 'secrets', 'signatures', 'cookies',
 ]);
 
 /** Word pairs that make a name secret: `api_key`, `private-key`, `samlResponse`, `mfa_code`. */
@@ -18,6 +19,9 @@ const SECRET_PAIRS = new Set([
   'auth key', 'account key', 'shared key', 'app key', 'license key', 'subscription key', 'client secret', 'session id',
   'saml response', 'saml request', 'auth code', 'mfa code', 'otp code', 'verification code', 'recovery code',
   'backup code', 'oauth verifier', 'code verifier',
+  // Plurals where the word alone would be too wide (`tokens` of a tokenizer, `keys` of a map).
+  'access tokens', 'refresh tokens', 'id tokens', 'auth tokens', 'api tokens', 'session tokens', 'api keys', 'private keys',
+  'access keys', 'secret keys',
 ]);
 
 /**

@@ -83,6 +83,25 @@ export const BUILTIN_DETECTORS: readonly TextDetector[] = [jwt, pemPrivateKey, c
  * Overlapping spans are merged into the first; a span that is already a placeholder is left.
  */
 export function scrubText(text: string, scrubber: Scrubber, where: string): string | undefined {
+  return settle(text, (t) => scrubOnce(t, scrubber, where));
+}
+
+/**
+ * `scrub` applied again to its own output until it finds nothing more, a few times at most: a redaction can
+ * open a new context (the placeholder starts a word, so `eyJ…x://u:p@h` becomes `REDACTED-…://u:p@h`, a URL
+ * with a password), and scrubbing twice must equal scrubbing once.
+ */
+export function settle(value: string, scrub: (value: string) => string | undefined): string | undefined {
+  let out = scrub(value);
+  for (let round = 0; out !== undefined && round < 4; round++) {
+    const again = scrub(out);
+    if (again === undefined) break;
+    out = again;
+  }
+  return out;
+}
+
+function scrubOnce(text: string, scrubber: Scrubber, where: string): string | undefined {
   const matches: TextMatch[] = [];
   for (const detect of scrubber.detectors) matches.push(...detect(text));
   if (matches.length === 0) return undefined;

@@ -5,7 +5,7 @@
 import type { Scrubber } from './context.js';
 import { isSecretKey } from './keys.js';
 import { isPlaceholder } from './placeholder.js';
-import { scrubText } from './text.js';
+import { scrubText, settle } from './text.js';
 
 /** A form or query component decoded (`+` is a space); as it is when its escapes are malformed. */
 function decodeComponent(s: string): string {
@@ -50,6 +50,10 @@ const URL_PARTS = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*))?([^?#]*)(?:\?([^#]*)
 
 /** A URL (absolute or a path) with its secrets redacted, or undefined when none was found. */
 export function scrubUrl(url: string, scrubber: Scrubber, where: string): string | undefined {
+  return settle(url, (u) => scrubUrlOnce(u, scrubber, where));
+}
+
+function scrubUrlOnce(url: string, scrubber: Scrubber, where: string): string | undefined {
   const m = URL_PARTS.exec(url);
   if (m === null) return scrubText(url, scrubber, where);
   let [, origin = '', authority = '', path = '', query, fragment] = m;
