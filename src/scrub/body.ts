@@ -10,7 +10,7 @@ import { binary } from '../model/byte-string.js';
 import type { Scrubber } from './context.js';
 import { boundaryOf, scrubMultipart } from './form.js';
 import { scrubJson } from './json.js';
-import { KEY_HINT } from './keys.js';
+import { mayHoldKey } from './keys.js';
 import { PLACEHOLDER } from './placeholder.js';
 import { scrubText } from './text.js';
 import { scrubQuery } from './url.js';
@@ -41,7 +41,7 @@ const mediaTypeOf = (contentType: string | undefined): string | undefined => con
 export function scrubContent(text: string, mediaType: string | undefined, scrubber: Scrubber, where: string): string | undefined {
   if (mediaType === 'application/x-www-form-urlencoded') return scrubQuery(text, scrubber, where);
   const first = text.trimStart()[0];
-  if ((first === '{' || first === '[') && (KEY_HINT.test(text) || text.includes('://'))) {
+  if ((first === '{' || first === '[') && (mayHoldKey(text) || text.includes('://'))) {
     const json = scrubJson(text, scrubber, where);
     if (json !== null) return json;
   }

@@ -4,7 +4,7 @@
 // spans, the seam the well-known key formats (gitleaks' shape rules) plug into.
 
 import type { Scrubber } from './context.js';
-import { isSecretKey, KEY_HINT, type KeyPlace } from './keys.js';
+import { isSecretKey, mayHoldKey, type KeyPlace } from './keys.js';
 import { isPlaceholder } from './placeholder.js';
 
 /** A span of `text` that is a secret, and the rule that found it. */
@@ -67,7 +67,7 @@ function keyed(text: string, pattern: RegExp, name: number, values: readonly num
 }
 
 export const secretAssignment: TextDetector = (text) => {
-  if (!KEY_HINT.test(text)) return [];
+  if (!mayHoldKey(text)) return [];
   // An unquoted `code=…` is a query or form field (an OAuth callback); a quoted `"code": …` a status.
   const found = keyed(text, ASSIGNMENT, 2, [4, 5], (match) => (match[5] === undefined ? 'structured' : 'callback'));
   if (text.includes('name=')) found.push(...keyed(text, INPUT, 2, [4, 6], () => 'callback'));
