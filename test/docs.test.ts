@@ -26,7 +26,7 @@ function written(dir: string): string[] {
     .filter((path) => !lstatSync(path).isSymbolicLink() && !relative(dir, path).match(/^(fixtures|examples)\//) && statSync(path).isFile());
 }
 
-describe.each(['README.md', 'docs/cli.md', 'docs/formats.md', 'docs/scripting.md', 'docs/scale-out.md', 'docs/filters.md'])('%s', (file) => {
+describe.each(['README.md', 'docs/cli.md', 'docs/formats.md', 'docs/scripting.md', 'docs/scale-out.md', 'docs/filters.md', 'docs/scrub.md'])('%s', (file) => {
   const commands = shellExamples(file);
   test('has examples', () => expect(commands.length).toBeGreaterThan(0));
 

@@ -16,9 +16,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   filter: ['model', 'errors.ts'],
   engine: ['model', 'filter', 'errors.ts'],
   // Running user code: the loader hands scripts the public API (index.ts).
-  scripts: ['engine', 'model', 'errors.ts', 'index.ts'],
+  scripts: ['engine', 'model', 'scrub', 'errors.ts', 'index.ts'],
   pipeline: ['engine', 'codecs', 'io', 'filter', 'model', 'errors.ts', 'version.ts'],
-  // Reserved: the scrubber is a built-in script over the model; it never sees a format or a file.
+  // The scrubber is a built-in script over the model; it never sees a format or a file.
   scrub: ['engine', 'filter', 'model', 'errors.ts'],
   // Reserved: the live proxy feeds the dispatcher and records through flow sinks; it never reads files.
   proxy: ['engine', 'pipeline', 'filter', 'model', 'errors.ts'],

@@ -137,9 +137,9 @@ const camel = (name: string): string => name.replace(/-([a-z])/g, (_, c: string)
  * yargs' own parser (yargs-parser) and checked against the table; anything else (help, version, an unknown
  * or invalid option) goes to yargs, which prints the help or the error.
  */
-async function parseFast(argv: string[]): Promise<ParsedArgs | undefined> {
+async function parseFast(argv: string[], variant: RunVariant): Promise<ParsedArgs | undefined> {
   const { default: parse } = await import('yargs-parser');
-  const specs = Object.entries(OPTIONS) as [OptionName, OptionSpec][];
+  const specs = Object.entries({ ...OPTIONS, ...variant.options }) as [string, OptionSpec][];
   // detailed(): its error says when an option misses its value (a trailing -s), which plain parse() drops.
   const { argv: parsed, error } = parse.detailed(argv, {
     alias: Object.fromEntries(specs.filter(([, o]) => o.alias).map(([n, o]) => [n, [o.alias!]])),
@@ -162,14 +162,14 @@ async function parseFast(argv: string[]): Promise<ParsedArgs | undefined> {
   return parsed as unknown as ParsedArgs;
 }
 
-async function parseWithYargs(argv: string[]): Promise<ParsedArgs> {
+async function parseWithYargs(argv: string[], variant: RunVariant): Promise<ParsedArgs> {
   const { default: yargs } = await import('yargs');
   let failure: string | undefined;
   const args = await yargs(argv)
     .scriptName('flowtx')
-    .usage('Usage: $0 [run] [options] INPUT... [OUTPUT] [FILTER EXPRESSION]\nUsage: $0 [run] [options] INPUT... --out-dir DIR [FILTER EXPRESSION]\n\nStream saved HTTP flows through scripts and write them out, in the same or another format.\nAn INPUT is a file, a directory (recursed) or a glob pattern. With no OUTPUT, prints one line per flow.\nA trailing filter expression (mitmproxy syntax, starting with ~, ! or () keeps only the flows it\nmatches; see --help-filters. An input named like a command (run) is given as a path: ./run.')
-    .options(OPTIONS as unknown as Record<OptionName, import('yargs').Options>)
-    .epilog(EPILOG)
+    .usage(variant.usage)
+    .options({ ...OPTIONS, ...variant.options } as unknown as Record<string, import('yargs').Options>)
+    .epilog(variant.epilog)
     .strictOptions()
     // yargs would read the nearest package.json above its own folder: the project that installed flowtx.
     .version(flowtx().version)
@@ -217,8 +217,8 @@ function splitTrailingFilter(positionals: string[]): { paths: string[]; expressi
  * An option that takes a value was given an empty one: `-s "$SCRIPT"` with SCRIPT unset would otherwise
  * run no script and ship the flows as they are.
  */
-function refuseEmptyValues(args: ParsedArgs): void {
-  for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
+function refuseEmptyValues(args: ParsedArgs, options: object): void {
+  for (const [name, spec] of Object.entries(options) as [string, OptionSpec][]) {
     if (!spec.requiresArg || spec.type !== 'string') continue;
     const value = (args as unknown as Record<string, unknown>)[camel(name)];
     if ([value].flat().some((v) => typeof v === 'string' && v.trim() === '')) {
@@ -227,11 +227,38 @@ function refuseEmptyValues(args: ParsedArgs): void {
   }
 }
 
+/**
+ * A command that runs `run` with options of its own (`scrub`): its usage text, its help epilog, and the
+ * options it adds to run's table. The option names must not be run's.
+ */
+export interface RunVariant {
+  readonly usage: string;
+  readonly epilog: string;
+  readonly options: Readonly<Record<string, { type: 'string' | 'boolean'; requiresArg?: boolean; choices?: readonly string[]; default?: unknown; description: string }>>;
+}
+
+const RUN: RunVariant = {
+  usage:
+    'Usage: $0 [run] [options] INPUT... [OUTPUT] [FILTER EXPRESSION]\nUsage: $0 [run] [options] INPUT... --out-dir DIR [FILTER EXPRESSION]\n\nStream saved HTTP flows through scripts and write them out, in the same or another format.\nAn INPUT is a file, a directory (recursed) or a glob pattern. With no OUTPUT, prints one line per flow.\nA trailing filter expression (mitmproxy syntax, starting with ~, ! or () keeps only the flows it\nmatches; see --help-filters. An input named like a command (run) is given as a path: ./run.',
+  epilog: EPILOG,
+  options: {},
+};
+
 /** Parses argv into a plan; throws UsageError for anything contradictory. Help and version exit here. */
 export async function parseArgs(argv: string[]): Promise<RunPlan> {
+  return (await parseRunArgs(argv, RUN)).plan;
+}
+
+/** parseArgs for a variant of run: the plan, and the values of the variant's own options (camel-cased names). */
+export async function parseRunArgs(argv: string[], variant: RunVariant): Promise<{ plan: RunPlan; own: Record<string, unknown> }> {
   const wantsYargs = argv.some((a) => a === '--help' || a === '-h' || a === '--version');
-  const args = (wantsYargs ? undefined : await parseFast(argv)) ?? (await parseWithYargs(argv));
-  refuseEmptyValues(args);
+  const args = (wantsYargs ? undefined : await parseFast(argv, variant)) ?? (await parseWithYargs(argv, variant));
+  refuseEmptyValues(args, { ...OPTIONS, ...variant.options });
+  const own = Object.fromEntries(Object.keys(variant.options).map((name) => [camel(name), (args as unknown as Record<string, unknown>)[camel(name)]]));
+  return { plan: planOf(args), own };
+}
+
+function planOf(args: ParsedArgs): RunPlan {
 
   const { paths: positionals, expression } = splitTrailingFilter(args._.map(String));
   if (expression !== undefined && args.filter !== undefined) {

@@ -1,6 +1,6 @@
 // The command table: `flowtx NAME …` runs the command NAME; a first word that names no command starts the
 // default command, run, so `flowtx [options] INPUT... [OUTPUT]` stays valid as written. A file whose name
-// is a command is given with a path (`./scrub`). New commands (scrub, proxy, export) are rows here.
+// is a command is given with a path (`./scrub`). New commands (proxy, export) are rows here.
 
 import type { IoPort } from '../pipeline/ports.js';
 import type { Summary } from '../pipeline/summary.js';
@@ -8,6 +8,7 @@ import { parseArgs, type RunPlan } from './args.js';
 import type { Terminal } from './progress.js';
 import type { Stop } from './signals.js';
 import { run } from './run.js';
+import { parseScrubArgs } from './scrub.js';
 
 /** What main needs of every command's plan: where its summary goes and how its terminal behaves. */
 export interface CommonPlan {
@@ -35,8 +36,15 @@ const runCommand: Command<RunPlan> = {
   execute: run,
 };
 
+const scrubCommand: Command<RunPlan> = {
+  summary: 'redact secrets in every place they travel (headers, URLs, bodies, WebSocket messages), then write as run does',
+  parse: (argv) => parseScrubArgs(argv),
+  execute: run,
+};
+
 export const COMMANDS: Readonly<Record<string, Command<CommonPlan>>> = {
   run: runCommand as unknown as Command<CommonPlan>,
+  scrub: scrubCommand as unknown as Command<CommonPlan>,
 };
 
 export const DEFAULT_COMMAND = 'run';

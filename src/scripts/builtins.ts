@@ -6,6 +6,7 @@ import { ScriptError } from '../errors.js';
 import type { FlowContext } from '../engine/context.js';
 import type { LoadedScript, Script } from '../engine/hooks.js';
 import type { Request, Response } from '../model/message.js';
+import { scrubScript } from '../scrub/script.js';
 
 export const BUILTIN_PREFIX = 'builtin:';
 
@@ -40,6 +41,10 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
         response: (ctx, flow) => decodeBody(ctx, 'response', flow.response!),
       };
     },
+  },
+  scrub: {
+    summary: 'redact secrets (credentials, cookies, tokens, keys, passwords) in headers, URLs, bodies and WebSocket messages; options: --key KEY, --style hmac|fixed (docs/scrub.md)',
+    hooks: scrubScript,
   },
 };
 

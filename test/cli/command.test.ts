@@ -206,7 +206,7 @@ describe('filters', () => {
 describe('streams and exit codes', () => {
   test.each([
     [['--filter', '~m'], 2, 'flowtx: error: invalid filter expression at column 3: ~m needs a pattern'],
-    [['-s', 'builtin:nope'], 1, 'flowtx: error: unknown built-in script builtin:nope; built-ins: builtin:decode\n'],
+    [['-s', 'builtin:nope'], 1, 'flowtx: error: unknown built-in script builtin:nope; built-ins: builtin:decode, builtin:scrub\n'],
   ])('%j: exit %d, %s', async (args, code, stderr) => {
     const r = await flowtx([...args, SAMPLE, '-']);
     expect(r.code).toBe(code);

@@ -46,6 +46,6 @@ describe('built-in scripts', () => {
   test('an unknown built-in is a script error naming the known ones', () => {
     const r = flowtx(['-s', 'builtin:nope', SAMPLE, '-']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('flowtx: error: unknown built-in script builtin:nope; built-ins: builtin:decode\n');
+    expect(r.stderr).toBe('flowtx: error: unknown built-in script builtin:nope; built-ins: builtin:decode, builtin:scrub\n');
   });
 });

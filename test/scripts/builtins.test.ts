@@ -25,9 +25,12 @@ describe('naming and loading', () => {
   });
 
   test.each([
-    ['builtin:nope', 'unknown built-in script builtin:nope; built-ins: builtin:decode'],
-    ['builtin:toString', 'unknown built-in script builtin:toString; built-ins: builtin:decode'],
+    ['builtin:nope', 'unknown built-in script builtin:nope; built-ins: builtin:decode, builtin:scrub'],
+    ['builtin:toString', 'unknown built-in script builtin:toString; built-ins: builtin:decode, builtin:scrub'],
     ['builtin:decode --fast', 'builtin:decode: takes no arguments, got --fast'],
+    ['builtin:scrub --fast', 'builtin:scrub: unknown argument "--fast"; builtin:scrub takes --key KEY and --style hmac|fixed'],
+    ['builtin:scrub --style loud', 'builtin:scrub: --style expects hmac or fixed'],
+    ['builtin:scrub --key', 'builtin:scrub: --key expects a key'],
   ])('%s is a script error: %s', async (spec, message) => {
     await expect(loadScript(spec, noWarnings)).rejects.toThrow(message);
   });
