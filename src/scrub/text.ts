@@ -3,6 +3,7 @@
 // and values assigned to secret-named keys in code, HTML and XML. A detector is a function from text to
 // spans, the seam the well-known key formats (gitleaks' shape rules) plug into.
 
+import { findSecrets } from './rules.js';
 import type { Scrubber } from './context.js';
 import { isSecretKey, mayHoldKey, type KeyPlace } from './keys.js';
 import { isPlaceholder } from './placeholder.js';
@@ -75,8 +76,8 @@ export const secretAssignment: TextDetector = (text) => {
   return found;
 };
 
-/** The detectors flowtx ships; the shape rules of well-known key formats are added beside them. */
-export const BUILTIN_DETECTORS: readonly TextDetector[] = [jwt, pemPrivateKey, connectionPassword, secretAssignment];
+/** The detectors flowtx ships: its own, and the shape rules of well-known key formats (rules.ts). */
+export const BUILTIN_DETECTORS: readonly TextDetector[] = [jwt, pemPrivateKey, connectionPassword, secretAssignment, findSecrets];
 
 /**
  * `text` with every span the detectors find replaced by its placeholder, or undefined when nothing was found.
