@@ -52,7 +52,8 @@ function lineIn(err: unknown, file: string): number | undefined {
   for (const frame of err.stack.split('\n')) {
     const at = frame.indexOf(file);
     if (at < 0) continue;
-    const match = /^[^:]*:(\d+)/.exec(frame.slice(at + file.length));
+    // Right after the file name: "/w/scripts/s" must not take the line of "/w/scripts/src/x.ts:129".
+    const match = /^:(\d+)/.exec(frame.slice(at + file.length));
     if (match) return Number(match[1]);
   }
   return undefined;
