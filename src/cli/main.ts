@@ -24,6 +24,8 @@ function failedSummary(plan: CommonPlan | undefined, message: string, exitCode: 
   return summary;
 }
 
+export { hooksLeftRunning } from '../engine/guard.js';
+
 export async function main(argv: string[], stdio: Stdio = process): Promise<number> {
   let plan: CommonPlan | undefined;
   const wantsDebug = argv.includes('--debug');

@@ -5,7 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { Interrupted, UsageError } from '../errors.js';
 import { codecByExtension, codecByName, codecNames, formatExtension } from '../codecs/registry.js';
 import type { LoadedScript } from '../engine/hooks.js';
 import type { IoPort } from '../pipeline/ports.js';
@@ -63,6 +63,7 @@ async function concatenate(plan: RunPlan, files: readonly InputFile[], settings:
     summary.lost = result.lost;
     // A failure that belongs to no input (a script, the output) ends the whole stream.
     if (result.failure !== null) summary.errors.push(errorMessage(result.failure));
+    summary.interrupted = result.failure instanceof Interrupted;
   } finally {
     terminal.stopProgress();
   }
@@ -113,6 +114,7 @@ export async function run(plan: RunPlan, io: IoPort, terminal: Terminal): Promis
     listing: plan.json ? 'json' : 'lines',
     filter: plan.filter,
     select: plan.select,
+    hookTimeout: plan.hookTimeout,
   };
   // Expressions are checked here, once, so that a syntax error is a usage error before anything runs.
   for (const expression of [plan.filter, plan.select]) if (expression !== undefined) compileFilter(expression);
@@ -131,7 +133,8 @@ export async function run(plan: RunPlan, io: IoPort, terminal: Terminal): Promis
     summary.errors.push(message);
     terminal.errorText(message);
   }
-  summary.exitCode = summary.errors.length > 0 ? 1 : 0;
+  // 130: what a shell reports for a command ended by Ctrl-C (128 + SIGINT).
+  summary.exitCode = summary.interrupted ? 130 : summary.errors.length > 0 ? 1 : 0;
   summary.ok = summary.exitCode === 0;
   summary.durationMs = Math.round(performance.now() - started);
   return summary;

@@ -27,6 +27,8 @@ export interface StreamSettings {
   filter: string | undefined;
   /** --select: scripts run only on matching flows. */
   select: string | undefined;
+  /** --hook-timeout in seconds; undefined: hooks may take as long as they take. */
+  hookTimeout: number | undefined;
 }
 
 export interface StreamJob {
@@ -77,6 +79,7 @@ export async function runStream(
   const dispatcher = new Dispatcher(scripts, {
     options: settings.options,
     onScriptError: settings.onScriptError,
+    hookTimeout: settings.hookTimeout === undefined ? undefined : settings.hookTimeout * 1000,
     log: (level, source, message) => reporter.log(level, source, message),
   });
   const inputs = new Inputs(job.inputs, io, reporter, { failFast: settings.failFast, release: !dispatcher.retainsFlows, cancelled });

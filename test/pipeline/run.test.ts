@@ -15,7 +15,7 @@ const FLOWS = { 'a.flows': 10, 'a.ftx': 10, 'a.ndjson': 10, 'a.har': 6 } as cons
 const FLOWS_IN_SAMPLE = 10;
 
 const settings = (more: Partial<StreamSettings> = {}): StreamSettings => ({
-  flowVersion: undefined, options: {}, onScriptError: 'fail', failFast: false, listing: 'lines', filter: undefined, select: undefined, ...more,
+  flowVersion: undefined, options: {}, onScriptError: 'fail', failFast: false, listing: 'lines', filter: undefined, select: undefined, hookTimeout: undefined, ...more,
 });
 
 function script(name: string, hooks: Script): LoadedScript {
