@@ -74,11 +74,6 @@ export class Dispatcher {
   readonly #timeout: number | undefined;
   /** What ends the run at the next event: an error that escaped a hook after it returned, or script code outside hooks. */
   #late: Error | undefined;
-  // The hook call running synchronously, if any: when Ctrl-C stops it, V8 unwinds without running catch or
-  // finally blocks, so this still names it (set and cleared per call: three stores, no allocation).
-  #runningScript: LoadedScript | undefined;
-  #runningEvent: HookName | undefined;
-  #runningRecord: FlowRecord | null = null;
 
   constructor(scripts: readonly LoadedScript[], options: DispatcherOptions = {}) {
     this.#scripts = scripts;
@@ -137,14 +132,6 @@ export class Dispatcher {
     return watch({ stray: (cause) => this.#fail(this.#strayError(cause)) });
   }
 
-  /** `err` as the driver got it from bounded(): an Interrupted names the hook Ctrl-C stopped, if one ran. */
-  interrupted(err: unknown): unknown {
-    const script = this.#runningScript;
-    if (!(err instanceof Interrupted) || script === undefined) return err;
-    this.#runningScript = undefined;
-    return this.#scriptError(script, this.#runningEvent!, this.#runningRecord, err);
-  }
-
   /** Throws what ended the run since the last event (see watch()), if anything did. */
   check(): void {
     if (this.#late !== undefined) throw this.#late;
@@ -179,15 +166,7 @@ export class Dispatcher {
   #guarded(script: LoadedScript, event: HookName, record: FlowRecord | null, invoke: () => unknown): unknown {
     const call = new GuardedCall((cause) => this.#fail(this.#scriptError(script, event, record, cause, ' (it escaped the hook: an unawaited promise or a timer)')));
     const timeout = this.#timeout;
-    this.#runningScript = script;
-    this.#runningEvent = event;
-    this.#runningRecord = record;
-    let result: unknown;
-    try {
-      result = call.run(timeout === undefined ? invoke : () => bounded(invoke, timeout));
-    } finally {
-      this.#runningScript = undefined;
-    }
+    const result = call.run(timeout === undefined ? invoke : () => bounded(invoke, timeout));
     return isThenable(result) ? call.settle(result, timeout) : result;
   }
 

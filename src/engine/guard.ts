@@ -110,9 +110,10 @@ function unsettled(): void {
 }
 
 /**
- * Ctrl-C is this guard's while a hook is awaited (a hook's synchronous code is stopped by bounded.ts); at any
- * other time it is the command's: its own handlers, or else Node's default, which this raises again. The
- * listener stays for the whole watch: one added during a vm call with breakOnSigint is lost when it ends.
+ * Ctrl-C is this guard's while a hook is awaited (with --hook-timeout, bounded.ts also stops a hook's
+ * synchronous code); at any other time it is the command's: its own handlers, or else Node's default, which
+ * this raises again. The listener stays for the whole watch: one added during a vm call with breakOnSigint
+ * is lost when that call ends.
  */
 function interrupted(): void {
   if (awaited.size > 0) {

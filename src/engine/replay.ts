@@ -6,7 +6,6 @@
 import type { FlowFilter } from '../filter/compile.js';
 import type { FlowRecord } from '../model/record.js';
 import { FlowView } from '../model/view.js';
-import { bounded } from './bounded.js';
 import type { Dispatcher } from './dispatch.js';
 import { FLOW_EVENTS, type FlowEvent } from './hooks.js';
 
@@ -34,6 +33,8 @@ export function isDue(event: FlowEvent, flow: FlowView): boolean {
  * in the input or a script error), the records before it are yielded first, then the error is thrown.
  */
 export async function* replay(batches: AsyncIterable<FlowRecord[]>, dispatcher: Dispatcher, gates: Gates = {}): AsyncIterable<FlowRecord[]> {
+  const { filter, select } = gates;
+  const counts = dispatcher.counts;
   const unwatch = dispatcher.watch();
   try {
     await dispatcher.lifecycle('start');
@@ -42,19 +43,24 @@ export async function* replay(batches: AsyncIterable<FlowRecord[]>, dispatcher: 
     for await (const batch of batches) {
       const out: FlowRecord[] = [];
       try {
-        for (let at = 0; at < batch.length; ) {
-          // A batch's synchronous stretch runs as one bounded call (a watchdog thread per call, so not per
-          // hook): Ctrl-C then stops a hook stuck in a loop. Without hooks there is nothing to stop.
-          const paused = needsFlows ? bounded(() => stretch(batch, at, out, dispatcher, gates)) : stretch(batch, at, out, dispatcher, gates);
-          if (paused === undefined) break;
-          await paused.pending;
-          settled(batch[paused.at]!, out, dispatcher);
-          at = paused.at + 1;
+        for (const record of batch) {
+          counts.read++;
+          if (filter !== undefined && !filter(record.flow)) {
+            counts.filtered++;
+            continue;
+          }
+          if (needsFlows && record.flow.type === 'http' && (select === undefined || select(record.flow))) {
+            const pending = replayFlow(record, dispatcher);
+            if (pending !== undefined) await pending;
+          }
+          if (dispatcher.isDropped(record)) counts.dropped++;
+          else out.push(record);
+          if (dispatcher.hasEmitted) out.push(...dispatcher.takeEmitted());
         }
         dispatcher.check();
       } catch (err) {
         if (out.length > 0) yield out;
-        throw dispatcher.interrupted(err);
+        throw err;
       }
       if (out.length > 0) yield out;
     }
@@ -66,36 +72,6 @@ export async function* replay(batches: AsyncIterable<FlowRecord[]>, dispatcher: 
   } finally {
     unwatch();
   }
-}
-
-/**
- * Replays batch[from…] into `out` until a flow's hook returns a promise: then the index of that flow and the
- * promise of the rest of its events; undefined once the batch is done.
- */
-function stretch(batch: FlowRecord[], from: number, out: FlowRecord[], dispatcher: Dispatcher, { filter, select }: Gates): { at: number; pending: Promise<void> } | undefined {
-  const counts = dispatcher.counts;
-  const needsFlows = dispatcher.needsFlows;
-  for (let at = from; at < batch.length; at++) {
-    const record = batch[at]!;
-    counts.read++;
-    if (filter !== undefined && !filter(record.flow)) {
-      counts.filtered++;
-      continue;
-    }
-    if (needsFlows && record.flow.type === 'http' && (select === undefined || select(record.flow))) {
-      const pending = replayFlow(record, dispatcher);
-      if (pending !== undefined) return { at, pending };
-    }
-    settled(record, out, dispatcher);
-  }
-  return undefined;
-}
-
-/** A record whose events are done: written unless dropped, followed by the flows its hooks emitted. */
-function settled(record: FlowRecord, out: FlowRecord[], dispatcher: Dispatcher): void {
-  if (dispatcher.isDropped(record)) dispatcher.counts.dropped++;
-  else out.push(record);
-  if (dispatcher.hasEmitted) out.push(...dispatcher.takeEmitted());
 }
 
 /** A flow's events, one after another; a promise only once a hook returned one (see Dispatcher.dispatch). */
