@@ -145,9 +145,8 @@ export class Dispatcher {
   async lifecycle(event: LifecycleEvent): Promise<void> {
     this.check();
     for (const [i, script] of this.#scripts.entries()) {
+      if (script.hooks[event] === undefined) continue;
       const ctx = new HookContext(this.#scopes[i]!, event);
-      const fn = script.hooks[event];
-      if (fn === undefined) continue;
       try {
         const result = this.#guarded(script, event, null, () => (event === 'start' ? script.hooks.start!.call(script.target, ctx, script.argv) : script.hooks.done!.call(script.target, ctx)));
         if (result !== undefined) await result;
@@ -195,7 +194,7 @@ export class Dispatcher {
    * and event would cost the replay of a large file more than the hooks themselves.
    */
   dispatch(event: FlowEvent, record: FlowRecord): Verdict | Promise<Verdict> {
-    if (this.#late !== undefined) throw this.#late;
+    this.check();
     const flow = record.flow;
     for (let i = 0; i < this.#scripts.length; i++) {
       const outcome = this.#call(i, event, record, flow);
