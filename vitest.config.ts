@@ -6,7 +6,16 @@ import { defineConfig } from 'vitest/config';
 // - e2e: tests that spawn the built command (bin/flowtx.js over dist/), so they need `npm run build` first.
 // - interop: tests against real peers (Debian's mitmdump, Chromium, ajv's HAR schema); they skip, saying why,
 //   where a peer is not installed.
-const E2E = ['test/cli/cli.test.ts', 'test/cli/batch.test.ts', 'test/cli/commands.test.ts', 'test/cli/hostile.test.ts', 'test/cli/scrub.test.ts', 'test/cli/signals.test.ts', 'test/docs.test.ts'];
+const E2E = [
+  'test/cli/cli.test.ts',
+  'test/cli/batch.test.ts',
+  'test/cli/commands.test.ts',
+  'test/cli/hostile.test.ts',
+  'test/cli/misbehave.test.ts',
+  'test/cli/scrub.test.ts',
+  'test/cli/signals.test.ts',
+  'test/docs.test.ts',
+];
 const INTEROP = ['test/interop/**/*.test.ts'];
 
 export default defineConfig({

@@ -7,8 +7,10 @@
 // smaller nursery keeps its peak RSS lower at no cost in speed (about 20 MiB in an earlier npm run bench;
 // -s examples/add_header.ts over the bench's big.flows, median of six: 87.1 MiB with the flag, started
 // this way or by env -S, and 88.8 MiB without it).
-import { main } from '../dist/flowtx.mjs';
+import { hooksLeftRunning, main } from '../dist/flowtx.mjs';
 
 const code = await main(process.argv.slice(2));
 // Let stdout drain before exiting: process.exit() would cut off piped output.
 process.exitCode = code;
+// Unless a hook given up on (--hook-timeout, Ctrl-C) left timers or sockets that would keep the process up.
+if (hooksLeftRunning()) setTimeout(() => process.exit(code), 1000).unref();

@@ -8,7 +8,9 @@ export type FlowtxErrorCode =
   | 'FLOWTX_USAGE'
   | 'FLOWTX_BODY'
   | 'FLOWTX_IO'
-  | 'FLOWTX_CANCELLED';
+  | 'FLOWTX_CANCELLED'
+  | 'FLOWTX_FIELD'
+  | 'FLOWTX_INTERRUPTED';
 
 export class FlowtxError extends Error {
   readonly code: FlowtxErrorCode;
@@ -143,6 +145,42 @@ export class IoError extends FlowtxError {
 export class Cancelled extends FlowtxError {
   constructor() {
     super('FLOWTX_CANCELLED', 'cancelled');
+  }
+}
+
+/** A value as a message shows it: strings quoted (and cut), numbers as JavaScript prints them (NaN, 200.5). */
+function showValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value instanceof Uint8Array) return 'bytes';
+  if (Array.isArray(value)) return 'a list';
+  if (value !== null && typeof value === 'object') {
+    const name: unknown = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+    return typeof name !== 'string' || name === 'Object' ? 'an object' : `a ${name}`;
+  }
+  if (typeof value === 'function') return 'a function';
+  return String(value);
+}
+
+/** A script set a flow's field to a value outside its domain; raised by the setter, in the hook that set it. */
+export class FieldError extends FlowtxError {
+  readonly field: string;
+  readonly expected: string;
+
+  constructor(field: string, expected: string, value: unknown) {
+    super('FLOWTX_FIELD', `${field} is ${showValue(value)}, expected ${expected}`);
+    this.field = field;
+    this.expected = expected;
+  }
+}
+
+/**
+ * The run was interrupted (Ctrl-C) while a hook ran: it ends like a cancellation, whatever the script-error
+ * policy: no output, exit code 130.
+ */
+export class Interrupted extends FlowtxError {
+  constructor(message = 'interrupted', options?: { cause?: unknown }) {
+    super('FLOWTX_INTERRUPTED', message, options);
   }
 }
 

@@ -40,6 +40,8 @@ export interface RunPlan {
   select: string | undefined;
   /** --max-body-size in bytes: the most a body's content-encoding may decode to; 0 for no limit. */
   maxBodySize: number;
+  /** --hook-timeout: seconds a hook call may take; undefined: no limit. */
+  hookTimeout: number | undefined;
 }
 
 const EPILOG = `Examples:
@@ -86,6 +88,7 @@ const OPTIONS = {
   set: { type: 'string', array: true, nargs: 1, requiresArg: true, description: 'key=value option scripts read as ctx.options (repeatable)' },
   'in-place': { type: 'boolean', default: false, description: 'Allow writing onto an input (rewritten safely through a temporary file)' },
   'on-script-error': { type: 'string', choices: POLICIES, default: 'fail', description: 'When a hook throws: fail the run, skip (drop) the flow, or keep the flow unchanged' },
+  'hook-timeout': { type: 'number', requiresArg: true, description: 'Seconds a hook call may run or stay pending before it fails as a script error (default: no limit; a hook that can never settle fails anyway; with a limit, synchronous hooks cost about 0.1 ms more per call)' },
   'allow-script-errors': { type: 'boolean', default: false, description: 'With skip/keep: exit 0 even if hooks failed' },
   'out-dir': { type: 'string', requiresArg: true, description: 'Write each input to its own file below DIR, at its path relative to its directory or glob base (then every positional is an input)' },
   jobs: { alias: 'j', type: 'number', requiresArg: true, description: 'With --out-dir: files processed in parallel on worker threads (default: one per core when there are several files)' },
@@ -120,6 +123,7 @@ interface ParsedArgs {
   json: boolean;
   inPlace: boolean;
   onScriptError: string;
+  hookTimeout?: number;
   allowScriptErrors: boolean;
   jsonSummary: boolean;
   progress?: boolean;
@@ -294,6 +298,7 @@ function planOf(args: ParsedArgs): RunPlan {
   }
   if (output === null && outDir === undefined && args.inPlace) throw new UsageError('--in-place needs an input to rewrite');
   if (args.json && (output !== null || outDir !== undefined)) throw new UsageError('--json is for the listing (no OUTPUT); to write flows as JSON use --to ndjson');
+  if (args.hookTimeout !== undefined && !(args.hookTimeout > 0 && args.hookTimeout <= 2_147_483)) throw new UsageError(`--hook-timeout expects seconds > 0, got ${args.hookTimeout}`);
   if (args.jobs !== undefined && !(Number.isInteger(args.jobs) && args.jobs >= 1)) throw new UsageError(`--jobs expects a whole number ≥ 1, got ${args.jobs}`);
   const shard = args.shard === undefined ? undefined : parseShard(args.shard);
   if (shard !== undefined && inputs.includes('-')) throw new UsageError('--shard splits files; stdin ("-") cannot be sharded');
@@ -319,5 +324,6 @@ function planOf(args: ParsedArgs): RunPlan {
     filter: args.filter ?? expression,
     select: args.select,
     maxBodySize: args.maxBodySize === undefined ? DEFAULT_MAX_BODY_SIZE : parseSize('--max-body-size', args.maxBodySize),
+    hookTimeout: args.hookTimeout,
   };
 }

@@ -33,6 +33,8 @@ function failedSummary(plan: CommonPlan | undefined, err: unknown, message: stri
   return summary;
 }
 
+export { hooksLeftRunning } from '../engine/guard.js';
+
 /** What main needs of the process besides its streams: signals, and a way out at once on a second one. */
 export interface Host extends SignalSource {
   exit(code: number): void;
@@ -67,9 +69,10 @@ export async function main(argv: string[], stdio: Stdio = process, host: Host = 
     signals.close();
   }
   if (signals.signal !== undefined) {
-    // What was complete stays (outputs of --out-dir already written); what was in progress was given up.
+    // What was complete stays (outputs of --out-dir already written); what was in progress was given up. A
+    // hook the signal interrupted was reported with its script and flow already.
     const message = `interrupted by ${signals.signal}`;
-    stdio.stderr.write(`flowtx: error: ${message}\n`);
+    if (summary.interrupted !== true) stdio.stderr.write(`flowtx: error: ${message}\n`);
     summary = { ...summary, ok: false, exitCode: signalExitCode(signals.signal), errors: [...summary.errors, message] };
   }
   if (plan?.jsonSummary) {

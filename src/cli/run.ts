@@ -4,7 +4,7 @@
 
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Cancelled, UsageError } from '../errors.js';
+import { Cancelled, Interrupted, UsageError } from '../errors.js';
 import { codecByExtension, codecByName, codecNames, formatExtension } from '../codecs/registry.js';
 import type { LoadedScript } from '../engine/hooks.js';
 import type { IoPort } from '../pipeline/ports.js';
@@ -78,6 +78,7 @@ async function concatenate(plan: RunPlan, files: readonly InputFile[], settings:
     // report; it left nothing written, so no input was processed.
     if (result.failure instanceof Cancelled) for (const input of summary.inputs) input.status = input.status === 'ok' ? 'skipped' : input.status;
     else if (result.failure !== null) summary.errors.push(errorMessage(result.failure));
+    summary.interrupted = result.failure instanceof Interrupted;
   } finally {
     terminal.stopProgress();
   }
@@ -128,6 +129,7 @@ export async function run(plan: RunPlan, io: IoPort, terminal: Terminal, stop: S
     filter: plan.filter,
     select: plan.select,
     maxBodySize: plan.maxBodySize,
+    hookTimeout: plan.hookTimeout,
   };
   // Expressions are checked here, once, so that a syntax error is a usage error before anything runs.
   for (const expression of [plan.filter, plan.select]) if (expression !== undefined) compileFilter(expression);
@@ -146,7 +148,8 @@ export async function run(plan: RunPlan, io: IoPort, terminal: Terminal, stop: S
     summary.errors.push(message);
     terminal.errorText(message);
   }
-  summary.exitCode = summary.errors.length > 0 ? 1 : 0;
+  // 130: what a shell reports for a command ended by Ctrl-C (128 + SIGINT).
+  summary.exitCode = summary.interrupted ? 130 : summary.errors.length > 0 ? 1 : 0;
   summary.ok = summary.exitCode === 0;
   summary.durationMs = Math.round(performance.now() - started);
   return summary;

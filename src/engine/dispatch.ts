@@ -3,11 +3,13 @@
 // dispatches each event when its part of the exchange arrives, with many flows in flight.
 
 import { format } from 'node:util';
-import { ScriptError, isInputFault } from '../errors.js';
+import { Interrupted, ScriptError, isInputFault } from '../errors.js';
 import type { FlowFilter } from '../filter/compile.js';
 import { Flow } from '../model/flow.js';
 import { describeOrigin } from '../model/origin.js';
 import { FlowRecord } from '../model/record.js';
+import { bounded } from './bounded.js';
+import { GuardedCall, watch } from './guard.js';
 import { HookContext, ScriptScope, type ContextHost, type FlowContext, type LogLevel } from './context.js';
 import { FLOW_EVENTS, type ClientConnection, type ConnectionEvent, type FlowEvent, type HookName, type LifecycleEvent, type LoadedScript } from './hooks.js';
 
@@ -18,6 +20,8 @@ export interface DispatcherOptions {
   options?: Readonly<Record<string, string>>;
   /** What a failing flow hook does: stop the run (default), drop the flow, or restore it to its checkpoint. */
   onScriptError?: ScriptErrorPolicy;
+  /** --hook-timeout in milliseconds: a hook call that has not returned or settled by then fails. */
+  hookTimeout?: number;
   /** Where log lines go; `source` is the script name or "flowtx". */
   log?: (level: LogLevel, source: string, message: string) => void;
 }
@@ -52,7 +56,8 @@ function lineIn(err: unknown, file: string): number | undefined {
   for (const frame of err.stack.split('\n')) {
     const at = frame.indexOf(file);
     if (at < 0) continue;
-    const match = /^[^:]*:(\d+)/.exec(frame.slice(at + file.length));
+    // Right after the file name: "/w/scripts/s" must not take the line of "/w/scripts/src/x.ts:129".
+    const match = /^:(\d+)/.exec(frame.slice(at + file.length));
     if (match) return Number(match[1]);
   }
   return undefined;
@@ -66,10 +71,14 @@ export class Dispatcher {
   readonly #log: (level: LogLevel, source: string, message: string) => void;
   readonly #emitted: FlowRecord[] = [];
   readonly #dropped = new WeakSet<Flow>();
+  readonly #timeout: number | undefined;
+  /** What ends the run at the next event: an error that escaped a hook after it returned, or script code outside hooks. */
+  #late: Error | undefined;
 
   constructor(scripts: readonly LoadedScript[], options: DispatcherOptions = {}) {
     this.#scripts = scripts;
     this.#policy = options.onScriptError ?? 'fail';
+    this.#timeout = options.hookTimeout;
     this.#log = options.log ?? (() => {});
     const settings = Object.freeze({ ...options.options });
     const host: ContextHost = {
@@ -115,17 +124,49 @@ export class Dispatcher {
     return this.#emitted.length > 0;
   }
 
+  /**
+   * Watches the process for what hooks leave behind (guard.ts) until the returned function is called: a
+   * driver watches from before `start` to after `done`.
+   */
+  watch(): () => void {
+    return watch({ stray: (cause) => this.#fail(this.#strayError(cause)) });
+  }
+
+  /** Throws what ended the run since the last event (see watch()), if anything did. */
+  check(): void {
+    if (this.#late !== undefined) throw this.#late;
+  }
+
+  #fail(error: Error): void {
+    this.#late ??= error;
+  }
+
   /** start or done: every script's hook in order; a failure is a ScriptError whatever the policy. */
   async lifecycle(event: LifecycleEvent): Promise<void> {
+    this.check();
     for (const [i, script] of this.#scripts.entries()) {
+      if (script.hooks[event] === undefined) continue;
       const ctx = new HookContext(this.#scopes[i]!, event);
       try {
-        const result = event === 'start' ? script.hooks.start?.call(script.target, ctx, script.argv) : script.hooks.done?.call(script.target, ctx);
+        const result = this.#guarded(script, event, null, () => (event === 'start' ? script.hooks.start!.call(script.target, ctx, script.argv) : script.hooks.done!.call(script.target, ctx)));
         if (result !== undefined) await result;
       } catch (cause) {
         throw this.#scriptError(script, event, null, cause);
       }
     }
+    this.check();
+  }
+
+  /**
+   * Runs one hook call under the guard: in its own async context (so what escapes it later is traced to it),
+   * through vm when a timeout is set (the only way to stop a synchronous loop at a deadline); a promise it
+   * returns is awaited with the same deadline and fails early on what escapes it. Throws what the hook threw.
+   */
+  #guarded(script: LoadedScript, event: HookName, record: FlowRecord | null, invoke: () => unknown): unknown {
+    const call = new GuardedCall((cause) => this.#fail(this.#scriptError(script, event, record, cause, ' (it escaped the hook: an unawaited promise or a timer)')));
+    const timeout = this.#timeout;
+    const result = call.run(timeout === undefined ? invoke : () => bounded(invoke, timeout));
+    return isThenable(result) ? call.settle(result, timeout) : result;
   }
 
   /** clientconnect or clientdisconnect; a failure is logged and counted, never fatal to other clients. */
@@ -134,11 +175,11 @@ export class Dispatcher {
       const fn = script.hooks[event];
       if (fn === undefined) continue;
       try {
-        const result = fn.call(script.target, new HookContext(this.#scopes[i]!, event), client);
+        const result = this.#guarded(script, event, null, () => fn.call(script.target, new HookContext(this.#scopes[i]!, event), client));
         if (result !== undefined) await result;
       } catch (cause) {
         const error = this.#scriptError(script, event, null, cause);
-        if (this.#policy === 'fail') throw error;
+        if (this.#policy === 'fail' || error instanceof Interrupted) throw error;
         this.counts.scriptErrors++;
         this.#log('warn', 'flowtx', error.message);
       }
@@ -153,6 +194,7 @@ export class Dispatcher {
    * and event would cost the replay of a large file more than the hooks themselves.
    */
   dispatch(event: FlowEvent, record: FlowRecord): Verdict | Promise<Verdict> {
+    this.check();
     const flow = record.flow;
     for (let i = 0; i < this.#scripts.length; i++) {
       const outcome = this.#call(i, event, record, flow);
@@ -193,7 +235,8 @@ export class Dispatcher {
     let result: unknown;
     try {
       // A context made with a record is a FlowContext: its origin is the record's.
-      result = fn.call(script.target, new HookContext(this.#scopes[i]!, event, record) as FlowContext, flow);
+      const ctx = new HookContext(this.#scopes[i]!, event, record) as FlowContext;
+      result = this.#guarded(script, event, record, () => fn.call(script.target, ctx, flow));
     } catch (cause) {
       return this.#failed(script, event, record, flow, cause);
     }
@@ -201,10 +244,10 @@ export class Dispatcher {
     return this.#dropped.has(flow) ? 'dropped' : undefined;
   }
 
-  /** A hook failed: throws (fail, or a fault in the input), drops the flow (skip) or restores it (keep). */
+  /** A hook failed: throws (fail, a fault in the input, Ctrl-C), drops the flow (skip) or restores it (keep). */
   #failed(script: LoadedScript, event: FlowEvent, record: FlowRecord, flow: Flow, cause: unknown): Verdict {
     const error = this.#scriptError(script, event, record, cause);
-    if (this.#policy === 'fail' || isInputFault(cause)) throw error;
+    if (this.#policy === 'fail' || isInputFault(cause) || error instanceof Interrupted) throw error;
     this.counts.scriptErrors++;
     if (this.#policy === 'skip') {
       this.#log('warn', 'flowtx', `${error.message} (flow dropped: --on-script-error skip)`);
@@ -216,7 +259,7 @@ export class Dispatcher {
     return 'restored';
   }
 
-  #scriptError(script: LoadedScript, hook: HookName, record: FlowRecord | null, cause: unknown): Error {
+  #scriptError(script: LoadedScript, hook: HookName, record: FlowRecord | null, cause: unknown, note = ''): Error {
     // A fault in the input that surfaced while a hook read a lazily decoded part is an input fault, not a
     // script error: whatever the policy, it ends the run after the flows before it.
     if (isInputFault(cause)) return cause;
@@ -227,6 +270,16 @@ export class Dispatcher {
       const request = record.flow.type === 'http' ? ` (${record.flow.request.method} ${record.flow.request.url})` : '';
       subject = ` on ${describeOrigin(record.origin)}${request}`;
     }
-    return new ScriptError(script.name, hook, `${where}: hook "${hook}" failed${subject}: ${describeThrown(cause)}`, { cause });
+    if (cause instanceof Interrupted) return new Interrupted(`interrupted: hook "${hook}" of ${where}${subject}`, { cause });
+    return new ScriptError(script.name, hook, `${where}: hook "${hook}" failed${subject}: ${describeThrown(cause)}${note}`, { cause });
+  }
+
+  /** An error thrown by script code outside any hook call: named by the script whose line it came from. */
+  #strayError(cause: unknown): Error {
+    for (const script of this.#scripts) {
+      const line = lineIn(cause, script.file);
+      if (line !== undefined) return new ScriptError(script.name, undefined, `${script.name}:${line}: code outside any hook failed: ${describeThrown(cause)}`, { cause });
+    }
+    return new ScriptError('', undefined, `uncaught error outside any hook: ${describeThrown(cause)}`, { cause });
   }
 }

@@ -35,34 +35,43 @@ export function isDue(event: FlowEvent, flow: FlowView): boolean {
 export async function* replay(batches: AsyncIterable<FlowRecord[]>, dispatcher: Dispatcher, gates: Gates = {}): AsyncIterable<FlowRecord[]> {
   const { filter, select } = gates;
   const counts = dispatcher.counts;
-  await dispatcher.lifecycle('start');
-  yield dispatcher.takeEmitted();
-  const needsFlows = dispatcher.needsFlows;
-  for await (const batch of batches) {
-    const out: FlowRecord[] = [];
-    try {
-      for (const record of batch) {
-        counts.read++;
-        if (filter !== undefined && !filter(record.flow)) {
-          counts.filtered++;
-          continue;
+  const unwatch = dispatcher.watch();
+  try {
+    await dispatcher.lifecycle('start');
+    yield dispatcher.takeEmitted();
+    const needsFlows = dispatcher.needsFlows;
+    for await (const batch of batches) {
+      const out: FlowRecord[] = [];
+      try {
+        for (const record of batch) {
+          counts.read++;
+          if (filter !== undefined && !filter(record.flow)) {
+            counts.filtered++;
+            continue;
+          }
+          if (needsFlows && record.flow.type === 'http' && (select === undefined || select(record.flow))) {
+            const pending = replayFlow(record, dispatcher);
+            if (pending !== undefined) await pending;
+          }
+          if (dispatcher.isDropped(record)) counts.dropped++;
+          else out.push(record);
+          if (dispatcher.hasEmitted) out.push(...dispatcher.takeEmitted());
         }
-        if (needsFlows && record.flow.type === 'http' && (select === undefined || select(record.flow))) {
-          const pending = replayFlow(record, dispatcher);
-          if (pending !== undefined) await pending;
-        }
-        if (dispatcher.isDropped(record)) counts.dropped++;
-        else out.push(record);
-        if (dispatcher.hasEmitted) out.push(...dispatcher.takeEmitted());
+        dispatcher.check();
+      } catch (err) {
+        if (out.length > 0) yield out;
+        throw err;
       }
-    } catch (err) {
       if (out.length > 0) yield out;
-      throw err;
     }
-    if (out.length > 0) yield out;
+    await dispatcher.lifecycle('done');
+    // Node reports a rejection nobody handled once the microtasks have run: give it that turn, then look.
+    await new Promise((resolve) => setImmediate(resolve));
+    dispatcher.check();
+    yield dispatcher.takeEmitted();
+  } finally {
+    unwatch();
   }
-  await dispatcher.lifecycle('done');
-  yield dispatcher.takeEmitted();
 }
 
 /** A flow's events, one after another; a promise only once a hook returned one (see Dispatcher.dispatch). */

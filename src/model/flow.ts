@@ -7,6 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { ChangeMark } from './change.js';
+import { check, checkFields, DOMAINS, type Domain } from './domains.js';
 import { newClientConn, newServerConn } from './connection.js';
 import { Headers, type HeadersInit } from './headers.js';
 import { headerValue, newHttpFlowState } from './http.js';
@@ -31,6 +32,9 @@ import { Tracker, untracked } from './tracked.js';
 
 export type FlowError = FlowErrorState;
 
+const RESPONSE: Domain = { expected: 'a Response (makeResponse(…)) or null', accepts: (v) => v === null || v instanceof Response };
+const WEBSOCKET: Domain = { expected: 'an object or null', accepts: (v) => v === null || (typeof v === 'object' && !Array.isArray(v)) };
+
 export class Flow {
   readonly #state: FlowState;
   readonly #mark: ChangeMark;
@@ -53,7 +57,8 @@ export class Flow {
     return (this.#tracker ??= new Tracker(this.#mark)).wrap(part);
   }
 
-  #set<K extends 'marked' | 'comment' | 'timestampCreated' | 'isReplay' | 'intercepted'>(key: K, value: FlowState[K]): void {
+  #set<K extends 'marked' | 'comment' | 'timestampCreated' | 'isReplay' | 'intercepted'>(key: K, value: FlowState[K], domain: Domain): void {
+    check(`flow.${key}`, domain, value);
     if (this.#state[key] === value) return;
     this.#state[key] = value;
     this.#mark.touch();
@@ -85,6 +90,7 @@ export class Flow {
     return this.#response;
   }
   set response(value: Response | null) {
+    check('flow.response', RESPONSE, value);
     this.#response = value;
     (this.#state as HttpFlowState).response = value === null ? null : Response.state(value);
     if (value !== null) Response.adopt(value, this.#mark);
@@ -96,6 +102,7 @@ export class Flow {
     return this.#track(this.#state.error);
   }
   set error(value: FlowError | null) {
+    check('flow.error', DOMAINS.error, value);
     this.#state.error = value === null ? null : { msg: value.msg, timestamp: value.timestamp };
     this.#mark.touch();
   }
@@ -115,6 +122,7 @@ export class Flow {
     return this.#track(this.#state.websocket ?? null);
   }
   set websocket(value: WebSocketState | null) {
+    check('flow.websocket', WEBSOCKET, value);
     this.#state.websocket = untracked(value);
     this.#mark.touch();
   }
@@ -129,14 +137,15 @@ export class Flow {
     return this.#state.marked;
   }
   set marked(value: string | boolean) {
-    this.#set('marked', value === true ? ':default:' : value === false ? '' : value);
+    check('flow.marked', DOMAINS.marked, value);
+    this.#set('marked', value === true ? ':default:' : value === false ? '' : value, DOMAINS.string);
   }
 
   get comment(): string {
     return this.#state.comment;
   }
   set comment(value: string) {
-    this.#set('comment', value);
+    this.#set('comment', value, DOMAINS.string);
   }
 
   /** Free-form data kept with the flow (mitmproxy's flow.metadata). A change at any depth marks the flow. */
@@ -148,7 +157,7 @@ export class Flow {
     return this.#state.timestampCreated;
   }
   set timestampCreated(value: number) {
-    this.#set('timestampCreated', value);
+    this.#set('timestampCreated', value, DOMAINS.timestamp);
   }
 
   /** "request" or "response" when the flow was replayed, else null. */
@@ -156,14 +165,14 @@ export class Flow {
     return this.#state.isReplay;
   }
   set isReplay(value: 'request' | 'response' | null) {
-    this.#set('isReplay', value);
+    this.#set('isReplay', value, DOMAINS.isReplay);
   }
 
   get intercepted(): boolean {
     return this.#state.intercepted;
   }
   set intercepted(value: boolean) {
-    this.#set('intercepted', value);
+    this.#set('intercepted', value, DOMAINS.boolean);
   }
 
   /** Fields the source format carried that the model has no name for. A change at any depth marks the flow. */
@@ -254,7 +263,10 @@ export interface FlowInit {
   timestamp?: number;
 }
 
-function bodyBytes(content: Uint8Array | string | null | undefined): Uint8Array | null {
+const BODY: Domain = { expected: 'bytes, a string (stored as UTF-8) or null', accepts: (v) => v == null || typeof v === 'string' || v instanceof Uint8Array };
+
+function bodyBytes(content: Uint8Array | string | null | undefined, side: string): Uint8Array | null {
+  check(`${side}.content`, BODY, content);
   if (content === null) return null;
   if (content === undefined) return new Uint8Array(0);
   return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
@@ -269,7 +281,7 @@ const REASONS: Record<number, string> = {
 /** A response in the state form, e.g. `flow.response = makeResponse({ statusCode: 404, content: 'gone' })`. */
 export function makeResponse(init: ResponseInit = {}, now = Date.now() / 1000): Response {
   const statusCode = init.statusCode ?? 200;
-  const content = bodyBytes(init.content);
+  const content = bodyBytes(init.content, 'response');
   const headers = Headers.storage(new Headers(init.headers));
   if (content !== null && headerValue(headers, 'content-length') === undefined) {
     headers.push(['content-length', String(content.byteLength)]);
@@ -284,6 +296,7 @@ export function makeResponse(init: ResponseInit = {}, now = Date.now() / 1000): 
     timestampStart: init.timestampStart ?? now,
     timestampEnd: init.timestampEnd === undefined ? now : init.timestampEnd,
   };
+  checkFields('response', state);
   return new Response(state);
 }
 
@@ -304,16 +317,17 @@ export function createFlow(init: FlowInit): Flow {
     path,
     authority: '',
     headers,
-    content: bodyBytes(init.request.content),
+    content: bodyBytes(init.request.content, 'request'),
     trailers: null,
     timestampStart: init.request.timestampStart ?? now,
     timestampEnd: init.request.timestampEnd === undefined ? now : init.request.timestampEnd,
   };
+  checkFields('request', request);
   const response = init.response ? Response.state(makeResponse(init.response, now)) : null;
   const state = newHttpFlowState({
     request,
     response,
-    error: init.error ?? null,
+    error: check('flow.error', DOMAINS.error, init.error ?? null),
     websocket: null,
     clientConn: newClientConn(now),
     serverConn: newServerConn([host, port]),

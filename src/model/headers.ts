@@ -3,11 +3,20 @@
 // bytes a capture holds survive a round trip.
 
 import { ChangeMark } from './change.js';
+import { checkHeader } from './domains.js';
+import { FieldError } from '../errors.js';
 import { headerValue, headerValues } from './http.js';
 
 export type HeaderField = [name: string, value: string];
 
 export type HeadersInit = Iterable<readonly [string, string]> | Record<string, string | readonly string[]>;
+
+/** The values a script gives for one name: one string or a list of them. */
+function valueList(name: string, value: string | readonly string[]): string[] {
+  if (typeof value === 'string') return [value];
+  if (!Array.isArray(value)) throw new FieldError(`header ${JSON.stringify(name)}`, 'a string or a list of strings', value);
+  return [...(value as readonly string[])];
+}
 
 export class Headers implements Iterable<HeaderField> {
   #fields: HeaderField[];
@@ -26,12 +35,9 @@ export class Headers implements Iterable<HeaderField> {
     this.#fields = [];
     if (init === undefined) return;
     if (Symbol.iterator in init) {
-      for (const [name, value] of init as Iterable<readonly [string, string]>) this.#fields.push([name, value]);
+      for (const [name, value] of init as Iterable<readonly [string, string]>) this.#push(name, value);
     } else {
-      for (const [name, value] of Object.entries(init)) {
-        if (typeof value === 'string') this.#fields.push([name, value]);
-        else for (const v of value) this.#fields.push([name, v]);
-      }
+      for (const [name, value] of Object.entries(init)) for (const v of valueList(name, value)) this.#push(name, v);
     }
   }
 
@@ -63,7 +69,8 @@ export class Headers implements Iterable<HeaderField> {
    * one (as mitmproxy does); appends when absent. An array sets several fields of that name.
    */
   set(name: string, value: string | readonly string[]): this {
-    const values = typeof value === 'string' ? [value] : [...value];
+    const values = valueList(name, value);
+    for (const v of values) checkHeader(name, v);
     const key = name.toLowerCase();
     const at = this.#fields.findIndex(([n]) => n.toLowerCase() === key);
     const kept = this.#fields.filter(([n]) => n.toLowerCase() !== key);
@@ -77,7 +84,7 @@ export class Headers implements Iterable<HeaderField> {
 
   /** Appends a field, keeping any existing ones of the same name. */
   add(name: string, value: string): this {
-    this.#fields.push([name, value]);
+    this.#push(name, value);
     this.#mark.touch();
     return this;
   }
@@ -91,6 +98,11 @@ export class Headers implements Iterable<HeaderField> {
     this.#fields.splice(0, before, ...kept);
     this.#mark.touch();
     return true;
+  }
+
+  #push(name: string, value: string): void {
+    checkHeader(name, value);
+    this.#fields.push([name, value]);
   }
 
   clear(): void {

@@ -3,6 +3,7 @@
 
 import { BodyLimitError } from '../errors.js';
 import { ChangeMark } from './change.js';
+import { check, DOMAINS, type Domain } from './domains.js';
 import { parseCookieHeader, formatCookieHeader, parseSetCookie, type SetCookie } from './cookies.js';
 import { canEncode, charsetOf, decodeText, encodeContent, encodeText, parseCodings } from './encoding.js';
 import { Headers, type HeaderField } from './headers.js';
@@ -12,17 +13,20 @@ import type { Extra, MessageState, RequestState, ResponseState } from './state.j
 import { Tracker } from './tracked.js';
 import { parseUrl, queryOf, withQuery } from './url.js';
 
+const HEADERS: Domain = { expected: 'a Headers (new Headers(…) from flowtx, or another message\'s headers)', accepts: (v) => v instanceof Headers };
+const TRAILERS: Domain = { expected: `${HEADERS.expected} or null`, accepts: (v) => v === null || v instanceof Headers };
+
 abstract class Message<S extends MessageState> {
   protected readonly state: S;
+  /** "request" or "response": how messages name this message's fields and body. */
+  readonly #side: string;
   protected mark: ChangeMark;
   #headers: Headers;
   #trailers: Headers | null;
   #tracker: Tracker | undefined;
 
-  /** "request" or "response", for messages. */
-  protected abstract readonly part: string;
-
-  protected constructor(state: S, mark: ChangeMark) {
+  protected constructor(side: string, state: S, mark: ChangeMark) {
+    this.#side = side;
     this.state = state;
     this.mark = mark;
     this.#headers = Headers.wrap(state.headers, mark);
@@ -41,7 +45,9 @@ abstract class Message<S extends MessageState> {
     if (message.#trailers !== null) Headers.adopt(message.#trailers, mark);
   }
 
-  protected change<K extends keyof S>(key: K, value: S[K]): void {
+  /** Sets a field after checking `value` against its domain (checked even when unchanged: the script is wrong either way). */
+  protected change<K extends keyof S & string>(key: K, value: S[K], domain: Domain): void {
+    check(`${this.#side}.${key}`, domain, value);
     if (this.state[key] === value) return;
     this.state[key] = value;
     this.mark.touch();
@@ -52,13 +58,14 @@ abstract class Message<S extends MessageState> {
     return this.state.httpVersion;
   }
   set httpVersion(value: string) {
-    this.change('httpVersion', value);
+    this.change('httpVersion', value, DOMAINS.httpVersion);
   }
 
   get headers(): Headers {
     return this.#headers;
   }
   set headers(value: Headers) {
+    check(`${this.#side}.headers`, HEADERS, value);
     Headers.adopt(value, this.mark);
     this.#headers = value;
     this.state.headers = Headers.storage(value);
@@ -70,6 +77,7 @@ abstract class Message<S extends MessageState> {
     return this.#trailers;
   }
   set trailers(value: Headers | null) {
+    check(`${this.#side}.trailers`, TRAILERS, value);
     if (value !== null) Headers.adopt(value, this.mark);
     this.#trailers = value;
     this.state.trailers = value === null ? null : Headers.storage(value);
@@ -80,14 +88,14 @@ abstract class Message<S extends MessageState> {
     return this.state.timestampStart;
   }
   set timestampStart(value: number) {
-    this.change('timestampStart', value);
+    this.change('timestampStart', value, DOMAINS.timestamp);
   }
 
   get timestampEnd(): number | null {
     return this.state.timestampEnd;
   }
   set timestampEnd(value: number | null) {
-    this.change('timestampEnd', value);
+    this.change('timestampEnd', value, DOMAINS.timestampOrNull);
   }
 
   /**
@@ -98,6 +106,7 @@ abstract class Message<S extends MessageState> {
     return this.state.content;
   }
   set content(value: Uint8Array | null) {
+    check(`${this.#side}.content`, DOMAINS.content, value);
     this.state.content = value;
     this.mark.touch();
     if (value !== null && this.#headers.has('content-length')) {
@@ -114,7 +123,7 @@ abstract class Message<S extends MessageState> {
       return decodedBody(this.state, 'strict');
     } catch (err) {
       // Named here, where the part is known: a script's failure then says which body was too large.
-      if (err instanceof BodyLimitError) throw new BodyLimitError(err.limit, err.reason, this.part, { cause: err });
+      if (err instanceof BodyLimitError) throw new BodyLimitError(err.limit, err.reason, this.#side, { cause: err });
       throw err;
     }
   }
@@ -172,12 +181,13 @@ abstract class Message<S extends MessageState> {
   }
 }
 
+const URL_STRING: Domain = { expected: 'an absolute URL string (scheme://host[:port]/path)', accepts: (v) => typeof v === 'string' };
+
 export class Request extends Message<RequestState> {
-  protected readonly part = 'request';
 
   /** @internal Use Flow / createFlow to make flows. */
   constructor(state: RequestState, mark: ChangeMark = new ChangeMark()) {
-    super(state, mark);
+    super('request', state, mark);
   }
 
   /** As received; mitmproxy upper-cases on access, we keep what the capture holds. */
@@ -185,14 +195,14 @@ export class Request extends Message<RequestState> {
     return this.state.method;
   }
   set method(value: string) {
-    this.change('method', value);
+    this.change('method', value, DOMAINS.method);
   }
 
   get scheme(): string {
     return this.state.scheme;
   }
   set scheme(value: string) {
-    this.change('scheme', value);
+    this.change('scheme', value, DOMAINS.scheme);
   }
 
   /** The target host (not necessarily the Host header). Setting it also updates Host and authority. */
@@ -200,7 +210,7 @@ export class Request extends Message<RequestState> {
     return this.state.host;
   }
   set host(value: string) {
-    this.change('host', value);
+    this.change('host', value, DOMAINS.host);
     this.#syncHostFields();
   }
 
@@ -208,7 +218,7 @@ export class Request extends Message<RequestState> {
     return this.state.port;
   }
   set port(value: number) {
-    this.change('port', value);
+    this.change('port', value, DOMAINS.port);
     this.#syncHostFields();
   }
 
@@ -217,7 +227,7 @@ export class Request extends Message<RequestState> {
     return this.state.path;
   }
   set path(value: string) {
-    this.change('path', value);
+    this.change('path', value, DOMAINS.path);
   }
 
   /** HTTP/2 `:authority` or the HTTP/1 absolute-form authority; "" for origin-form requests. */
@@ -225,7 +235,7 @@ export class Request extends Message<RequestState> {
     return this.state.authority;
   }
   set authority(value: string) {
-    this.change('authority', value);
+    this.change('authority', value, DOMAINS.authority);
   }
 
   /** scheme://host[:port]/path — the port is left out when it is the scheme's default. */
@@ -233,11 +243,13 @@ export class Request extends Message<RequestState> {
     return requestUrl(this.state);
   }
   set url(value: string) {
-    const parts = parseUrl(value);
-    this.change('scheme', parts.scheme);
-    this.change('host', parts.host);
-    this.change('port', parts.port);
-    this.change('path', parts.path);
+    const parts = parseUrl(check('request.url', URL_STRING, value));
+    // Every part is checked before any is set, so that a bad URL leaves the request as it was.
+    for (const key of ['scheme', 'host', 'port', 'path'] as const) check(`request.url's ${key}`, DOMAINS[key], parts[key]);
+    this.change('scheme', parts.scheme, DOMAINS.scheme);
+    this.change('host', parts.host, DOMAINS.host);
+    this.change('port', parts.port, DOMAINS.port);
+    this.change('path', parts.path, DOMAINS.path);
     this.#syncHostFields();
   }
 
@@ -278,23 +290,22 @@ export class Request extends Message<RequestState> {
   #syncHostFields(): void {
     const hp = hostPort(this.state.scheme, this.state.host, this.state.port);
     if (this.headers.has('host')) this.headers.set('Host', hp);
-    if (this.state.authority !== '') this.change('authority', hp);
+    if (this.state.authority !== '') this.change('authority', hp, DOMAINS.authority);
   }
 }
 
 export class Response extends Message<ResponseState> {
-  protected readonly part = 'response';
 
   /** @internal Use Flow / createFlow to make flows. */
   constructor(state: ResponseState, mark: ChangeMark = new ChangeMark()) {
-    super(state, mark);
+    super('response', state, mark);
   }
 
   get statusCode(): number {
     return this.state.statusCode;
   }
   set statusCode(value: number) {
-    this.change('statusCode', value);
+    this.change('statusCode', value, DOMAINS.statusCode);
   }
 
   /** Reason phrase; "" for HTTP/2 and HTTP/3. */
@@ -302,7 +313,7 @@ export class Response extends Message<ResponseState> {
     return this.state.reason;
   }
   set reason(value: string) {
-    this.change('reason', value);
+    this.change('reason', value, DOMAINS.reason);
   }
 
   /** The Set-Cookie headers, parsed. Read-only: change cookies through `headers`. */

@@ -30,6 +30,8 @@ export interface StreamSettings {
   select: string | undefined;
   /** --max-body-size in bytes (0: none); undefined: the default. */
   maxBodySize?: number | undefined;
+  /** --hook-timeout in seconds; undefined: hooks may take as long as they take. */
+  hookTimeout: number | undefined;
 }
 
 export interface StreamJob {
@@ -83,6 +85,7 @@ export async function runStream(
   const dispatcher = new Dispatcher(scripts, {
     options: settings.options,
     onScriptError: settings.onScriptError,
+    hookTimeout: settings.hookTimeout === undefined ? undefined : settings.hookTimeout * 1000,
     log: (level, source, message) => reporter.log(level, source, message),
   });
   const inputs = new Inputs(job.inputs, io, reporter, { failFast: settings.failFast, release: !dispatcher.retainsFlows, cancelled });

@@ -48,6 +48,8 @@ export interface Summary {
   flows: FlowCounts;
   scriptErrors: number;
   errors: string[];
+  /** The run was interrupted (Ctrl-C) while a hook ran. */
+  interrupted?: boolean;
   /** flowtx's warnings: flows an output format could not hold, script export typos, … */
   warnings: string[];
   lost: Lost;

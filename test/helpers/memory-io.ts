@@ -1,11 +1,17 @@
 // The pipeline's ports in memory: inputs are byte arrays by name, outputs are collected by name once
-// committed, and the reporter keeps what it was told. For in-process tests of the run's semantics.
+// committed, and the reporter keeps what it was told; and a stream's default settings. For in-process tests of the run's semantics.
 
 import { IoError } from '../../src/errors.js';
 import type { Sink } from '../../src/io/sinks.js';
 import { readError, streamSource, type ByteCounter, type Source } from '../../src/io/sources.js';
 import type { LogLevel } from '../../src/engine/context.js';
 import type { IoPort, Reporter } from '../../src/pipeline/ports.js';
+import type { StreamSettings } from '../../src/pipeline/run.js';
+
+/** A stream's settings as the command's defaults make them, with `more` on top. */
+export const streamSettings = (more: Partial<StreamSettings> = {}): StreamSettings => ({
+  flowVersion: undefined, options: {}, onScriptError: 'fail', failFast: false, listing: 'lines', filter: undefined, select: undefined, hookTimeout: undefined, ...more,
+});
 
 export class MemoryIo implements IoPort {
   /** Committed outputs by path ("-" for stdout, appended to). */

@@ -10,7 +10,7 @@ import type { LoadedScript, Script } from '../../src/engine/hooks.js';
 import { DEFAULT_MAX_BODY_SIZE, setMaxBodySize } from '../../src/model/body-limit.js';
 import { runStream, type StreamJob, type StreamSettings } from '../../src/pipeline/run.js';
 import { loadBuiltin } from '../../src/scripts/builtins.js';
-import { MemoryIo, MemoryReporter } from '../helpers/memory-io.js';
+import { MemoryIo, MemoryReporter, streamSettings } from '../helpers/memory-io.js';
 import { chunked, collectRecords, encodeAll, tstate } from '../helpers/tflow.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url));
@@ -18,8 +18,7 @@ const fixture = (name: string): Buffer => readFileSync(new URL(`../../fixtures/$
 async function run(inputs: Record<string, Uint8Array>, job: Partial<StreamJob> & { inputs: string[] }, settings: Partial<StreamSettings> = {}, scripts: LoadedScript[] = []) {
   const io = new MemoryIo(inputs);
   const reporter = new MemoryReporter();
-  const all: StreamSettings = { flowVersion: undefined, options: {}, onScriptError: 'fail', failFast: false, listing: 'lines', filter: undefined, select: undefined, ...settings };
-  const result = await runStream({ output: 'out', format: undefined, ...job }, all, scripts, io, reporter);
+  const result = await runStream({ output: 'out', format: undefined, ...job }, streamSettings(settings), scripts, io, reporter);
   setMaxBodySize(DEFAULT_MAX_BODY_SIZE); // runStream set this thread's limit; later tests expect the default
   return { io, reporter, result };
 }

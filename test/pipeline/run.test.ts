@@ -9,7 +9,7 @@ import { FlowRecord } from '../../src/model/record.js';
 import { nullSink } from '../../src/pipeline/outputs.js';
 import { runStream, type StreamJob, type StreamSettings } from '../../src/pipeline/run.js';
 import { loadBuiltin } from '../../src/scripts/builtins.js';
-import { MemoryIo, MemoryReporter } from '../helpers/memory-io.js';
+import { MemoryIo, MemoryReporter, streamSettings } from '../helpers/memory-io.js';
 import { tstate } from '../helpers/tflow.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url));
@@ -18,9 +18,7 @@ const SAMPLES = { 'a.flows': fixture('sample.flows'), 'a.ftx': fixture('sample.f
 const FLOWS = { 'a.flows': 10, 'a.ftx': 10, 'a.ndjson': 10, 'a.har': 6 } as const;
 const FLOWS_IN_SAMPLE = 10;
 
-const settings = (more: Partial<StreamSettings> = {}): StreamSettings => ({
-  flowVersion: undefined, options: {}, onScriptError: 'fail', failFast: false, listing: 'lines', filter: undefined, select: undefined, ...more,
-});
+const settings = streamSettings;
 
 function script(name: string, hooks: Script): LoadedScript {
   return { name, file: `/scripts/${name}`, argv: [name], hooks, target: undefined, retainsFlows: true };
