@@ -13,6 +13,7 @@ const E2E = [
   'test/cli/hostile.test.ts',
   'test/cli/misbehave.test.ts',
   'test/cli/scrub.test.ts',
+  'test/cli/scrub-check.test.ts',
   'test/cli/signals.test.ts',
   'test/docs.test.ts',
 ];

@@ -42,6 +42,10 @@ export interface RunPlan {
   maxBodySize: number;
   /** --hook-timeout: seconds a hook call may take; undefined: no limit. */
   hookTimeout: number | undefined;
+  /** flowtx scrub --check: write nothing; exit 1 when a script found anything (summary.findings > 0). */
+  check?: boolean;
+  /** flowtx scrub --report FILE: what was found (or redacted) per input, place and rule, as JSON. */
+  report?: string | undefined;
 }
 
 const EPILOG = `Examples:

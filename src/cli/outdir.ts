@@ -10,12 +10,13 @@ import { codecByExtension, formatExtension } from '../codecs/registry.js';
 import type { LoadedScript } from '../engine/hooks.js';
 import type { IoPort, Reporter } from '../pipeline/ports.js';
 import { runStream, type StreamSettings } from '../pipeline/run.js';
-import { errorMessage, type InputSummary } from '../pipeline/summary.js';
+import { errorMessage, findingsOf, type InputSummary } from '../pipeline/summary.js';
 import type { InputFile } from './inputs.js';
 
 export interface FileTask {
   input: string;
-  output: string;
+  /** null: the flows are kept nowhere (flowtx scrub --check). */
+  output: string | null;
   /** The --to codec's name; undefined: the input's own format. */
   format: string | undefined;
 }
@@ -66,16 +67,20 @@ export async function runFile(
   reporter: Reporter,
   cancelled: () => boolean,
 ): Promise<InputSummary> {
-  try {
-    await mkdir(dirname(task.output), { recursive: true });
-  } catch (cause) {
-    const err = new IoError('write', dirname(task.output), (cause as Error).message, { cause });
-    reporter.error(err);
-    return { path: task.input, format: null, flows: 0, bytes: 0, status: 'failed', error: err.message, output: null };
+  if (task.output !== null) {
+    try {
+      await mkdir(dirname(task.output), { recursive: true });
+    } catch (cause) {
+      const err = new IoError('write', dirname(task.output), (cause as Error).message, { cause });
+      reporter.error(err);
+      return { path: task.input, format: null, flows: 0, bytes: 0, status: 'failed', error: err.message, output: null };
+    }
   }
-  const result = await runStream({ inputs: [task.input], output: task.output, format: task.format }, settings, scripts, io, reporter, cancelled);
+  const job = { inputs: [task.input], output: task.output, format: task.format, discard: task.output === null };
+  const result = await runStream(job, settings, scripts, io, reporter, cancelled);
   const { written, dropped, emitted, filtered, scriptErrors } = result.counts;
   const summary: InputSummary = { ...result.inputs[0]!, output: result.output, written, dropped, emitted, filtered, scriptErrors, lost: result.lost };
+  if (result.findings !== undefined) summary.findings = findingsOf(result.findings, task.input);
   if (result.failure instanceof Cancelled) summary.status = 'skipped';
   else if (result.failure !== null && summary.status === 'ok') {
     summary.status = 'failed';

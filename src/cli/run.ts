@@ -9,7 +9,7 @@ import { codecByExtension, codecByName, codecNames, formatExtension } from '../c
 import type { LoadedScript } from '../engine/hooks.js';
 import type { IoPort } from '../pipeline/ports.js';
 import { runStream, type StreamSettings } from '../pipeline/run.js';
-import { addLost, countFiles, emptySummary, errorMessage, type Summary } from '../pipeline/summary.js';
+import { addLost, countFiles, emptySummary, errorMessage, findingsOf, type Summary } from '../pipeline/summary.js';
 import { loadScript } from '../scripts/load.js';
 import type { RunPlan } from './args.js';
 import { runBatch } from './batch.js';
@@ -74,6 +74,7 @@ async function concatenate(plan: RunPlan, files: readonly InputFile[], settings:
     summary.flows = flows;
     summary.scriptErrors = scriptErrors;
     summary.lost = result.lost;
+    if (result.findings !== undefined) for (const input of summary.inputs) input.findings = findingsOf(result.findings, input.path);
     // A failure that belongs to no input (a script, the output) ends the whole stream. A signal is main's to
     // report; it left nothing written, so no input was processed.
     if (result.failure instanceof Cancelled) for (const input of summary.inputs) input.status = input.status === 'ok' ? 'skipped' : input.status;
@@ -84,12 +85,15 @@ async function concatenate(plan: RunPlan, files: readonly InputFile[], settings:
   }
 }
 
-/** --out-dir: one output per input, on `--jobs` threads. */
-async function mirror(plan: RunPlan, outDir: string, files: readonly InputFile[], settings: StreamSettings, io: IoPort, terminal: Terminal, stop: Stop, summary: Summary): Promise<void> {
+/** --out-dir: one output per input, on `--jobs` threads; outDir null: one stream per input that keeps no flow (scrub --check). */
+async function mirror(plan: RunPlan, outDir: string | null, files: readonly InputFile[], settings: StreamSettings, io: IoPort, terminal: Terminal, stop: Stop, summary: Summary): Promise<void> {
   const codec = plan.to === undefined ? undefined : codecByName(plan.to);
-  const tasks = planOutputs(files, outDir, codec, isInputOf(files), plan.inPlace);
-  summary.output = { path: outDir, format: codec?.name ?? null };
-  const jobs = plan.jobs ?? (tasks.length > 1 ? availableParallelism() : 1);
+  const tasks = outDir === null ? files.map((f) => ({ input: f.path, output: null, format: undefined })) : planOutputs(files, outDir, codec, isInputOf(files), plan.inPlace);
+  summary.output = outDir === null ? null : { path: outDir, format: codec?.name ?? null };
+  // stdin (scrub --check -) is this thread's: a worker thread cannot read it.
+  const stdin = files.some((f) => f.path === '-');
+  if (stdin && (plan.jobs ?? 1) > 1) throw new UsageError('stdin ("-") is read on the main thread: --jobs takes no stdin');
+  const jobs = stdin ? 1 : (plan.jobs ?? (tasks.length > 1 ? availableParallelism() : 1));
   terminal.startProgress(totalSize(files));
   try {
     summary.inputs = await runBatch(tasks, { settings, scripts: plan.scripts, jobs, debug: plan.debug }, io, terminal, stop);
@@ -116,6 +120,27 @@ function totalSize(files: readonly InputFile[]): number | undefined {
   return total;
 }
 
+/**
+ * --report FILE: per input, place and rule, how many values were redacted (or found, with --check); written
+ * through the outputs' sink (atomic, 0600). Documented in docs/scrub.md.
+ */
+async function writeReport(path: string, summary: Summary, check: boolean, io: IoPort): Promise<void> {
+  const counted = check ? 'found' : 'redacted';
+  const files = summary.inputs.map((input) => {
+    const findings = input.findings ?? [];
+    return { path: input.path, status: input.status, findings, [counted]: findings.reduce((n, f) => n + f.count, 0) };
+  });
+  const report = { files, total: summary.findings ?? 0 };
+  const sink = await io.sink(path);
+  try {
+    await sink.write([Buffer.from(`${JSON.stringify(report, null, 2)}\n`)]);
+    await sink.commit();
+  } catch (err) {
+    await sink.abort();
+    throw err;
+  }
+}
+
 export async function run(plan: RunPlan, io: IoPort, terminal: Terminal, stop: Stop): Promise<Summary> {
   const started = performance.now();
   const expanded = await expandInputs(plan.inputs);
@@ -134,9 +159,31 @@ export async function run(plan: RunPlan, io: IoPort, terminal: Terminal, stop: S
   // Expressions are checked here, once, so that a syntax error is a usage error before anything runs.
   for (const expression of [plan.filter, plan.select]) if (expression !== undefined) compileFilter(expression);
   if (plan.select !== undefined && plan.scripts.length === 0) terminal.warn('--select has no effect without a script (-s); --filter leaves flows out');
+  if (plan.report !== undefined && plan.report !== '-' && (isInputOf(files)(plan.report) || plan.report === plan.output)) {
+    throw new UsageError(`--report ${plan.report} names an input or the output; give the report a file of its own`);
+  }
   const summary = emptySummary(files.map((f) => f.path), terminal.warnings);
-  if (plan.outDir === undefined) await concatenate(plan, files, settings, io, terminal, stop, summary);
+  if (plan.check === true) await mirror(plan, null, files, settings, io, terminal, stop, summary);
+  else if (plan.outDir === undefined) await concatenate(plan, files, settings, io, terminal, stop, summary);
   else await mirror(plan, plan.outDir, files, settings, io, terminal, stop, summary);
+
+  if (summary.inputs.some((i) => i.findings !== undefined)) {
+    summary.findings = summary.inputs.reduce((n, i) => n + (i.findings ?? []).reduce((m, f) => m + f.count, 0), 0);
+  }
+  if (plan.check === true && (summary.findings ?? 0) > 0) {
+    const files = summary.inputs.filter((i) => (i.findings ?? []).length > 0).length;
+    const message = `${summary.findings} secret value(s) remain in ${files} input(s)`;
+    summary.errors.push(message);
+    terminal.errorText(message);
+  }
+  if (plan.report !== undefined) {
+    try {
+      await writeReport(plan.report, summary, plan.check === true, io);
+    } catch (err) {
+      terminal.error(err);
+      summary.errors.push(errorMessage(err));
+    }
+  }
 
   countFiles(summary);
   for (const input of summary.inputs) if (input.error !== null) summary.errors.push(input.error);

@@ -17,9 +17,13 @@ const SCRUB: RunVariant = {
   flowtx scrub in.har out.har --scrub-key "$KEY"
       placeholders keyed with your own key (default: $${SCRUB_KEY_ENV}, else a documented public key)
   flowtx scrub -s my-extra.ts in.flows out.flows
-      scrub, then run a script of your own on the scrubbed flows`,
+      scrub, then run a script of your own on the scrubbed flows
+  flowtx scrub --check clean/ --report check.json
+      exit 1 if any secret remains below clean/, naming each (file, flow, place, rule)`,
   options: {
     'scrub-key': { type: 'string', requiresArg: true, description: `Key of the placeholders' HMAC (default: $${SCRUB_KEY_ENV}, else flowtx's public default key; see docs/scrub.md)` },
+    check: { type: 'boolean', default: false, description: 'Write nothing: report every secret still there (file, flow, place, rule; never the value) and exit 1 if any is found; every positional is an INPUT' },
+    report: { type: 'string', requiresArg: true, description: 'Write a JSON report to FILE: per input, place and rule, how many values were redacted (with --check: found); see docs/scrub.md' },
     'scrub-style': { type: 'string', requiresArg: true, choices: ['hmac', 'fixed'], default: 'hmac', description: 'Placeholders: hmac (REDACTED-3f9a1c0e, the same for the same secret) or fixed (REDACTED)' },
   },
 };
@@ -28,13 +32,29 @@ const SCRUB: RunVariant = {
 const quoted = (word: string): string => `"${word.replace(/["\\]/g, '\\$&')}"`;
 
 /** The -s string of builtin:scrub with these options. */
-export function scrubSpec(key: string | undefined, style: string): string {
-  return ['builtin:scrub', ...(key === undefined ? [] : ['--key', quoted(key)]), '--style', style].join(' ');
+export function scrubSpec(key: string | undefined, style: string, check = false): string {
+  return ['builtin:scrub', ...(key === undefined ? [] : ['--key', quoted(key)]), '--style', style, ...(check ? ['--check'] : [])].join(' ');
 }
+
+/** Was an output named with -w/--write (which --check refuses; a trailing positional is an input there)? */
+const namesWrite = (argv: readonly string[]): boolean => argv.some((a) => a === '-w' || a === '--write' || a.startsWith('--write=') || /^-w./.test(a));
 
 export async function parseScrubArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<RunPlan> {
   const { plan, own } = await parseRunArgs(argv, SCRUB);
-  if (plan.output === null && plan.outDir === undefined) throw new UsageError('scrub writes flows: give an OUTPUT (or - for stdout) or --out-dir DIR');
+  const check = own.check === true;
+  const report = own.report as string | undefined;
   const key = (own.scrubKey as string | undefined) ?? (env[SCRUB_KEY_ENV] || undefined);
-  return { ...plan, scripts: [scrubSpec(key, own.scrubStyle as string), ...plan.scripts] };
+  const scripts = [scrubSpec(key, own.scrubStyle as string, check), ...plan.scripts];
+  if (report === '-' && (plan.jsonSummary || (!check && plan.output === '-'))) {
+    throw new UsageError('--report - writes to stdout, which already carries the flows or the JSON summary: give --report a FILE');
+  }
+  if (check) {
+    if (plan.outDir !== undefined || plan.inPlace || namesWrite(argv)) throw new UsageError('scrub --check writes no flows: give INPUTs only (no OUTPUT, -w, --out-dir or --in-place)');
+    // Every positional is an input, as with --out-dir.
+    const inputs = plan.output === null ? plan.inputs : [...plan.inputs, plan.output];
+    if (inputs.filter((i) => i === '-').length > 1) throw new UsageError('stdin ("-") can be read only once');
+    return { ...plan, inputs, output: null, check, report, scripts };
+  }
+  if (plan.output === null && plan.outDir === undefined) throw new UsageError('scrub writes flows: give an OUTPUT (or - for stdout) or --out-dir DIR');
+  return { ...plan, check, report, scripts };
 }

@@ -11,7 +11,7 @@ import { FlowRecord } from '../model/record.js';
 import { bounded } from './bounded.js';
 import { GuardedCall, watch } from './guard.js';
 import { HookContext, ScriptScope, type ContextHost, type FlowContext, type LogLevel } from './context.js';
-import { FLOW_EVENTS, type ClientConnection, type ConnectionEvent, type FlowEvent, type HookName, type LifecycleEvent, type LoadedScript } from './hooks.js';
+import { FLOW_EVENTS, type ClientConnection, type ConnectionEvent, type FindingCount, type FlowEvent, type HookName, type LifecycleEvent, type LoadedScript } from './hooks.js';
 
 export type ScriptErrorPolicy = 'fail' | 'skip' | 'keep';
 
@@ -102,6 +102,15 @@ export class Dispatcher {
   /** True when some script may keep a flow past its batch (so read chunks must not be reused). */
   get retainsFlows(): boolean {
     return this.#scripts.some((s) => s.retainsFlows);
+  }
+
+  /** What the scripts that report findings found in this stream; undefined when no script reports any. */
+  findings(): FindingCount[] | undefined {
+    let all: FindingCount[] | undefined;
+    this.#scripts.forEach((script, i) => {
+      if (script.findings !== undefined) (all ??= []).push(...script.findings(this.#scopes[i]!.state));
+    });
+    return all;
   }
 
   /** Did a script drop this record's flow? */

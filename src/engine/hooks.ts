@@ -65,4 +65,17 @@ export interface LoadedScript {
    * user script may; a built-in says it never does, which lets readers reuse their read chunks.
    */
   readonly retainsFlows: boolean;
+  /**
+   * A built-in that finds things (builtin:scrub) says what it found in one stream, read from its state when
+   * the stream ends: plain data, counted by input, place and rule (never a value).
+   */
+  readonly findings?: (state: Readonly<Record<string, unknown>>) => FindingCount[];
+}
+
+/** `count` findings of `rule` at `where` in the flows of `input` (the file; undefined for other origins). */
+export interface FindingCount {
+  readonly input: string | undefined;
+  readonly where: string;
+  readonly rule: string;
+  readonly count: number;
 }

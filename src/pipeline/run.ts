@@ -6,12 +6,12 @@
 import { Cancelled, isInputFault } from '../errors.js';
 import { codecByName } from '../codecs/registry.js';
 import { Dispatcher, type Counts, type ScriptErrorPolicy } from '../engine/dispatch.js';
-import type { LoadedScript } from '../engine/hooks.js';
+import type { FindingCount, LoadedScript } from '../engine/hooks.js';
 import { replay, type Gates } from '../engine/replay.js';
 import { compileFilter } from '../filter/compile.js';
 import { DEFAULT_MAX_BODY_SIZE, setMaxBodySize } from '../model/body-limit.js';
 import { Inputs } from './inputs.js';
-import { encodedSink, listingSink, type FlowSink } from './outputs.js';
+import { encodedSink, listingSink, nullSink, type FlowSink } from './outputs.js';
 import type { IoPort, Reporter } from './ports.js';
 import type { InputSummary, Lost } from './summary.js';
 
@@ -40,6 +40,8 @@ export interface StreamJob {
   output: string | null;
   /** The output codec's name; undefined: the format of the first input that is recognised. */
   format: string | undefined;
+  /** Keep no flow (a run whose result is what the scripts found: flowtx scrub --check); `output` is then unused. */
+  discard?: boolean;
 }
 
 export interface StreamResult {
@@ -47,6 +49,8 @@ export interface StreamResult {
   output: { path: string; format: string } | null;
   counts: Counts & { written: number };
   lost: Lost;
+  /** What scripts that report findings found, by input (undefined: no such script ran). */
+  findings: FindingCount[] | undefined;
   /**
    * What ended the stream early and belongs to no input (a script failure, a write failure, a
    * cancellation), already reported unless a cancellation; null if nothing did. Input faults are in
@@ -64,6 +68,7 @@ function gates(settings: StreamSettings): Gates {
 
 /** The stream's output, or undefined when it is to be a file and no input can be read to learn its format. */
 async function openOutput(job: StreamJob, settings: StreamSettings, inputs: Inputs, io: IoPort, reporter: Reporter): Promise<{ sink: FlowSink; format: string } | undefined> {
+  if (job.discard === true) return { sink: nullSink(), format: 'none' };
   if (job.output === null) return { sink: listingSink(settings.listing, await io.sink('-')), format: 'listing' };
   // The output takes the format of the first input that can be read.
   const codec = job.format === undefined ? await inputs.firstCodec() : codecByName(job.format);
@@ -107,7 +112,7 @@ export async function runStream(
         }
       }
       await sink.close(inputs.envelope);
-      if (job.output !== null) output = { path: job.output, format: opened.format };
+      if (job.output !== null && job.discard !== true) output = { path: job.output, format: opened.format };
     }
   } catch (err) {
     await opened?.sink.abort();
@@ -122,8 +127,9 @@ export async function runStream(
   return {
     inputs: inputs.summaries,
     output,
-    counts: { ...dispatcher.counts, written: opened?.sink.written ?? 0 },
+    counts: { ...dispatcher.counts, written: job.discard === true ? 0 : (opened?.sink.written ?? 0) },
     lost: opened?.sink.lost ?? {},
+    findings: dispatcher.findings(),
     failure,
   };
 }

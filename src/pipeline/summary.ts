@@ -36,6 +36,28 @@ export interface InputSummary {
   filtered?: number;
   scriptErrors?: number;
   lost?: Lost;
+  /** What a finding built-in (builtin:scrub) found in this input: by place and rule, never a value. */
+  findings?: PlaceCount[];
+}
+
+/** `count` findings of `rule` at `where` (`response.body $.token`, `key`). */
+export interface PlaceCount {
+  where: string;
+  rule: string;
+  count: number;
+}
+
+/** The findings of one input, sorted by place and rule, from a stream's counts (which name their input). */
+export function findingsOf(all: readonly { input: string | undefined; where: string; rule: string; count: number }[], input: string): PlaceCount[] {
+  const merged = new Map<string, PlaceCount>();
+  for (const f of all) {
+    if (f.input !== input) continue;
+    const key = `${f.where}\0${f.rule}`;
+    const known = merged.get(key);
+    if (known === undefined) merged.set(key, { where: f.where, rule: f.rule, count: f.count });
+    else known.count += f.count;
+  }
+  return [...merged.values()].sort((a, b) => (a.where < b.where ? -1 : a.where > b.where ? 1 : a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));
 }
 
 export interface Summary {
@@ -53,6 +75,8 @@ export interface Summary {
   /** flowtx's warnings: flows an output format could not hold, script export typos, … */
   warnings: string[];
   lost: Lost;
+  /** When a built-in reports findings (builtin:scrub): how many values it found (or redacted) in all inputs. */
+  findings?: number;
   durationMs: number;
 }
 

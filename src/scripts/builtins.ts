@@ -6,7 +6,7 @@ import { ScriptError } from '../errors.js';
 import type { FlowContext } from '../engine/context.js';
 import type { LoadedScript, Script } from '../engine/hooks.js';
 import type { Request, Response } from '../model/message.js';
-import { scrubScript } from '../scrub/script.js';
+import { scrubFindings, scrubScript } from '../scrub/script.js';
 
 export const BUILTIN_PREFIX = 'builtin:';
 
@@ -15,6 +15,8 @@ interface Builtin {
   readonly summary: string;
   /** The hooks for the arguments given after the name; throws a message for arguments it does not take. */
   hooks(args: readonly string[]): Script;
+  /** What it found in a stream, from its state (LoadedScript.findings). */
+  findings?: LoadedScript['findings'];
 }
 
 /** Undoes a message's content-encoding in place; a body that does not decode is left as it is, with a warning. */
@@ -43,8 +45,9 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
     },
   },
   scrub: {
-    summary: 'redact secrets (credentials, cookies, tokens, keys, passwords) in headers, URLs, bodies and WebSocket messages; options: --key KEY, --style hmac|fixed (docs/scrub.md)',
+    summary: 'redact secrets (credentials, cookies, tokens, keys, passwords) in headers, URLs, bodies and WebSocket messages; options: --key KEY, --style hmac|fixed, --check (find, for flowtx scrub --check; docs/scrub.md)',
     hooks: scrubScript,
+    findings: scrubFindings,
   },
 };
 
@@ -66,5 +69,5 @@ export function loadBuiltin(name: string, argv: string[]): LoadedScript {
   } catch (err) {
     throw new ScriptError(name, undefined, `${name}: ${(err as Error).message}`);
   }
-  return { name, file: name, argv, hooks, target: undefined, retainsFlows: false };
+  return { name, file: name, argv, hooks, target: undefined, retainsFlows: false, ...(builtin.findings === undefined ? {} : { findings: builtin.findings }) };
 }

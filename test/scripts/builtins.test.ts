@@ -28,7 +28,7 @@ describe('naming and loading', () => {
     ['builtin:nope', 'unknown built-in script builtin:nope; built-ins: builtin:decode, builtin:scrub'],
     ['builtin:toString', 'unknown built-in script builtin:toString; built-ins: builtin:decode, builtin:scrub'],
     ['builtin:decode --fast', 'builtin:decode: takes no arguments, got --fast'],
-    ['builtin:scrub --fast', 'builtin:scrub: unknown argument "--fast"; builtin:scrub takes --key KEY and --style hmac|fixed'],
+    ['builtin:scrub --fast', 'builtin:scrub: unknown argument "--fast"; builtin:scrub takes --key KEY, --style hmac|fixed and --check'],
     ['builtin:scrub --style loud', 'builtin:scrub: --style expects hmac or fixed'],
     ['builtin:scrub --key', 'builtin:scrub: --key expects a key'],
   ])('%s is a script error: %s', async (spec, message) => {
