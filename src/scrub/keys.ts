@@ -37,8 +37,14 @@ const DESCRIBING_LAST = new Set([
 ]);
 const DESCRIBING_FIRST = new Set(['public', 'max', 'min', 'total', 'num', 'input', 'output', 'prompt', 'completion', 'has', 'is', 'no', 'use']);
 
-/** Split names whose whole (lower-case, separators removed) is one of these are allowed: `csrf-header-name`. */
-const ALLOWED_NAMES = new Set(['tokenizer', 'author', 'authority', 'authenticate', 'wwwauthenticate', 'keyid', 'clientid']);
+/**
+ * Split names whose whole (lower-case, separators removed) is one of these are allowed: `csrf-header-name`;
+ * and the CORS headers, whose values name what may be sent (`true`, header names), never a credential.
+ */
+const ALLOWED_NAMES = new Set([
+  'tokenizer', 'author', 'authority', 'authenticate', 'wwwauthenticate', 'keyid', 'clientid',
+  'accesscontrolallowcredentials', 'accesscontrolallowheaders', 'accesscontrolrequestheaders', 'accesscontrolexposeheaders',
+]);
 
 /**
  * Names secret only where OAuth and SAML callbacks put them (URL query and fragment, forms): there `code`

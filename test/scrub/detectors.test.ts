@@ -42,7 +42,7 @@ describe('key names', () => {
     'tokenizer', 'max_tokens', 'maxTokens', 'total_tokens', 'author', 'authority', 'public_key', 'publicKey', 'key_id', 'keyId',
     'client_id', 'token_type', 'expires_in', 'secret_name', 'keyboard', 'monkey', 'key', 'id', 'request_id', 'code', 'status_code',
     'SigAlg', 'X-Amz-SignedHeaders', 'X-Amz-Algorithm', 'www-authenticate', 'sec-websocket-key', 'passive', 'session_expires_at',
-    'etag', 'nonce', 'integrity', 'oauth_signature_method',
+    'etag', 'nonce', 'integrity', 'oauth_signature_method', 'Access-Control-Allow-Credentials', 'access-control-allow-headers',
   ])('%s is not a secret key', (name) => {
     expect(isSecretKey(name)).toBe(false);
   });
