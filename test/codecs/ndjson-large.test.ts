@@ -28,6 +28,7 @@ describe('the writer in pieces', () => {
     ['binary, lengths around multiples of 3', binary(100), binary(101)],
     ['text that a slice cuts inside characters', text(7), text(1)],
     ['binary beside text', binary(50), text(5)],
+    ['text with nothing to escape, and a little that needs it', Buffer.from('plain é€😀 '.repeat(30)), Buffer.from(`${'plain '.repeat(30)}"`)],
     ['bodies at the inline size are inline', binary(16), text(1)],
   ])('%s: the same bytes as the one-string line', (_name, request, response) => {
     const state = withBodies(request, response);

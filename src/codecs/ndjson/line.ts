@@ -58,13 +58,23 @@ function base64Pieces(bytes: Uint8Array, slice: number, out: Uint8Array[]): void
   }
 }
 
-/** Valid UTF-8 in slices cut before a character's first byte, each escaped as JSON.stringify escapes it. */
+/**
+ * Valid UTF-8 in slices cut before a character's first byte, each escaped as JSON.stringify escapes it. A
+ * slice with nothing to escape is its own JSON text: it is handed on as a view of the body, not copied
+ * (the body outlives the pieces: the sink writes them before it lets go of the flow).
+ */
 function textPieces(bytes: Uint8Array, slice: number, out: Uint8Array[]): void {
   for (let at = 0; at < bytes.byteLength; ) {
     let end = Math.min(at + slice, bytes.byteLength);
     while (end < bytes.byteLength && (bytes[end]! & 0xc0) === 0x80) end--; // a continuation byte
-    const escaped = JSON.stringify(strictUtf8.decode(bytes.subarray(at, end)));
-    out.push(Buffer.from(escaped.slice(1, -1), 'utf8'));
+    const piece = bytes.subarray(at, end);
+    out.push(needsEscape(piece) ? Buffer.from(JSON.stringify(strictUtf8.decode(piece)).slice(1, -1), 'utf8') : piece);
     at = end;
   }
+}
+
+/** Whether JSON.stringify escapes any of these characters: '"', '\\' and controls (valid UTF-8 has no lone surrogate). */
+function needsEscape(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b < 0x20 || b === 0x22 || b === 0x5c) return true;
+  return false;
 }
