@@ -1,10 +1,12 @@
 // The audit's hostile bodies as the built command meets them, generated in a temporary directory (never
 // committed): a 4 MB flow file holding 4 GiB of gzip-compressed zeros converted to HAR with no script, and a
-// 3 GiB brotli body read by a script. Peak memory is measured with /usr/bin/time where it is installed.
+// 3 GiB brotli body read by a script; a body whose base64 is longer than the longest string converted to
+// NDJSON. Peak memory is measured with /usr/bin/time where it is installed.
 
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants as buffer } from 'node:buffer';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, createBrotliCompress, gzipSync } from 'node:zlib';
@@ -82,5 +84,49 @@ describe('decompression bombs (the audit)', () => {
     const ok = flowtx(['-s', script, '--max-body-size', '64M', small, join(dir, 'out2.flows')]);
     expect(ok.stderr).toContain(`length ${64 * MiB}`);
     expect(ok.code).toBe(0);
+  }, 120_000);
+});
+
+describe('values too large for one string', () => {
+  /** A flow file whose response body is `size` bytes of 0xff: not UTF-8, so NDJSON writes it as base64. */
+  function binaryFile(name: string, size: number): string {
+    const state = tstate();
+    state.response!.content = Buffer.alloc(size, 0xff);
+    const path = join(dir, name);
+    writeFileSync(path, encodeAll(mitmproxyCodec, [state]));
+    return path;
+  }
+
+  /** The last `n` bytes of the file at `path`. */
+  function tail(path: string, n: number): string {
+    const fd = openSync(path, 'r');
+    const bytes = Buffer.alloc(n);
+    readSync(fd, bytes, 0, n, statSync(path).size - n);
+    closeSync(fd);
+    return bytes.toString('latin1');
+  }
+
+  test('a body whose base64 is longer than a string converts to NDJSON; reading the line back is a located error', () => {
+    // The smallest multiple of 3 whose base64 (4 characters per 3 bytes) is longer than a string can be.
+    const size = (Math.floor((buffer.MAX_STRING_LENGTH * 3) / 4 / 3) + 1) * 3;
+    expect((size / 3) * 4).toBeGreaterThan(buffer.MAX_STRING_LENGTH);
+    const three = flowtx([binaryFile('three.flows', 3), join(dir, 'three.ndjson')]);
+    expect(three.code).toBe(0);
+    const input = binaryFile('large.flows', size);
+    const r = measured([input, join(dir, 'large.ndjson')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    if (r.rss !== undefined) expect(r.rss).toBeLessThan(4 * size + 256 * MiB); // documented: about 3.4 times the body
+    // The same line as for a 3-byte body ("////"), but for the body's base64.
+    rmSync(input);
+    const output = join(dir, 'large.ndjson');
+    expect(statSync(output).size).toBe(statSync(join(dir, 'three.ndjson')).size - 4 + (size / 3) * 4);
+    expect(tail(output, 64)).toBe(tail(join(dir, 'three.ndjson'), 64).replace(/^.*"\/\/\/\/"/s, (m) => '/'.repeat(m.length - 1) + '"'));
+    const back = flowtx([output, join(dir, 'back.flows')]);
+    expect(back.code).toBe(1);
+    expect(back.stderr).toContain(
+      `large.ndjson: flow #0 at byte 0: record of more than ${buffer.MAX_STRING_LENGTH} bytes is longer than the longest string this runtime makes (${buffer.MAX_STRING_LENGTH} characters)`,
+    );
+    rmSync(output);
   }, 120_000);
 });

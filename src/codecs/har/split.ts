@@ -6,7 +6,7 @@
 // and no byte of a chunk once `push` returns but in the entries it handed out (so the chunk can be read
 // into again once they are consumed). Pure: bytes in, entries out.
 
-import { isUtf8 } from 'node:buffer';
+import { constants, isUtf8 } from 'node:buffer';
 import { Assembler } from 'stream-json/core/assembler.js';
 import { jsonParser, type Token } from 'stream-json/core/parser.js';
 import { CodecError, type InputPosition } from '../../errors.js';
@@ -70,8 +70,12 @@ export class HarSplitter {
   /** Whether #held's bytes are still a view of the chunk being pushed. */
   #heldInChunk = false;
 
-  constructor(origin: string) {
+  /** The longest entry read, in bytes: no UTF-8 decoder makes more characters than bytes. Lowered by tests. */
+  readonly #maxEntry: number;
+
+  constructor(origin: string, maxEntry = constants.MAX_STRING_LENGTH) {
     this.#origin = origin;
+    this.#maxEntry = maxEntry;
   }
 
   #fault(reason: string, offset: number): CodecError {
@@ -142,6 +146,12 @@ export class HarSplitter {
     // What outlives this chunk is copied out of it: a piece of envelope or entry, and the held entry.
     if (this.#mode === 'envelope' && segment < end) this.#pending.push(copy(chunk, segment, end));
     if (this.#mode === 'entry' && this.#entryStart < this.#offset + end) {
+      // An entry is parsed from one string: one longer than a string can be fails here, where it starts,
+      // not once the whole of it was read and held.
+      const read = this.#offset + end - this.#entryStart;
+      if (read > this.#maxEntry) {
+        throw this.#fault(`entry of more than ${this.#maxEntry} bytes is longer than the longest string this runtime makes (${this.#maxEntry} characters)`, this.#entryStart);
+      }
       this.#entryParts.push(copy(chunk, Math.max(0, this.#entryStart - this.#offset), end));
     }
     if (this.#heldInChunk) {
@@ -291,7 +301,7 @@ export class HarSplitter {
         }
       }
       if (value !== undefined) {
-        this.#complete(raw!, value, out);
+        this.#complete(raw!, value, true, out);
         return from + raw!.byteLength;
       }
     }
@@ -358,10 +368,10 @@ export class HarSplitter {
   /** The entry that ends at `endInChunk`, found by the scanner: checked, parsed and handed on. */
   #completeScanned(chunk: Uint8Array, endInChunk: number, out: SplitEntry[]): void {
     const startInChunk = this.#entryStart - this.#offset;
-    const raw =
-      startInChunk >= 0
-        ? chunk.subarray(startInChunk, endInChunk)
-        : Buffer.concat([...this.#entryParts, chunk.subarray(0, endInChunk)]);
+    const inChunk = startInChunk >= 0;
+    const raw = inChunk ? chunk.subarray(startInChunk, endInChunk) : Buffer.concat([...this.#entryParts, chunk.subarray(0, endInChunk)]);
+    // The parts are in `raw` now: let them go before the entry is decoded and parsed (a copy each).
+    this.#entryParts = [];
     if (!isUtf8(raw)) throw this.#fault('entry is not valid UTF-8', this.#entryStart);
     let value: Json;
     try {
@@ -369,7 +379,7 @@ export class HarSplitter {
     } catch (cause) {
       throw this.#fault(`entry is not valid JSON: ${(cause as Error).message}`, this.#entryStart);
     }
-    this.#complete(raw, value, out);
+    this.#complete(raw, value, inChunk, out);
   }
 
   /**
@@ -400,7 +410,7 @@ export class HarSplitter {
   }
 
   /** The entry completed, as JSON `value` from bytes `raw`: handed on with its context, the next awaited. */
-  #complete(raw: Uint8Array, value: Json, out: SplitEntry[]): void {
+  #complete(raw: Uint8Array, value: Json, inChunk: boolean, out: SplitEntry[]): void {
     this.#entryParts = [];
     const position: InputPosition = { origin: this.#origin, index: this.#index, offset: this.#entryStart };
     const entry: SplitEntry = { position, raw, value, context: {} };
@@ -411,7 +421,9 @@ export class HarSplitter {
     if (this.#index === 0 && Object.keys(this.#root).length > 0) entry.context.root = this.#root;
     if (this.#held !== undefined) out.push(this.#held);
     this.#held = entry;
-    this.#heldInChunk = true;
+    // Only a view of the chunk is copied when the chunk is done with; an entry put together from the parts
+    // of several chunks has its own memory already (a large one would be held twice).
+    this.#heldInChunk = inChunk;
     this.#index++;
     this.#mode = 'entries';
     this.#afterEntry = true;

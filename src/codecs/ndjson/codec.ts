@@ -2,6 +2,7 @@
 // flow's state; bytes are tagged text or base64 (tagged-json.ts). Made for jq and grep. Specified in
 // docs/formats.md.
 
+import { constants } from 'node:buffer';
 import { CodecError, type InputPosition } from '../../errors.js';
 import { Flow } from '../../model/flow.js';
 import { FlowRecord } from '../../model/record.js';
@@ -14,7 +15,8 @@ import type { Codec, Encoder, Release } from '../codec.js';
 import { atRecord } from '../fault.js';
 import { framedDecode } from '../framing.js';
 import { isJsonSpace } from '../json-space.js';
-import { fromJson, toJson } from './tagged-json.js';
+import { linePieces } from './line.js';
+import { fromJson } from './tagged-json.js';
 
 export const VERSION = 1;
 const FORMAT = `ndjson/${VERSION}`;
@@ -53,15 +55,30 @@ function checkLine(line: Uint8Array, position: InputPosition): void {
   }
 }
 
-function decode(chunks: AsyncIterable<Uint8Array>, origin: string, release?: Release): AsyncIterable<FlowRecord[]> {
+/**
+ * A line is read as one string, which no runtime makes longer than MAX_STRING_LENGTH characters; no UTF-8
+ * decoder makes more characters than bytes, so a line of at most that many bytes always fits. A longer one
+ * fails as soon as that many bytes are buffered, not after the rest of the file was read to find its end.
+ * (A line of more bytes but fewer characters, multi-byte text, is refused too: telling would take reading it.)
+ */
+export const MAX_LINE_BYTES = constants.MAX_STRING_LENGTH;
+
+function tooLong(position: InputPosition, bytes: string, maxLine: number): CodecError {
+  return new CodecError(position, `record of ${bytes} bytes is longer than the longest string this runtime makes (${maxLine} characters)`);
+}
+
+/** NDJSON's decode; `maxLine` is lowered by tests. */
+export function decodeLines(chunks: AsyncIterable<Uint8Array>, origin: string, release?: Release, maxLine = MAX_LINE_BYTES): AsyncIterable<FlowRecord[]> {
   let scanned = 0; // bytes of the current line already searched for "\n"
   return framedDecode(chunks, release, {
     next(reader, index) {
       const end = reader.indexOfBuffered(NEWLINE, scanned);
       if (end < 0) {
         scanned = reader.buffered;
+        if (scanned > maxLine) throw tooLong({ origin, index, offset: reader.offset }, `more than ${maxLine}`, maxLine);
         return undefined;
       }
+      if (end > maxLine) throw tooLong({ origin, index, offset: reader.offset }, String(end), maxLine);
       scanned = 0;
       const position: InputPosition = { origin, index, offset: reader.offset };
       const raw = reader.take(end + 1);
@@ -93,8 +110,7 @@ function encoder(): Encoder {
       if (record.pristine && record.format === FORMAT && record.raw![record.raw!.byteLength - 1] === NEWLINE) {
         return [record.raw!];
       }
-      const json = toJson(plainView(Flow.state(record.flow))) as Record<string, unknown>;
-      return [Buffer.from(`${JSON.stringify({ flowtx: VERSION, ...json })}\n`, 'utf8')];
+      return linePieces({ flowtx: VERSION, ...plainView(Flow.state(record.flow)) });
     },
     end: () => [],
   };
@@ -107,6 +123,6 @@ export const ndjsonCodec: Codec = {
   description: 'one flow per line as JSON; bodies as UTF-8 text or base64 (for jq and grep)',
   extensions: ['ndjson', 'jsonl'],
   sniff: (head) => SIGNATURE.test(Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1')),
-  decode,
+  decode: (chunks, origin, release) => decodeLines(chunks, origin, release),
   encoder,
 };

@@ -9,7 +9,7 @@ import type { StateValue } from '../../model/state.js';
 import { setOwn } from '../../model/own.js';
 import { strictUtf8 } from '../../model/utf8.js';
 
-function bytesToJson(bytes: Uint8Array): { $text: string } | { $base64: string } {
+export function bytesToJson(bytes: Uint8Array): { $text: string } | { $base64: string } {
   try {
     return { $text: strictUtf8.decode(bytes) };
   } catch {
@@ -17,17 +17,18 @@ function bytesToJson(bytes: Uint8Array): { $text: string } | { $base64: string }
   }
 }
 
-export function toJson(value: unknown): unknown {
+/** `value` with its tags applied; `bytes` tags each byte array (line.ts writes large ones itself). */
+export function toJson(value: unknown, bytes: (b: Uint8Array) => unknown = bytesToJson): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : { $number: String(value) };
   if (typeof value === 'bigint') return { $bigint: value.toString() };
-  if (value instanceof Uint8Array) return bytesToJson(value);
-  if (Array.isArray(value)) return value.map(toJson);
+  if (value instanceof Uint8Array) return bytes(value);
+  if (Array.isArray(value)) return value.map((v) => toJson(v, bytes));
   if (typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
       if (v === undefined) continue;
-      setOwn(out, key.startsWith('$') ? `$${key}` : key, toJson(v));
+      setOwn(out, key.startsWith('$') ? `$${key}` : key, toJson(v, bytes));
     }
     return out;
   }
