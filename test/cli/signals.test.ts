@@ -145,7 +145,9 @@ describe('a script that ends the process', () => {
   ] as const)('%s', async (_what, body, code) => {
     const dir = tmp();
     const script = join(dir, 'end.mjs');
-    writeFileSync(script, `let n = 0;\nexport async function request() { if (++n === 20) { ${body} } }\n`);
+    // By flow index, not a module-level count: a worker thread that survives its first input (process.exit()
+    // in a hook is a script error there too) must fail its next one as well.
+    writeFileSync(script, `export async function request(ctx) { if (ctx.index === 20) { ${body} } }\n`);
     const input = join(dir, 'in.flows');
     writeFileSync(input, Buffer.concat(Array.from({ length: 200 }, () => readFileSync(SAMPLE))));
     const out = join(dir, 'out');
