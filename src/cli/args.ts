@@ -247,7 +247,7 @@ export interface RunVariant {
 
 const RUN: RunVariant = {
   usage:
-    'Usage: $0 [run] [options] INPUT... [OUTPUT] [FILTER EXPRESSION]\nUsage: $0 [run] [options] INPUT... --out-dir DIR [FILTER EXPRESSION]\n\nStream saved HTTP flows through scripts and write them out, in the same or another format.\nAn INPUT is a file, a directory (recursed) or a glob pattern. With no OUTPUT, prints one line per flow.\nA trailing filter expression (mitmproxy syntax, starting with ~, ! or () keeps only the flows it\nmatches; see --help-filters. An input named like a command (run) is given as a path: ./run.',
+    'Usage: $0 [run] [options] INPUT... [OUTPUT] [FILTER EXPRESSION]\nUsage: $0 [run] [options] INPUT... --out-dir DIR [FILTER EXPRESSION]\n\nStream saved HTTP flows through scripts and write them out, in the same or another format.\nAn INPUT is a file, a directory (recursed) or a glob pattern. With no OUTPUT, prints one line per flow.\nA trailing filter expression (mitmproxy syntax, starting with ~, ! or () keeps only the flows it\nmatches; see --help-filters. An input named like a command (run, scrub) is given as a path: ./scrub.',
   epilog: EPILOG,
   options: {},
 };
